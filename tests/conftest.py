@@ -1,0 +1,28 @@
+"""Shared test fixtures.
+
+Several CPU devices are faked (the Makefile exports the same flag) so that device grouping
+can be tested without a GPU; XLA reads the flag when jax is first imported.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The real sample data lives beside the project, at ``../shared/data``.
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of ``../shared/data``; skips the test (with the reason) when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"sample data folder {SHARED_DATA} is absent (see the README)")
+    return SHARED_DATA
