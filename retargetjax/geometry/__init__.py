@@ -63,6 +63,7 @@ from ._quaternion import (
 from ._quaternion import (
     rpy_to_mat as rpy_to_mat,
 )
+from ._segments import segment_segment_distance as segment_segment_distance
 
 __all__ = [
     "axis_angle_to_quat",
@@ -83,4 +84,5 @@ __all__ = [
     "quat_xyzw_to_wxyz",
     "rotvec_to_mat",
     "rpy_to_mat",
+    "segment_segment_distance",
 ]

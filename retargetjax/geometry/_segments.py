@@ -1,0 +1,42 @@
+"""Closest points between line segments (capsule distance), pure JAX, NaN-free."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ..types import Array
+
+
+def segment_segment_distance(p0: Array, p1: Array, q0: Array, q1: Array) -> Array:
+    """Distance (..., ) between segments ``[p0, p1]`` and ``[q0, q1]`` (each (..., 3)).
+
+    Minimises ``|p0 + s·d1 − (q0 + t·d2)|`` over ``s, t ∈ [0, 1]``, with ``d1 = p1 − p0`` and
+    ``d2 = q1 − q0``: the unconstrained ``s`` of the infinite lines is clamped, ``t`` is
+    recomputed for that ``s`` and clamped, then ``s`` is recomputed for the clamped ``t``.
+    Degenerate segments (spheres, ``d = 0``) and parallel segments are handled without a
+    division by zero. Two capsules of radii ``r1, r2`` interpenetrate by
+    ``max(0, r1 + r2 − distance)``.
+    """
+    d1 = p1 - p0
+    d2 = q1 - q0
+    r = p0 - q0
+    a = jnp.sum(d1 * d1, axis=-1)
+    e = jnp.sum(d2 * d2, axis=-1)
+    f = jnp.sum(d2 * r, axis=-1)
+    c = jnp.sum(d1 * r, axis=-1)
+    b = jnp.sum(d1 * d2, axis=-1)
+    eps = 1e-9
+    denom = a * e - b * b
+    s = jnp.where(
+        denom > eps, jnp.clip((b * f - c * e) / jnp.where(denom > eps, denom, 1.0), 0, 1), 0.0
+    )
+    t = jnp.where(e > eps, (b * s + f) / jnp.where(e > eps, e, 1.0), 0.0)
+    t_clamped = jnp.clip(t, 0.0, 1.0)
+    s = jnp.where(
+        t != t_clamped,
+        jnp.where(a > eps, jnp.clip((b * t_clamped - c) / jnp.where(a > eps, a, 1.0), 0, 1), 0.0),
+        s,
+    )
+    s = jnp.where(a > eps, s, 0.0)
+    closest = (p0 + s[..., None] * d1) - (q0 + t_clamped[..., None] * d2)
+    return jnp.sqrt(jnp.sum(closest * closest, axis=-1) + 1e-12)

@@ -1,0 +1,58 @@
+"""Settings of one retargeting run: cost weights and solver settings (pydantic, from Hydra).
+
+The Hydra groups ``configs/costs/`` and ``configs/solver/`` hold the same fields; a composed
+Hydra config converts with ``RetargetConfig.model_validate(OmegaConf.to_container(cfg))``.
+Weights are traced arrays inside the solver, so sweeping a weight does not recompile;
+iteration counts and window sizes are static (they set shapes and loop lengths).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["CostWeights", "RetargetConfig", "SolverConfig"]
+
+
+class CostWeights(BaseModel):
+    """Weights of the cost terms (see :mod:`retargetjax.retarget._costs` for their math).
+
+    Each residual is in metres (positions), metres per frame (slip) or radians (joint
+    terms) at the 30 fps reference rate, so a weight of 1 on a 1 cm error costs 1e-4.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    keypoint: float = Field(1.0, ge=0, description="keypoint position tracking")
+    end_effector: float = Field(1.5, ge=0, description="extra factor on hands and feet")
+    orientation: float = Field(0.1, ge=0, description="pelvis/torso frame tracking")
+    contact: float = Field(4.0, ge=0, description="sole flat at floor height, no slip")
+    ground: float = Field(10.0, ge=0, description="no collision primitive below the floor")
+    self_collision: float = Field(4.0, ge=0, description="no interpenetration of primitives")
+    smooth: float = Field(1.0, ge=0, description="joint/root velocity and acceleration")
+    velocity_limit: float = Field(1.0, ge=0, description="joint speed above the robot's limit")
+    default_pose: float = Field(0.02, ge=0, description="pull towards the standing pose")
+
+
+class SolverConfig(BaseModel):
+    """How the optimisation runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fps: float = Field(30.0, gt=0, description="rate the clip is solved at (Hz)")
+    init_iterations: int = Field(8, ge=0, description="per-frame Gauss-Newton steps")
+    iterations: int = Field(60, ge=0, description="whole-window refinement steps")
+    optimizer: str = Field("adam", pattern="^(adam|lbfgs)$", description="refinement optimizer")
+    learning_rate: float = Field(3e-3, gt=0, description="Adam peak step size")
+    window: int = Field(256, ge=8, description="frames per window (the fixed solve shape)")
+    overlap: int = Field(32, ge=0, description="frames shared by neighbouring windows")
+    contact_lock: bool = Field(True, description="hold foot targets still during contact")
+    damping: float = Field(1e-3, gt=0, description="Levenberg-Marquardt damping (init)")
+
+
+class RetargetConfig(BaseModel):
+    """Everything :func:`retargetjax.retarget` needs besides the motion and the robot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    costs: CostWeights = Field(default_factory=CostWeights)
+    solver: SolverConfig = Field(default_factory=SolverConfig)

@@ -1,0 +1,144 @@
+"""Cost terms of the retargeting problem, each a pure JAX function.
+
+Notation: for frame ``t`` the robot's forward kinematics gives keypoints ``k_t`` (K, 3),
+sole points ``s_t`` (2, P, 3), capsules ``(a_t, b_t, ρ)`` and joint angles ``q_t``; ``m_t`` is
+the window's validity mask, ``c_t`` (2,) the human foot contacts. Per-frame terms return
+*residual vectors* ``r`` (cost ``|r|²``), which the Gauss-Newton initialisation needs;
+temporal terms return scalar costs summed over a window. Weights ``w`` come from
+:class:`~retargetjax.retarget.CostWeights` and enter residuals as ``√w``.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ..geometry import quat_conj, quat_log, quat_mul, segment_segment_distance
+from ..types import Array
+from ._frames import built_frame
+
+#: Gap (m) kept between non-adjacent collision primitives.
+SELF_COLLISION_MARGIN = 0.005
+#: Reference frame rate (Hz) at which temporal weights are defined.
+REFERENCE_FPS = 30.0
+
+
+def keypoint_residual(keypoints: Array, target: Array, weight: Array) -> Array:
+    """Keypoint tracking: ``r_k = √(w_k) (k − k*)`` for every keypoint, (K·3,)."""
+    return (jnp.sqrt(weight)[:, None] * (keypoints - target)).reshape(-1)
+
+
+def orientation_residual(
+    keypoints: Array, target_frames: Array, frame_weight: Array, frame_keypoints
+) -> Array:
+    """Built-frame tracking: ``r_f = √(w_f) vec(F_f(k) − F*_f)``, (F·9,).
+
+    ``F_f(k)`` is the frame :func:`~retargetjax.retarget._frames.built_frame` makes from the
+    robot keypoints ``l, r, lo, hi`` of frame ``f``; ``‖F − F*‖²_F = 4 (1 − cos θ) + …`` grows
+    with the rotation angle ``θ`` between them and is smooth at ``θ = 0``.
+    """
+    if not frame_keypoints:
+        return jnp.zeros((0,), keypoints.dtype)
+    idx = jnp.asarray(frame_keypoints)
+    frames = built_frame(
+        keypoints[idx[:, 0]], keypoints[idx[:, 1]], keypoints[idx[:, 2]], keypoints[idx[:, 3]]
+    )
+    return (jnp.sqrt(frame_weight)[:, None, None] * (frames - target_frames)).reshape(-1)
+
+
+def contact_height_residual(sole_points: Array, contact: Array) -> Array:
+    """Flat foot on the floor while in contact: ``r = c_foot · z(sole point)``, (2·P,).
+
+    All sole points of a foot in contact at height 0 means the sole is flat *and* on the
+    floor; out of contact the term vanishes.
+    """
+    return (contact[:, None] * sole_points[..., 2]).reshape(-1)
+
+
+def ground_residual(sole_points: Array, capsule_a: Array, capsule_b: Array, radius: Array) -> Array:
+    """No penetration of the floor ``z = 0``: ``r = min(0, z_low)`` per primitive and sole point.
+
+    ``z_low = min(z_a, z_b) − ρ`` is the lowest point of a capsule.
+    """
+    low = jnp.minimum(capsule_a[..., 2], capsule_b[..., 2]) - radius
+    return jnp.concatenate(
+        [jnp.minimum(low, 0.0), jnp.minimum(sole_points[..., 2], 0.0).reshape(-1)]
+    )
+
+
+def self_collision_cost(capsule_a: Array, capsule_b: Array, radius: Array, pairs: Array) -> Array:
+    """Interpenetration of non-adjacent primitives, summed over pairs ``(i, j)``:
+
+    ``Σ max(0, ρ_i + ρ_j + margin − d(seg_i, seg_j))²`` with ``d`` the segment distance.
+    """
+    if pairs.shape[0] == 0:
+        return jnp.zeros((), capsule_a.dtype)
+    i, j = pairs[:, 0], pairs[:, 1]
+    d = segment_segment_distance(
+        capsule_a[..., i, :], capsule_b[..., i, :], capsule_a[..., j, :], capsule_b[..., j, :]
+    )
+    pen = jnp.maximum(radius[i] + radius[j] + SELF_COLLISION_MARGIN - d, 0.0)
+    return jnp.sum(pen * pen, axis=-1)
+
+
+def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:
+    """Small pull towards the standing pose: ``r = q − q₀``, (N,)."""
+    return joint_pos - default_joint_pos
+
+
+def slip_cost(sole_points: Array, contact: Array, mask: Array) -> Array:
+    """Foot skating over a window: ``Σ_t c_t c_{t+1} m_t m_{t+1} |xy(s_{t+1} − s_t)|²``.
+
+    ``sole_points`` is (T, 2, P, 3); the sole may not move horizontally between two frames
+    in which the human foot is in contact.
+    """
+    both = contact[1:] * contact[:-1] * (mask[1:] * mask[:-1])[:, None]  # (T-1, 2)
+    dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]  # (T-1, 2, P, 2)
+    return jnp.sum(both[..., None] * jnp.sum(dxy * dxy, axis=-1))
+
+
+def smoothness_cost(
+    joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
+) -> Array:
+    """Velocity and acceleration of joints and root over a window (per frame at 30 fps):
+
+    ``Σ_t 0.1 |Δq_t|² + |Δ²q_t|² + 0.1 |Δp_t|² + |Δ²p_t|² + |Δω_t|²`` with
+    ``Δx_t = (x_{t+1} − x_t)·(30/fps)``, ``Δ²x_t = (x_{t+1} − 2x_t + x_{t−1})·(30/fps)²`` and
+    ``ω_t = log(q_t⁻¹ q_{t+1})`` the root's rotation between frames.
+    """
+    k = REFERENCE_FPS / fps
+    m1 = mask[1:] * mask[:-1]
+    m2 = mask[2:] * mask[1:-1] * mask[:-2]
+    dq = (joint_pos[1:] - joint_pos[:-1]) * k
+    ddq = (joint_pos[2:] - 2 * joint_pos[1:-1] + joint_pos[:-2]) * k * k
+    dp = (root_pos[1:] - root_pos[:-1]) * k
+    ddp = (root_pos[2:] - 2 * root_pos[1:-1] + root_pos[:-2]) * k * k
+    omega = quat_log(quat_mul(quat_conj(root_quat[:-1]), root_quat[1:])) * k
+    domega = (omega[1:] - omega[:-1]) * k
+    vel = 0.1 * (jnp.sum(dq * dq, -1) + jnp.sum(dp * dp, -1))
+    acc = jnp.sum(ddq * ddq, -1) + jnp.sum(ddp * ddp, -1) + jnp.sum(domega * domega, -1)
+    return jnp.sum(m1 * vel) + jnp.sum(m2 * acc)
+
+
+def velocity_limit_cost(joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array) -> Array:
+    """Joint speed above the robot's limit: ``Σ_t Σ_j max(0, |q̇_tj| − v̄_j)² / fps²``
+    with ``q̇_t = (q_{t+1} − q_t)·fps`` (rad/s); joints without a limit never pay."""
+    qdot = (joint_pos[1:] - joint_pos[:-1]) * fps
+    lim = jnp.where(jnp.isfinite(velocity_limit), velocity_limit, jnp.inf)
+    over = jnp.maximum(jnp.abs(qdot) - lim, 0.0) / fps
+    over = jnp.where(jnp.isfinite(over), over, 0.0)
+    return jnp.sum((mask[1:] * mask[:-1])[:, None] * over * over)
+
+
+__all__ = [
+    "REFERENCE_FPS",
+    "SELF_COLLISION_MARGIN",
+    "contact_height_residual",
+    "default_pose_residual",
+    "ground_residual",
+    "keypoint_residual",
+    "orientation_residual",
+    "self_collision_cost",
+    "slip_cost",
+    "smoothness_cost",
+    "velocity_limit_cost",
+]

@@ -1,0 +1,358 @@
+"""From a human clip to robot-sized targets: scaling, contact locking, orientation targets.
+
+Scaling (per segment, in the canonical keypoint tree)::
+
+    s_seg   = L_robot(seg) / median_t L_human(seg, t)
+    X_pelvis = [s_root · p_xy,  z_ankle_r + s_root · (p_z − z_ankle_h)]
+    X_child = X_parent + s_seg · (P_child − P_parent)
+
+where ``L`` are segment lengths (robot: at its standing pose), ``s_root`` is the ratio of the
+standing pelvis heights above the ankles (robot: from its rest pose; human: the sum of the
+pelvis→hip drop and the thigh and shin lengths), ``z_ankle_h`` is the human's median ankle
+height while in contact and ``z_ankle_r`` the robot's rest ankle height. The floor is at z = 0.
+The ankle→toe segment keeps the human's pitch *relative to its flat-foot pitch*, so that a flat
+human foot gives a flat robot foot even though the two feet are shaped differently.
+
+Contact locking: during each contact segment of a foot its ankle and toe targets are held at
+the segment's mean horizontal position and at the robot's flat-foot heights, blended in and out
+over a few frames, so the targets themselves never slide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..geometry import mat_to_quat
+from ..keypoints import CANONICAL_KEYPOINTS
+from ._frames import built_frame
+
+__all__ = ["KEYPOINT_TREE", "RetargetError", "RetargetProblem", "build_problem"]
+
+
+class RetargetError(ValueError):
+    """A clip that cannot be retargeted (missing keypoints, nothing valid to track)."""
+
+
+#: Parent of each canonical keypoint in the scaling tree (pelvis is the root).
+KEYPOINT_TREE: dict[str, str] = {
+    "torso": "pelvis",
+    "neck": "torso",
+    "head": "neck",
+    "left_hip": "pelvis",
+    "right_hip": "pelvis",
+    "left_knee": "left_hip",
+    "right_knee": "right_hip",
+    "left_ankle": "left_knee",
+    "right_ankle": "right_knee",
+    "left_toe": "left_ankle",
+    "right_toe": "right_ankle",
+    "left_shoulder": "torso",
+    "right_shoulder": "torso",
+    "left_elbow": "left_shoulder",
+    "right_elbow": "right_shoulder",
+    "left_wrist": "left_elbow",
+    "right_wrist": "right_elbow",
+    "left_hand": "left_wrist",
+    "right_hand": "right_wrist",
+}
+
+_FOOT_KEYS = (("left_ankle", "left_toe"), ("right_ankle", "right_toe"))
+
+
+@dataclass(frozen=True)
+class RetargetProblem:
+    """Robot-sized targets of one clip, ready for the solver (numpy, float32).
+
+    Arrays are in the robot's keypoint order (``robot.keypoint_names``), so that every clip
+    for one robot has the same shapes but its length.
+    """
+
+    fps: float
+    keypoint_names: tuple[str, ...]  # the canonical keypoints both sides have
+    target_keypoints: np.ndarray  # (T, Kr, 3) m, in the robot's keypoint order
+    keypoint_weight: np.ndarray  # (Kr,), 0 where the human lacks the keypoint
+    contact: np.ndarray  # (T, 2) float {0, 1}: left, right foot in contact
+    frame_keypoints: tuple[tuple[int, int, int, int], ...]  # per built frame: l, r, lo, hi
+    frame_weight: np.ndarray  # (F,), 0 where the human lacks a frame's keypoints
+    target_frames: np.ndarray  # (T, F, 3, 3)
+    root_pos_init: np.ndarray  # (T, 3)
+    root_quat_init: np.ndarray  # (T, 4) wxyz
+    scale: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.target_keypoints.shape[0])
+
+
+def _fill_missing(positions: np.ndarray, names: tuple[str, ...], source: str) -> np.ndarray:
+    """Interpolate frames where a keypoint is NaN; a keypoint NaN throughout is an error."""
+    out = positions.copy()
+    t = np.arange(out.shape[0])
+    for k, name in enumerate(names):
+        bad = ~np.all(np.isfinite(out[:, k]), axis=-1)
+        if bad.all():
+            raise RetargetError(f"{source}: keypoint {name!r} is missing (NaN) in every frame")
+        if bad.any():
+            for a in range(3):
+                out[bad, k, a] = np.interp(t[bad], t[~bad], out[~bad, k, a])
+    return out
+
+
+def _segments(names: tuple[str, ...]) -> dict[str, str]:
+    """Tree restricted to ``names``: each keypoint's nearest present ancestor."""
+    present = set(names)
+    parents: dict[str, str] = {}
+    for name in names:
+        p = KEYPOINT_TREE.get(name)
+        while p is not None and p not in present:
+            p = KEYPOINT_TREE.get(p)
+        if p is not None:
+            parents[name] = p
+    return parents
+
+
+def _contact_runs(contact: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index pairs of the runs of True in a boolean vector."""
+    padded = np.concatenate([[False], contact, [False]]).astype(np.int8)
+    d = np.diff(padded)
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+def _robot_rest(robot: Any) -> dict[str, Any]:
+    """Robot keypoints, pelvis rotation and foot geometry at its standing pose."""
+    import jax.numpy as jnp
+
+    from ..robot import forward_kinematics, keypoint_positions
+
+    fk = forward_kinematics(
+        robot,
+        jnp.asarray(robot.default_root_pos, jnp.float32),
+        jnp.array([1.0, 0.0, 0.0, 0.0], jnp.float32),
+        jnp.asarray(robot.default_joint_pos, jnp.float32),
+    )
+    kp = np.asarray(keypoint_positions(robot, fk), np.float64)
+    sole_z = []
+    for side in range(2):
+        b = robot.foot_body[side]
+        pts = np.asarray(fk.pos[b]) + np.asarray(robot.sole_points[side]) @ np.asarray(fk.rot[b]).T
+        sole_z.append(float(pts[:, 2].min()))
+    floor = min(sole_z)
+    kp[:, 2] -= floor  # the robot's feet stand on z = 0
+    return {
+        "keypoints": {n: kp[i] for i, n in enumerate(robot.keypoint_names)},
+        "root_pos": np.asarray(fk.pos[0], np.float64) - np.array([0, 0, floor]),
+        "root_rot": np.asarray(fk.rot[0], np.float64),
+    }
+
+
+def _frame_specs(names: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
+    have = set(names)
+    specs = []
+    if {"left_hip", "right_hip", "pelvis", "torso"} <= have:
+        specs.append(("left_hip", "right_hip", "pelvis", "torso"))
+    top = "head" if "head" in have else ("neck" if "neck" in have else None)
+    if {"left_shoulder", "right_shoulder", "torso"} <= have:
+        if top is not None:
+            specs.append(("left_shoulder", "right_shoulder", "torso", top))
+        elif "pelvis" in have:
+            specs.append(("left_shoulder", "right_shoulder", "pelvis", "torso"))
+    return specs
+
+
+def build_problem(
+    human_keypoints: np.ndarray,
+    human_names: tuple[str, ...],
+    contact: np.ndarray,
+    fps: float,
+    robot: Any,
+    *,
+    contact_lock: bool = True,
+    end_effector_weight: float = 1.5,
+    source: str = "<motion>",
+) -> RetargetProblem:
+    """Scale human canonical keypoints ``(T, J, 3)`` (Z up, metres) to ``robot``'s size.
+
+    ``human_names`` name the columns of ``human_keypoints`` (canonical names); ``contact``
+    is ``(T, 2)`` boolean (left, right foot). See the module docstring for the math.
+    """
+    robot_names = tuple(robot.keypoint_names)
+    names = tuple(n for n in CANONICAL_KEYPOINTS if n in human_names and n in robot_names)
+    required = ("pelvis", "left_hip", "right_hip", "left_ankle", "right_ankle")
+    missing = [n for n in required if n not in names]
+    if missing:
+        raise RetargetError(
+            f"{source}: cannot retarget without keypoints {missing}; the human has "
+            f"{sorted(human_names)}, the robot {robot.name!r} has {sorted(robot_names)}"
+        )
+    if human_keypoints.shape[0] < 2:
+        raise RetargetError(f"{source}: need at least 2 frames, got {human_keypoints.shape[0]}")
+    cols = [human_names.index(n) for n in names]
+    P = _fill_missing(np.asarray(human_keypoints, np.float64)[:, cols], names, source)
+    T = P.shape[0]
+    contact = np.asarray(contact, bool).reshape(T, 2)
+    idx = {n: i for i, n in enumerate(names)}
+    rest = _robot_rest(robot)
+    R = rest["keypoints"]
+    parents = _segments(names)
+
+    # Human reference heights: ankles while in contact (or their low percentile).
+    ankle_z = []
+    for side, (ankle, _toe) in enumerate(_FOOT_KEYS):
+        z = P[:, idx[ankle], 2]
+        ankle_z.append(
+            np.median(z[contact[:, side]]) if contact[:, side].any() else np.percentile(z, 5)
+        )
+    z_ankle_h = float(np.mean(ankle_z))
+    z_ankle_r = float(np.mean([R["left_ankle"][2], R["right_ankle"][2]]))
+
+    def seg_len_h(a: str, b: str) -> float:
+        return float(np.median(np.linalg.norm(P[:, idx[a]] - P[:, idx[b]], axis=-1)))
+
+    def seg_len_r(a: str, b: str) -> float:
+        return float(np.linalg.norm(R[a] - R[b]))
+
+    scale: dict[str, float] = {}
+    for child, parent in parents.items():
+        lh = seg_len_h(child, parent)
+        scale[f"{parent}->{child}"] = seg_len_r(child, parent) / lh if lh > 1e-6 else 1.0
+
+    def standing(lengths) -> float:
+        return float(np.mean([sum(lengths(*seg) for seg in chain) for chain in _LEG_CHAINS(names)]))
+
+    pelvis_h = standing(seg_len_h)
+    pelvis_r = standing(seg_len_r)
+    # Pelvis→hip vertical drop is part of the standing height.
+    drop_h = float(
+        np.median(
+            P[:, idx["pelvis"], 2] - 0.5 * (P[:, idx["left_hip"], 2] + P[:, idx["right_hip"], 2])
+        )
+    )
+    drop_r = float(R["pelvis"][2] - 0.5 * (R["left_hip"][2] + R["right_hip"][2]))
+    s_root = (pelvis_r + drop_r) / max(pelvis_h + drop_h, 1e-6)
+    scale["root"] = s_root
+
+    X = np.zeros_like(P)
+    X[:, idx["pelvis"], :2] = s_root * P[:, idx["pelvis"], :2]
+    X[:, idx["pelvis"], 2] = z_ankle_r + s_root * (P[:, idx["pelvis"], 2] - z_ankle_h)
+    order = [n for n in names if n != "pelvis"]
+    # Parents precede children in canonical order except along the tree; resolve by depth.
+    order.sort(key=lambda n: _depth(n, parents))
+    for name in order:
+        parent = parents[name]
+        d = P[:, idx[name]] - P[:, idx[parent]]
+        s = scale[f"{parent}->{name}"]
+        if name in ("left_toe", "right_toe") and parent.endswith("ankle"):
+            side = 0 if name.startswith("left") else 1
+            d = _foot_vector(d, R[name] - R[parent], contact[:, side])
+        else:
+            d = s * d
+        X[:, idx[name]] = X[:, idx[parent]] + d
+
+    if contact_lock:
+        for side, (ankle, toe) in enumerate(_FOOT_KEYS):
+            if ankle not in idx:
+                continue
+            keys = [k for k in (ankle, toe) if k in idx]
+            _lock_feet(X, contact[:, side], [idx[k] for k in keys], [R[k][2] for k in keys])
+
+    # Everything below lives in the robot's keypoint order, so the solver's shapes depend on
+    # the robot only: keypoints the human lacks get weight 0.
+    Kr = len(robot_names)
+    target = np.zeros((T, Kr, 3), np.float64)
+    weights = np.zeros(Kr, np.float32)
+    for n in names:
+        k = robot_names.index(n)
+        target[:, k] = X[:, idx[n]]
+        weights[k] = end_effector_weight if n.endswith(("ankle", "toe", "wrist", "hand")) else 1.0
+    for k, n in enumerate(robot_names):
+        if n not in idx:  # keep untracked targets finite: put them at the pelvis target
+            target[:, k] = X[:, idx["pelvis"]]
+
+    specs = _frame_specs(robot_names)
+    frame_kp = tuple(tuple(robot_names.index(k) for k in spec) for spec in specs)
+    frames = np.tile(np.eye(3), (T, len(specs), 1, 1))
+    frame_weight = np.zeros(len(specs), np.float32)
+    for f, spec in enumerate(specs):
+        if all(k in idx for k in spec):
+            frames[:, f] = np.asarray(built_frame(*(X[:, idx[k]] for k in spec)))
+            frame_weight[f] = 1.0
+    # Root rotation = pelvis frame · (rest pelvis frame)ᵀ · rest root rotation.
+    if specs and specs[0][0] == "left_hip" and frame_weight[0] > 0:
+        rest_pelvis = np.asarray(built_frame(*(R[k] for k in specs[0])))
+        root_rot = frames[:, 0] @ (rest_pelvis.T @ rest["root_rot"])
+    else:
+        root_rot = np.broadcast_to(rest["root_rot"], (T, 3, 3))
+    root_quat = np.asarray(mat_to_quat(np.asarray(root_rot, np.float32)), np.float64)
+    pelvis_offset_rest = rest["root_rot"].T @ (R["pelvis"] - rest["root_pos"])
+    root_pos = X[:, idx["pelvis"]] - np.einsum("tij,j->ti", root_rot, pelvis_offset_rest)
+
+    return RetargetProblem(
+        fps=float(fps),
+        keypoint_names=names,
+        target_keypoints=target.astype(np.float32),
+        keypoint_weight=weights,
+        contact=contact.astype(np.float32),
+        frame_keypoints=frame_kp,
+        frame_weight=frame_weight,
+        target_frames=frames.astype(np.float32),
+        root_pos_init=root_pos.astype(np.float32),
+        root_quat_init=root_quat.astype(np.float32),
+        scale=scale,
+    )
+
+
+def _LEG_CHAINS(names: tuple[str, ...]) -> list[list[tuple[str, str]]]:
+    chains = []
+    for side in ("left", "right"):
+        chain = [(f"{side}_hip", f"{side}_knee"), (f"{side}_knee", f"{side}_ankle")]
+        if all(a in names and b in names for a, b in chain):
+            chains.append(chain)
+    if not chains:
+        raise RetargetError("need hip, knee and ankle keypoints of at least one leg")
+    return chains
+
+
+def _depth(name: str, parents: dict[str, str]) -> int:
+    d = 0
+    while name in parents:
+        name = parents[name]
+        d += 1
+    return d
+
+
+def _foot_vector(d_h: np.ndarray, d_r: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    """Ankle→toe vector with the robot's length, the human's heading, and the human's pitch
+    taken relative to its flat-foot pitch (median pitch during contact)."""
+    horiz = np.linalg.norm(d_h[:, :2], axis=-1)
+    pitch = np.arctan2(d_h[:, 2], np.maximum(horiz, 1e-9))
+    flat_h = np.median(pitch[contact]) if contact.any() else np.percentile(pitch, 50)
+    flat_r = np.arctan2(d_r[2], max(np.linalg.norm(d_r[:2]), 1e-9))
+    new_pitch = pitch - flat_h + flat_r
+    heading = d_h[:, :2] / np.maximum(horiz, 1e-9)[:, None]
+    length = float(np.linalg.norm(d_r))
+    out = np.empty_like(d_h)
+    out[:, :2] = length * np.cos(new_pitch)[:, None] * heading
+    out[:, 2] = length * np.sin(new_pitch)
+    return out
+
+
+def _lock_feet(
+    X: np.ndarray, contact: np.ndarray, cols: list[int], heights: list[float], blend: int = 3
+) -> None:
+    """Hold the foot targets ``cols`` still (mean xy, rest height) in each contact run."""
+    T = X.shape[0]
+    for start, stop in _contact_runs(contact):
+        for c, h in zip(cols, heights):
+            anchor = np.empty(3)
+            anchor[:2] = X[start:stop, c, :2].mean(axis=0)
+            anchor[2] = h
+            X[start:stop, c] = anchor
+            # Blend the free targets towards the anchor just outside the run.
+            for k in range(1, blend + 1):
+                a = 1.0 - k / (blend + 1)
+                for t in (start - k, stop - 1 + k):
+                    if 0 <= t < T and not contact[t]:
+                        X[t, c] = a * anchor + (1 - a) * X[t, c]
