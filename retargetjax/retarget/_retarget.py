@@ -186,7 +186,12 @@ def _versions() -> dict[str, str]:
 
 
 def retarget_many(
-    motions: Sequence[Any], robot: Any, config: RetargetConfig | None = None, *, device: Any = None
+    motions: Sequence[Any],
+    robot: Any,
+    config: RetargetConfig | None = None,
+    *,
+    device: Any = None,
+    keypoint_override: Any = None,
 ) -> list[Any]:
     """Retarget several clips onto one robot, vmapped together; returns ``RobotMotion`` s."""
     from ..io import RobotMotion
@@ -194,7 +199,9 @@ def retarget_many(
     config = config or RetargetConfig()
     robot = _resolve_robot(robot)
     t0 = time.perf_counter()
-    problems = [prepare_problem(m, robot, config) for m in motions]
+    problems = [
+        prepare_problem(m, robot, config, keypoint_override=keypoint_override) for m in motions
+    ]
     t_prep = time.perf_counter() - t0
     solved = solve_problems(problems, robot, config, device=device)
     out = []
@@ -233,7 +240,9 @@ def retarget_many(
     return out
 
 
-def retarget(motion: Any, robot: Any, config: RetargetConfig | None = None) -> Any:
+def retarget(
+    motion: Any, robot: Any, config: RetargetConfig | None = None, *, keypoint_override: Any = None
+) -> Any:
     """Retarget one ``HumanMotion`` onto ``robot`` (a ``RobotModel``, a bundled robot's name
     or a robot file); returns a ``RobotMotion`` at the solve rate (``config.solver.fps``)."""
-    return retarget_many([motion], robot, config)[0]
+    return retarget_many([motion], robot, config, keypoint_override=keypoint_override)[0]
