@@ -1,0 +1,57 @@
+"""Human motion in: ``HumanMotion``, loaders (BVH, SMPL family, keypoints), skeleton presets
+(joint → canonical keypoint), foot contacts, BVH writer.
+
+Everything here is numpy at the edges: metres, Z up, world frame, quaternions ``wxyz``.
+"""
+
+from ._bvh import BvhSkeleton as BvhSkeleton
+from ._bvh import bvh_forward_kinematics as bvh_forward_kinematics
+from ._bvh import load_bvh as load_bvh
+from ._bvh import read_bvh as read_bvh
+from ._contacts import estimate_floor_height as estimate_floor_height
+from ._contacts import foot_contacts as foot_contacts
+from ._contacts import foot_point_heights as foot_point_heights
+from ._errors import KeypointMapError as KeypointMapError
+from ._errors import MotionFormatError as MotionFormatError
+from ._human_motion import HumanMotion as HumanMotion
+from ._keypoint_file import KEYPOINT_FILE_KEYS as KEYPOINT_FILE_KEYS
+from ._keypoint_file import load_keypoints as load_keypoints
+from ._keypoint_map import KEYPOINT_SYNONYMS as KEYPOINT_SYNONYMS
+from ._keypoint_map import SKELETON_PRESETS as SKELETON_PRESETS
+from ._keypoint_map import KeypointMap as KeypointMap
+from ._keypoint_map import joint_side_and_base as joint_side_and_base
+from ._keypoint_map import map_keypoints as map_keypoints
+from ._load import detect_motion_format as detect_motion_format
+from ._load import load_motion as load_motion
+from ._smpl_names import SMPL_JOINT_NAMES as SMPL_JOINT_NAMES
+from ._smpl_names import SMPLH_JOINT_NAMES as SMPLH_JOINT_NAMES
+from ._smpl_names import SMPLX_JOINT_NAMES as SMPLX_JOINT_NAMES
+from ._units import detect_units as detect_units
+from ._units import up_axis_to_z_matrix as up_axis_to_z_matrix
+
+__all__ = [
+    "KEYPOINT_FILE_KEYS",
+    "KEYPOINT_SYNONYMS",
+    "SKELETON_PRESETS",
+    "SMPLH_JOINT_NAMES",
+    "SMPLX_JOINT_NAMES",
+    "SMPL_JOINT_NAMES",
+    "BvhSkeleton",
+    "HumanMotion",
+    "KeypointMap",
+    "KeypointMapError",
+    "MotionFormatError",
+    "bvh_forward_kinematics",
+    "detect_motion_format",
+    "detect_units",
+    "estimate_floor_height",
+    "foot_contacts",
+    "foot_point_heights",
+    "joint_side_and_base",
+    "load_bvh",
+    "load_keypoints",
+    "load_motion",
+    "map_keypoints",
+    "read_bvh",
+    "up_axis_to_z_matrix",
+]

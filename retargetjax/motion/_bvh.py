@@ -1,0 +1,574 @@
+"""BVH reader: hierarchy, MOTION block and forward kinematics, vectorised over frames.
+
+Conventions (the de-facto ones of MotionBuilder, Blender and bvhio):
+
+- A joint's rotation channels are intrinsic, applied in the order listed: channels
+  ``Zrotation Xrotation Yrotation`` with values ``(z, x, y)`` degrees give the local rotation
+  ``R_local = Rz(z) · Rx(x) · Ry(y)``. Any subset and order of the six channels is accepted on
+  any joint.
+- Position channels *replace* the matching component of the joint's ``OFFSET``; joints
+  without position channels are translated by their ``OFFSET``.
+- Forward kinematics, parents first:
+  ``R_world_j = R_world_parent · R_local_j`` and
+  ``p_world_j = p_world_parent + R_world_parent · t_local_j``.
+- ``End Site`` blocks become extra joints named ``<parent>_End`` (``_End2``… if taken) with
+  the parent's orientation, listed in ``metadata["end_sites"]``; ``end_sites=False`` drops them.
+- Units (cm / m / inches / mm) are detected from the rest skeleton's size (see
+  :func:`~retargetjax.motion.detect_units`) and the Y-up world is turned Z-up by the fixed
+  rotation ``C`` of :func:`~retargetjax.motion.up_axis_to_z_matrix`: ``p = s · C p_bvh`` and
+  ``R = C · R_world_bvh`` (so ``metadata["rest_offsets_m"]`` stay in each parent joint's frame).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..types import MotionFormatKind
+from ._errors import MotionFormatError
+from ._euler import euler_matrices
+from ._human_motion import HumanMotion
+from ._units import resolve_units, up_axis_to_z_matrix
+
+__all__ = ["BvhSkeleton", "bvh_forward_kinematics", "load_bvh", "read_bvh"]
+
+_log = logging.getLogger("retargetjax.motion")
+
+_CHANNELS = {
+    "xposition": "Xposition",
+    "yposition": "Yposition",
+    "zposition": "Zposition",
+    "xrotation": "Xrotation",
+    "yrotation": "Yrotation",
+    "zrotation": "Zrotation",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class BvhSkeleton:
+    """The HIERARCHY block of a BVH file, in file units and axes."""
+
+    #: Joint names in file order (parents first); End Sites are named ``<parent>_End``.
+    names: tuple[str, ...]
+    #: (J,) parent index, -1 for roots.
+    parents: np.ndarray
+    #: (J, 3) ``OFFSET`` of each joint in its parent's frame (file units).
+    offsets: np.ndarray
+    #: Channel names per joint (``"Xposition"`` … ``"Zrotation"``), empty for End Sites.
+    channels: tuple[tuple[str, ...], ...]
+    #: (J,) column of each joint's first channel in a MOTION line.
+    channel_start: np.ndarray
+    #: (J,) True for End Sites.
+    is_end_site: np.ndarray
+    #: (J,) line of each joint's declaration in the file (1-based).
+    lines: tuple[int, ...]
+
+    @property
+    def num_channels(self) -> int:
+        """Number of values on each MOTION line."""
+        return sum(len(c) for c in self.channels)
+
+    def channel_label(self, column: int) -> str:
+        """``"<joint> <channel>"`` of a MOTION column, for error messages."""
+        for j, chans in enumerate(self.channels):
+            start = int(self.channel_start[j])
+            if start <= column < start + len(chans):
+                return f"{self.names[j]} {chans[column - start]}"
+        return f"column {column + 1}"
+
+
+def _tokenize(lines: list[str], first_line: int) -> list[tuple[str, int]]:
+    tokens: list[tuple[str, int]] = []
+    for n, line in enumerate(lines, start=first_line):
+        for tok in line.replace("{", " { ").replace("}", " } ").split():
+            tokens.append((tok, n))
+    return tokens
+
+
+class _HierarchyParser:
+    def __init__(self, tokens: list[tuple[str, int]], path: Path, last_line: int):
+        self.tokens = tokens
+        self.i = 0
+        self.path = path
+        self.last_line = last_line
+        self.names: list[str] = []
+        self.parents: list[int] = []
+        self.offsets: list[tuple[float, float, float]] = []
+        self.channels: list[tuple[str, ...]] = []
+        self.end_site: list[bool] = []
+        self.lines: list[int] = []
+
+    def error(self, message: str, line: int | None = None) -> MotionFormatError:
+        if line is None:
+            line = self.tokens[self.i][1] if self.i < len(self.tokens) else self.last_line
+        return MotionFormatError(message, path=self.path, line=line)
+
+    def peek(self) -> tuple[str, int] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, what: str) -> tuple[str, int]:
+        if self.i >= len(self.tokens):
+            raise self.error(f"the HIERARCHY block ends early; expected {what}")
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def expect(self, word: str) -> int:
+        tok, line = self.take(repr(word))
+        if tok.upper() != word.upper():
+            raise self.error(f"found {tok!r}; expected {word!r}", line)
+        return line
+
+    def number(self, what: str) -> float:
+        tok, line = self.take(what)
+        try:
+            value = float(tok)
+        except ValueError:
+            raise self.error(f"found {tok!r}; expected a number ({what})", line) from None
+        if not math.isfinite(value):
+            raise self.error(f"found {tok!r}; expected a finite number ({what})", line)
+        return value
+
+    def unique_name(self, name: str, line: int) -> str:
+        if name not in self.names:
+            return name
+        k = 2
+        while f"{name}{k}" in self.names:
+            k += 1
+        _log.warning(
+            "%s:%d: joint name %r is used twice; renamed %r", self.path, line, name, f"{name}{k}"
+        )
+        return f"{name}{k}"
+
+    def parse(self) -> None:
+        self.expect("HIERARCHY")
+        while self.peek() is not None:
+            tok, line = self.peek()
+            if tok.upper() != "ROOT":
+                raise self.error(f"found {tok!r}; expected 'ROOT' or 'MOTION'", line)
+            self.i += 1
+            self.joint(parent=-1, keyword_line=line)
+        if not self.names:
+            raise self.error("the HIERARCHY block has no ROOT joint; expected 'ROOT <name> {...}'")
+
+    def joint(self, parent: int, keyword_line: int) -> None:
+        name_parts = []
+        while self.peek() is not None and self.peek()[1] == keyword_line and self.peek()[0] != "{":
+            name_parts.append(self.take("a joint name")[0])
+        if not name_parts:
+            raise self.error("joint without a name; expected 'JOINT <name>'", keyword_line)
+        name = self.unique_name(" ".join(name_parts), keyword_line)
+        self.expect("{")
+        index = len(self.names)
+        self.names.append(name)
+        self.parents.append(parent)
+        self.offsets.append((0.0, 0.0, 0.0))
+        self.channels.append(())
+        self.end_site.append(False)
+        self.lines.append(keyword_line)
+        seen_offset = False
+        while True:
+            tok, line = self.take("'}' closing joint " + repr(name))
+            key = tok.upper()
+            if key == "OFFSET":
+                self.offsets[index] = tuple(self.number(f"OFFSET of {name}") for _ in range(3))
+                seen_offset = True
+            elif key == "CHANNELS":
+                count_tok, count_line = self.take("a channel count")
+                try:
+                    count = int(count_tok)
+                except ValueError:
+                    raise self.error(
+                        f"found {count_tok!r}; expected the number of channels of {name}",
+                        count_line,
+                    ) from None
+                if not 0 <= count <= 6:
+                    raise self.error(f"{count} channels for {name}; expected 0 to 6", count_line)
+                chans = []
+                for _ in range(count):
+                    ctok, cline = self.take(f"{count} channel names for {name}")
+                    if ctok.lower() not in _CHANNELS:
+                        raise self.error(
+                            f"unknown channel {ctok!r} of {name}; expected one of "
+                            + ", ".join(_CHANNELS.values()),
+                            cline,
+                        )
+                    chans.append(_CHANNELS[ctok.lower()])
+                if len(set(chans)) != len(chans):
+                    raise self.error(f"channel listed twice for {name}: {chans}", count_line)
+                self.channels[index] = tuple(chans)
+            elif key == "JOINT":
+                self.joint(parent=index, keyword_line=line)
+            elif key == "END":
+                nxt = self.peek()
+                if nxt is not None and nxt[0].upper() == "SITE":
+                    self.i += 1
+                self.end(parent=index, line=line)
+            elif key == "}":
+                break
+            else:
+                raise self.error(
+                    f"found {tok!r} in joint {name}; expected OFFSET, CHANNELS, JOINT, "
+                    "End Site or '}'",
+                    line,
+                )
+        if not seen_offset:
+            raise self.error(f"joint {name} has no OFFSET; expected 'OFFSET x y z'", keyword_line)
+
+    def end(self, parent: int, line: int) -> None:
+        self.expect("{")
+        base = f"{self.names[parent]}_End"
+        name = base
+        k = 2
+        while name in self.names:
+            name = f"{base}{k}"
+            k += 1
+        offset = (0.0, 0.0, 0.0)
+        while True:
+            tok, tline = self.take("'}' closing an End Site")
+            if tok.upper() == "OFFSET":
+                offset = tuple(self.number("End Site OFFSET") for _ in range(3))
+            elif tok == "}":
+                break
+            else:
+                raise self.error(f"found {tok!r} in an End Site; expected OFFSET or '}}'", tline)
+        self.names.append(name)
+        self.parents.append(parent)
+        self.offsets.append(offset)
+        self.channels.append(())
+        self.end_site.append(True)
+        self.lines.append(line)
+
+    def skeleton(self) -> BvhSkeleton:
+        counts = np.array([len(c) for c in self.channels], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        return BvhSkeleton(
+            names=tuple(self.names),
+            parents=np.asarray(self.parents, dtype=np.int64),
+            offsets=np.asarray(self.offsets, dtype=np.float64).reshape(-1, 3),
+            channels=tuple(self.channels),
+            channel_start=starts,
+            is_end_site=np.asarray(self.end_site, dtype=bool),
+            lines=tuple(self.lines),
+        )
+
+
+def _header_value(line: str, key: str, path: Path, line_no: int) -> str:
+    head, sep, value = line.partition(":")
+    if not sep or head.strip().lower().replace(" ", "") != key.lower().replace(" ", ""):
+        raise MotionFormatError(
+            f"found {line.strip()!r}; expected '{key}: <value>'", path=path, line=line_no
+        )
+    return value.strip()
+
+
+def _find_bad_line(
+    chunk: list[str], first_line: int, n_channels: int, skeleton: BvhSkeleton, path: Path
+) -> MotionFormatError:
+    """The precise error for a chunk of MOTION lines that numpy refused (slow path)."""
+    for k, line in enumerate(chunk):
+        fields = line.split()
+        if len(fields) != n_channels:
+            return MotionFormatError(
+                f"{len(fields)} values on this MOTION line; expected {n_channels} (one per channel "
+                "in the HIERARCHY)",
+                path=path,
+                line=first_line + k,
+            )
+        for c, field in enumerate(fields):
+            try:
+                float(field)
+            except ValueError:
+                return MotionFormatError(
+                    f"value {field!r} for {skeleton.channel_label(c)} is not a number; expected a "
+                    "decimal number",
+                    path=path,
+                    line=first_line + k,
+                )
+    return MotionFormatError(
+        "cannot parse the MOTION block; expected numbers", path=path, line=first_line
+    )
+
+
+def _parse_motion_lines(
+    data_lines: list[str], line_numbers: np.ndarray, skeleton: BvhSkeleton, path: Path
+) -> np.ndarray:
+    """Bulk-parse MOTION lines into (T, C) float64, in a few threads; exact errors on failure."""
+    n_channels = skeleton.num_channels
+    n = len(data_lines)
+    n_chunks = max(1, min(4, os.cpu_count() or 1, n // 2000))
+    bounds = np.linspace(0, n, n_chunks + 1).astype(int)
+
+    def parse(k: int) -> np.ndarray:
+        chunk = data_lines[bounds[k] : bounds[k + 1]]
+        first = int(line_numbers[bounds[k]])
+        if n_channels == 0:
+            if any(line.strip() for line in chunk):
+                raise _find_bad_line(chunk, first, 0, skeleton, path)
+            return np.zeros((len(chunk), 0))
+        try:
+            values = np.loadtxt(chunk, dtype=np.float64, ndmin=2, comments=None)
+        except ValueError:
+            raise _find_bad_line(chunk, first, n_channels, skeleton, path) from None
+        if values.shape != (len(chunk), n_channels):
+            raise _find_bad_line(chunk, first, n_channels, skeleton, path)
+        return values
+
+    if n_chunks == 1:
+        parts = [parse(0)]
+    else:
+        with ThreadPoolExecutor(n_chunks) as pool:
+            parts = list(pool.map(parse, range(n_chunks)))
+    values = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+    bad = ~np.isfinite(values)
+    if bad.any():
+        t, c = np.argwhere(bad)[0]
+        raise MotionFormatError(
+            f"value {values[t, c]} for {skeleton.channel_label(int(c))} is not finite; expected a "
+            "finite number",
+            path=path,
+            line=int(line_numbers[t]),
+        )
+    return values
+
+
+def read_bvh(path: str | os.PathLike) -> tuple[BvhSkeleton, float, np.ndarray]:
+    """Parse a BVH file: ``(skeleton, frame_time_s, channel values (T, C) float64)``.
+
+    CRLF or LF line ends, tabs or spaces. Errors are :class:`MotionFormatError` naming the
+    file, the line and what was expected: a truncated or over-long MOTION block, a wrong number
+    of values on a line, a non-numeric or non-finite value, zero frames.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MotionFormatError(f"cannot read the file ({exc.strerror})", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    lines = text.splitlines()
+    motion_at = None
+    for n, line in enumerate(lines):
+        if line.strip().upper() == "MOTION":
+            motion_at = n
+            break
+    if not text.lstrip().upper().startswith("HIERARCHY"):
+        raise MotionFormatError(
+            "the file does not start with 'HIERARCHY'; expected a BVH file", path=path, line=1
+        )
+    if motion_at is None:
+        raise MotionFormatError(
+            "no MOTION block; expected a line 'MOTION' after the HIERARCHY",
+            path=path,
+            line=len(lines),
+        )
+    parser = _HierarchyParser(_tokenize(lines[:motion_at], 1), path, motion_at + 1)
+    parser.parse()
+    skeleton = parser.skeleton()
+
+    # MOTION header: "Frames: N" and "Frame Time: dt" on the next non-blank lines.
+    k = motion_at + 1
+    header: list[tuple[str, int]] = []
+    while len(header) < 2:
+        if k >= len(lines):
+            raise MotionFormatError(
+                "the MOTION block ends early; expected 'Frames: N' and 'Frame Time: seconds'",
+                path=path,
+                line=len(lines),
+            )
+        if lines[k].strip():
+            header.append((lines[k], k + 1))
+        k += 1
+    frames_text = _header_value(header[0][0], "Frames", path, header[0][1])
+    try:
+        n_frames = int(float(frames_text))
+    except ValueError:
+        raise MotionFormatError(
+            f"frame count {frames_text!r} is not a number; expected 'Frames: N'",
+            path=path,
+            line=header[0][1],
+        ) from None
+    time_text = _header_value(header[1][0], "Frame Time", path, header[1][1])
+    try:
+        frame_time = float(time_text)
+    except ValueError:
+        raise MotionFormatError(
+            f"frame time {time_text!r} is not a number; expected 'Frame Time: seconds'",
+            path=path,
+            line=header[1][1],
+        ) from None
+    if not (math.isfinite(frame_time) and frame_time > 0):
+        raise MotionFormatError(
+            f"frame time {time_text}; expected a positive number of seconds",
+            path=path,
+            line=header[1][1],
+        )
+    if n_frames <= 0:
+        raise MotionFormatError(
+            f"the clip has {n_frames} frames; expected at least one", path=path, line=header[0][1]
+        )
+
+    data_lines = lines[k:]
+    nonblank = np.fromiter((bool(s.strip()) for s in data_lines), dtype=bool, count=len(data_lines))
+    line_numbers = np.flatnonzero(nonblank) + k + 1
+    if not nonblank.all():
+        data_lines = [s for s, keep in zip(data_lines, nonblank) if keep]
+    if len(data_lines) < n_frames:
+        raise MotionFormatError(
+            f"the MOTION block is truncated: {len(data_lines)} frame lines; expected {n_frames} "
+            "(the 'Frames:' count)",
+            path=path,
+            line=len(lines),
+        )
+    if len(data_lines) > n_frames:
+        _log.warning(
+            "%s: %d frame lines after 'Frames: %d'; reading the first %d",
+            path,
+            len(data_lines),
+            n_frames,
+            n_frames,
+        )
+        data_lines = data_lines[:n_frames]
+        line_numbers = line_numbers[:n_frames]
+    values = _parse_motion_lines(data_lines, line_numbers, skeleton, path)
+    return skeleton, frame_time, values
+
+
+def bvh_forward_kinematics(
+    skeleton: BvhSkeleton, values: np.ndarray, dtype=np.float64
+) -> tuple[np.ndarray, np.ndarray]:
+    """World positions (T, J, 3) and rotations (T, J, 3, 3) in file units and axes.
+
+    ``R_world_j = R_world_parent · R_local_j``, ``p_world_j = p_world_parent + R_world_parent ·
+    t_local_j``, where ``R_local_j`` is the product of the joint's rotation channels in file
+    order and ``t_local_j`` its OFFSET with position channels substituted. Loops over joints,
+    batched over frames.
+    """
+    values = np.asarray(values)
+    T = values.shape[0]
+    J = len(skeleton.names)
+    pos = np.empty((J, T, 3), dtype=dtype)
+    rot = np.empty((J, T, 3, 3), dtype=dtype)
+    eye = np.eye(3, dtype=dtype)
+    for j in range(J):
+        chans = skeleton.channels[j]
+        start = int(skeleton.channel_start[j])
+        t_local = np.broadcast_to(skeleton.offsets[j].astype(dtype), (T, 3))
+        rot_axes = ""
+        rot_cols = []
+        for c, name in enumerate(chans):
+            if name.endswith("position"):
+                if t_local.base is not None and not t_local.flags.writeable:
+                    t_local = t_local.copy()
+                t_local[:, "XYZ".index(name[0])] = values[:, start + c]
+            else:
+                rot_axes += name[0]
+                rot_cols.append(start + c)
+        if rot_axes:
+            R_local = euler_matrices(np.deg2rad(values[:, rot_cols]).astype(dtype), rot_axes)
+        else:
+            R_local = None
+        p = skeleton.parents[j]
+        if p < 0:
+            pos[j] = t_local
+            rot[j] = eye if R_local is None else R_local
+        else:
+            pos[j] = pos[p] + np.einsum("tij,tj->ti", rot[p], t_local)
+            rot[j] = rot[p] if R_local is None else rot[p] @ R_local
+    return pos.transpose(1, 0, 2), rot.transpose(1, 0, 2, 3)
+
+
+def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
+    """(J, 3) positions of the skeleton at rest (offsets only), file units."""
+    rest = np.zeros((len(skeleton.names), 3))
+    for j, p in enumerate(skeleton.parents):
+        rest[j] = skeleton.offsets[j] + (rest[p] if p >= 0 else 0.0)
+    return rest
+
+
+def load_bvh(
+    path: str | os.PathLike,
+    *,
+    units: str | float | None = None,
+    up_axis: str = "y",
+    end_sites: bool = True,
+) -> HumanMotion:
+    """Read a BVH file into a :class:`HumanMotion` (metres, Z up, world orientations).
+
+    Args:
+        path: the ``.bvh`` file.
+        units: ``"cm"``, ``"m"``, ``"mm"``, ``"in"``, ``"ft"`` or metres per unit; ``None``
+            detects them from the rest skeleton's largest extent (see ``detect_units``).
+        up_axis: the file's up axis, ``"y"`` (default, the BVH norm), ``"z"`` or ``"x"``.
+        end_sites: keep ``End Site`` blocks as joints named ``<parent>_End``.
+
+    Metadata: ``units``, ``meters_per_unit``, ``up_axis``, ``frame_time_s``,
+    ``rest_height_units`` (extent used for detection), ``end_sites`` (names),
+    ``rest_offsets_m`` ((J, 3) offsets in each parent's joint frame, metres),
+    ``bvh_channels`` (per joint), ``units_detected`` (bool).
+    """
+    path = Path(path)
+    skeleton, frame_time, values = read_bvh(path)
+    rest = _rest_positions(skeleton)
+    extent = float(np.max(rest.max(axis=0) - rest.min(axis=0))) if len(rest) > 1 else 0.0
+    try:
+        unit_name, scale = resolve_units(units, extent)
+        C = up_axis_to_z_matrix(up_axis)
+    except ValueError as exc:
+        raise MotionFormatError(str(exc), path=path) from None
+    pos, rot = bvh_forward_kinematics(skeleton, values, dtype=np.float64)
+    keep = np.ones(len(skeleton.names), dtype=bool) if end_sites else ~skeleton.is_end_site
+    idx = np.flatnonzero(keep)
+    remap = -np.ones(len(keep), dtype=np.int64)
+    remap[idx] = np.arange(len(idx))
+    parents = np.where(skeleton.parents[idx] >= 0, remap[skeleton.parents[idx]], -1)
+    pos = pos[:, idx]
+    rot = rot[:, idx]
+    positions = (pos @ C.T) * scale
+    R_world = np.einsum("ij,tkjl->tkil", C, rot)
+    from ..geometry import mat_to_quat
+
+    quats = np.asarray(mat_to_quat(R_world.astype(np.float32)), dtype=np.float32)
+    names = tuple(skeleton.names[i] for i in idx)
+    metadata = {
+        "units": unit_name,
+        "meters_per_unit": scale,
+        "units_detected": units is None,
+        "up_axis": str(up_axis).lower(),
+        "frame_time_s": frame_time,
+        "rest_height_units": extent,
+        "end_sites": tuple(skeleton.names[i] for i in idx if skeleton.is_end_site[i]),
+        "rest_offsets_m": (skeleton.offsets[idx] * scale).astype(np.float32),
+        "bvh_channels": {skeleton.names[i]: skeleton.channels[i] for i in idx},
+    }
+    _log.debug("%s: %d frames, %d joints, units %s", path, values.shape[0], len(names), unit_name)
+    return HumanMotion(
+        fps=snap_fps(1.0 / frame_time),
+        joint_names=names,
+        parents=parents,
+        positions=positions.astype(np.float32),
+        orientations=quats,
+        source=path,
+        format=MotionFormatKind.BVH,
+        metadata=metadata,
+    )
+
+
+def snap_fps(fps: float) -> float:
+    """``fps`` rounded to the nearest integer when within 0.02 % of it.
+
+    Frame times are written with a few decimals (``0.033333``), so ``1 / frame_time`` is
+    ``30.0003``; the exact frame time stays in ``metadata["frame_time_s"]``.
+    """
+    nearest = round(fps)
+    if nearest > 0 and abs(fps - nearest) <= 2e-4 * fps:
+        return float(nearest)
+    return float(fps)

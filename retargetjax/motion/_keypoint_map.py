@@ -1,0 +1,427 @@
+"""Skeleton presets and name rules: which joint of a rig is which canonical keypoint.
+
+A rig is first matched against the presets of :data:`SKELETON_PRESETS` (a preset applies
+when every joint it names exists, compared without namespaces such as ``mixamorig:``; the
+preset naming the most joints wins, ties go to the earlier one). Otherwise each keypoint is
+found by rules on the joint names:
+
+1. Namespaces (``mixamorig:``) and rig prefixes (``Bip01``, ``DEF-``, ``Character1_``) are
+   dropped.
+2. A side is read from a prefix (``Left``, ``L_``, ``l.``, ``LThigh``) or a suffix
+   (``_l``, ``.L``, ``_left``, ``ArmLeft``) and removed; the rest, lower-cased with
+   non-alphanumerics dropped, is the joint's *base* (``LeftUpLeg`` → left, ``upleg``).
+3. Each keypoint takes the first base of its synonym list (:data:`KEYPOINT_SYNONYMS`) that a
+   joint of the right side has, skipping joints already taken, keypoints processed in the
+   order of that table. So ``ankle`` beats ``foot`` for the ankle and the leftover ``foot``
+   is then the toe (SMPL), and ``Arm`` beats ``Shoulder`` for the upper arm (Mixamo/CMU,
+   where ``LeftShoulder`` is the collar), while a rig with ``Collar`` + ``Shoulder`` and no
+   ``Arm`` takes ``Shoulder`` (SMPL, mocapbank).
+
+End Sites are joints named ``<parent>_End`` (see the BVH loader), so a toe or hand that is
+only an End Site maps to it (``LeftAnkle_End`` → toe, ``LeftWrist_End`` → hand).
+
+An override (a dict or a YAML file of ``canonical: joint name``, ``null`` to drop an optional
+keypoint) replaces entries after the preset or rules. A missing required keypoint is a
+:class:`KeypointMapError` naming what was found.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..keypoints import CANONICAL_KEYPOINTS, REQUIRED_KEYPOINTS
+from ._errors import KeypointMapError
+from ._human_motion import HumanMotion
+
+__all__ = [
+    "KEYPOINT_SYNONYMS",
+    "SKELETON_PRESETS",
+    "KeypointMap",
+    "joint_side_and_base",
+    "map_keypoints",
+]
+
+_log = logging.getLogger("retargetjax.motion")
+
+#: Synonym bases per keypoint part, most specific first (see the module docstring).
+KEYPOINT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    # sided parts
+    "hip": ("upleg", "thigh", "upperleg", "femur", "hip"),
+    "knee": ("knee", "leg", "lowerleg", "shin", "calf", "tibia"),
+    "ankle": ("ankle", "foot"),
+    "toe": (
+        "toebase",
+        "toe",
+        "toes",
+        "ball",
+        "foot",
+        "toe0",
+        "toebaseend",
+        "toeend",
+        "footend",
+        "ankleend",
+    ),
+    "shoulder": ("upperarm", "arm", "uparm", "humerus", "shoulder"),
+    "elbow": ("forearm", "elbow", "lowerarm", "radius"),
+    "wrist": ("wrist", "hand"),
+    "hand": (
+        "handmiddle1",
+        "middle1",
+        "handmiddle",
+        "middle",
+        "fingerbase",
+        "hand",
+        "handend",
+        "wristend",
+    ),
+    # centre parts
+    "pelvis": ("hips", "pelvis", "hip", "root"),
+    "torso": (
+        "upperchest",
+        "chest2",
+        "chest",
+        "spine3",
+        "spine2",
+        "spine1",
+        "spine",
+        "torso",
+        "upperback",
+    ),
+    "neck": ("neck", "neck1", "lowerneck", "upperneck"),
+    "head": ("head", "headtop", "headtopend", "headend", "skull"),
+}
+
+_SIDED = ("hip", "knee", "ankle", "toe", "shoulder", "elbow", "wrist", "hand")
+_CENTRE = ("pelvis", "torso", "neck", "head")
+
+
+def _sided(side: str, body_part_map: dict[str, str]) -> dict[str, str]:
+    return {f"{side}_{k}": v for k, v in body_part_map.items()}
+
+
+def _lr(left: dict[str, str], right_from_left) -> dict[str, str]:
+    out = dict(_sided("left", left))
+    out.update(_sided("right", {k: right_from_left(v) for k, v in left.items()}))
+    return out
+
+
+def _mixamo_like(
+    torso: str, toe: str, hand: str | None, neck: str | None = "Neck"
+) -> dict[str, str]:
+    centre = {"pelvis": "Hips", "torso": torso, "head": "Head"}
+    if neck:
+        centre["neck"] = neck
+    left = {
+        "hip": "LeftUpLeg",
+        "knee": "LeftLeg",
+        "ankle": "LeftFoot",
+        "toe": toe,
+        "shoulder": "LeftArm",
+        "elbow": "LeftForeArm",
+        "wrist": "LeftHand",
+    }
+    if hand:
+        left["hand"] = hand
+    return {**centre, **_lr(left, lambda v: v.replace("Left", "Right", 1))}
+
+
+def _smpl_preset(hand: str) -> dict[str, str]:
+    left = {
+        "hip": "left_hip",
+        "knee": "left_knee",
+        "ankle": "left_ankle",
+        "toe": "left_foot",
+        "shoulder": "left_shoulder",
+        "elbow": "left_elbow",
+        "wrist": "left_wrist",
+        "hand": hand,
+    }
+    return {
+        "pelvis": "pelvis",
+        "torso": "spine3",
+        "neck": "neck",
+        "head": "head",
+        **_lr(left, lambda v: v.replace("left", "right", 1)),
+    }
+
+
+#: Known rigs: canonical keypoint → joint name (namespace-free). ``torso`` is the upper chest.
+SKELETON_PRESETS: dict[str, dict[str, str]] = {
+    "smpl": _smpl_preset("left_hand"),
+    "smplh_smplx": _smpl_preset("left_middle1"),
+    # PHC / SMPLSim naming of SMPL-H joints (the OMOMO sample): L_Thorax is the collar.
+    "smplh_phc": {
+        "pelvis": "Pelvis",
+        "torso": "Chest",
+        "neck": "Neck",
+        "head": "Head",
+        **_lr(
+            {
+                "hip": "L_Hip",
+                "knee": "L_Knee",
+                "ankle": "L_Ankle",
+                "toe": "L_Toe",
+                "shoulder": "L_Shoulder",
+                "elbow": "L_Elbow",
+                "wrist": "L_Wrist",
+                "hand": "L_Middle1",
+            },
+            lambda v: "R_" + v[2:],
+        ),
+    },
+    "mixamo": _mixamo_like("Spine2", "LeftToeBase", "LeftHandMiddle1"),
+    "lafan1": _mixamo_like("Spine2", "LeftToe", None),
+    "cmu": _mixamo_like("Spine1", "LeftToeBase", "LeftFingerBase"),
+    # holosoma optical mocap (climb sample): no Spine2; *FootMod are markers, not joints.
+    "holosoma_mocap": _mixamo_like("Spine1", "LeftToeBase", "LeftHandMiddle1"),
+    # PyMO demo (meredith): one spine joint, no neck, hands end in LeftHand_End joints.
+    "pymo": _mixamo_like("Spine", "LeftToeBase", "LeftHand_End", neck=None),
+    # bvh-python test rig (mocapbank): Collar/Shoulder/Elbow/Wrist, toes are End Sites.
+    "mocapbank": {
+        "pelvis": "Hips",
+        "torso": "Chest2",
+        "neck": "Neck",
+        "head": "Head",
+        **_lr(
+            {
+                "hip": "LeftHip",
+                "knee": "LeftKnee",
+                "ankle": "LeftAnkle",
+                "toe": "LeftAnkle_End",
+                "shoulder": "LeftShoulder",
+                "elbow": "LeftElbow",
+                "wrist": "LeftWrist",
+                "hand": "LeftWrist_End",
+            },
+            lambda v: v.replace("Left", "Right", 1),
+        ),
+    },
+}
+
+_NAMESPACE = re.compile(r"^.*[:|]")
+_RIG_PREFIX = re.compile(r"^(mixamorig\d*|bip0*1|def|character\d*)(?:[_\s.\-]+|(?=[A-Z]))", re.I)
+_SIDE_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
+    # (pattern, is_prefix); group "s" is the side word
+    (re.compile(r"^(?P<s>left|right)(?=[^a-z]|[a-z])", re.I), True),
+    (re.compile(r"^(?P<s>[lr])[_\s.\-]", re.I), True),
+    (re.compile(r"^(?P<s>[LR])(?=[A-Z])"), True),
+    (re.compile(r"[_\s.\-](?P<s>left|right|[lr])$", re.I), False),
+    (re.compile(r"(?<=[a-z0-9])(?P<s>Left|Right|[LR])$"), False),
+)
+
+
+def _strip_namespace(name: str) -> str:
+    return _NAMESPACE.sub("", name)
+
+
+def joint_side_and_base(name: str) -> tuple[str | None, str]:
+    """``(side, base)`` of a joint name: side ``"left"``, ``"right"`` or ``None``; base
+    lower-case alphanumerics (``"mixamorig:LeftUpLeg"`` → ``("left", "upleg")``,
+    ``"thigh_r"`` → ``("right", "thigh")``, ``"Spine2"`` → ``(None, "spine2")``)."""
+    s = _RIG_PREFIX.sub("", _strip_namespace(name).strip())
+    side = None
+    for pattern, is_prefix in _SIDE_PATTERNS:
+        m = pattern.search(s)
+        if m is None:
+            continue
+        rest = s[m.end() :] if is_prefix else s[: m.start()]
+        if not re.sub(r"[^A-Za-z0-9]", "", rest):
+            continue
+        side = "left" if m.group("s").lower().startswith("l") else "right"
+        s = rest
+        break
+    return side, re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+@dataclass(frozen=True)
+class KeypointMap:
+    """Which joint of a motion is which canonical keypoint."""
+
+    #: Canonical keypoint names found, in :data:`~retargetjax.keypoints.CANONICAL_KEYPOINTS` order.
+    names: tuple[str, ...]
+    #: Joint index in the motion for each keypoint of ``names``.
+    joint_index: tuple[int, ...]
+    #: Joint name for each keypoint of ``names``.
+    joint_names: tuple[str, ...]
+    #: ``"preset:<name>"``, ``"rules"``, with ``"+override"`` when an override applied.
+    rig: str = "rules"
+
+    def positions(self, motion: HumanMotion) -> np.ndarray:
+        """(T, K, 3) float32 world positions of the keypoints, metres, Z up."""
+        return motion.positions[:, list(self.joint_index)]
+
+    def index(self, name: str) -> int:
+        """Position of canonical keypoint ``name`` in :attr:`names`; ``KeyError`` if absent."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(
+                f"keypoint {name!r} is not mapped; mapped: {', '.join(self.names)}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def as_dict(self) -> dict[str, str]:
+        """``{canonical: joint name}``."""
+        return dict(zip(self.names, self.joint_names))
+
+    def describe(self) -> str:
+        """A printable table of the mapping."""
+        width = max(len(n) for n in self.names)
+        rows = [f"keypoint map ({self.rig}):"]
+        rows += [f"  {k:<{width}} <- {j}" for k, j in zip(self.names, self.joint_names)]
+        missing = [k for k in CANONICAL_KEYPOINTS if k not in self.names]
+        if missing:
+            rows.append(f"  (not mapped: {', '.join(missing)})")
+        return "\n".join(rows)
+
+
+def _load_override(override: str | os.PathLike | Mapping[str, str | None]) -> dict[str, str | None]:
+    if isinstance(override, Mapping):
+        data = dict(override)
+        where = "override"
+    else:
+        import yaml
+
+        path = Path(override)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise KeypointMapError(f"{path}: cannot read the keypoint override ({exc})") from None
+        where = str(path)
+        if (
+            isinstance(data, Mapping)
+            and "keypoints" in data
+            and isinstance(data["keypoints"], Mapping)
+        ):
+            data = dict(data["keypoints"])
+    if not isinstance(data, Mapping):
+        raise KeypointMapError(f"{where}: expected a mapping 'canonical keypoint: joint name'")
+    out: dict[str, str | None] = {}
+    for key, value in data.items():
+        if key not in CANONICAL_KEYPOINTS:
+            raise KeypointMapError(
+                f"{where}: unknown keypoint {key!r}; "
+                f"expected one of {', '.join(CANONICAL_KEYPOINTS)}"
+            )
+        out[str(key)] = None if value is None else str(value)
+    return out
+
+
+def _match_preset(joint_names: tuple[str, ...]) -> tuple[str, dict[str, int]] | None:
+    stripped: dict[str, int] = {}
+    for i, n in enumerate(joint_names):
+        stripped.setdefault(_strip_namespace(n), i)
+    best = None
+    for name, preset in SKELETON_PRESETS.items():
+        complete = all(j in stripped for j in preset.values())
+        if complete and (best is None or len(preset) > len(SKELETON_PRESETS[best])):
+            best = name
+    if best is None:
+        return None
+    return best, {k: stripped[j] for k, j in SKELETON_PRESETS[best].items()}
+
+
+def _match_rules(joint_names: tuple[str, ...]) -> dict[str, int]:
+    parsed = [joint_side_and_base(n) for n in joint_names]
+    taken: set[int] = set()
+    found: dict[str, int] = {}
+
+    def pick(side: str | None, part: str) -> int | None:
+        for base in KEYPOINT_SYNONYMS[part]:
+            for i, (s, b) in enumerate(parsed):
+                if s == side and b == base and i not in taken:
+                    return i
+        return None
+
+    for part in _CENTRE:
+        i = pick(None, part)
+        if i is not None:
+            found[part] = i
+            taken.add(i)
+    for side in ("left", "right"):
+        for part in _SIDED:
+            i = pick(side, part)
+            if i is not None:
+                found[f"{side}_{part}"] = i
+                taken.add(i)
+    return found
+
+
+_printed: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+
+
+def map_keypoints(
+    motion: HumanMotion,
+    override: str | os.PathLike | Mapping[str, str | None] | None = None,
+    *,
+    verbose: bool = True,
+) -> KeypointMap:
+    """Map the joints of ``motion`` to the canonical keypoints (preset, else name rules).
+
+    Args:
+        motion: the clip whose ``joint_names`` are mapped.
+        override: ``{canonical: joint name or None}`` or a YAML file with that mapping
+            (optionally under a top-level ``keypoints:`` key); applied last.
+        verbose: print the mapping (once per distinct rig and mapping); it is always logged
+            at INFO level on the ``retargetjax.motion`` logger.
+
+    Raises:
+        KeypointMapError: a required keypoint (:data:`~retargetjax.keypoints.REQUIRED_KEYPOINTS`)
+            is missing, or the override names an unknown keypoint or joint.
+    """
+    names = motion.joint_names
+    preset = _match_preset(names)
+    if preset is not None:
+        rig = f"preset:{preset[0]}"
+        found = dict(preset[1])
+    else:
+        rig = "rules"
+        found = _match_rules(names)
+    if override is not None:
+        for key, joint in _load_override(override).items():
+            if joint is None:
+                found.pop(key, None)
+                continue
+            if joint in names:
+                found[key] = names.index(joint)
+                continue
+            by_stripped = [i for i, n in enumerate(names) if _strip_namespace(n) == joint]
+            if not by_stripped:
+                raise KeypointMapError(
+                    f"override maps {key!r} to joint {joint!r}, which "
+                    f"{motion.source or 'the motion'} "
+                    f"does not have; joints: {', '.join(names)}"
+                )
+            found[key] = by_stripped[0]
+        rig += "+override"
+    missing = [k for k in REQUIRED_KEYPOINTS if k not in found]
+    if missing:
+        found_txt = ", ".join(f"{k}={names[i]}" for k, i in found.items()) or "nothing"
+        raise KeypointMapError(
+            f"{motion.source or 'motion'}: cannot map required keypoints {', '.join(missing)}; "
+            f"found {found_txt}; joints of the rig: {', '.join(names)}. Pass override="
+            "{'<keypoint>': '<joint name>'} or a YAML file with that mapping"
+        )
+    ordered = [k for k in CANONICAL_KEYPOINTS if k in found]
+    kp = KeypointMap(
+        names=tuple(ordered),
+        joint_index=tuple(int(found[k]) for k in ordered),
+        joint_names=tuple(names[found[k]] for k in ordered),
+        rig=rig,
+    )
+    text = kp.describe()
+    _log.info("%s: %s", motion.source or "motion", text)
+    key = (names, kp.joint_names)
+    if verbose and key not in _printed:
+        _printed.add(key)
+        print(f"{motion.source.name if motion.source else 'motion'}: {text}")
+    return kp

@@ -1,0 +1,89 @@
+"""Length units and up-axis conversion shared by the loaders and the BVH writer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "METERS_PER_UNIT",
+    "detect_units",
+    "resolve_units",
+    "up_axis_to_z_matrix",
+]
+
+#: Metres per file unit for the unit names the loaders accept.
+METERS_PER_UNIT: dict[str, float] = {
+    "m": 1.0,
+    "cm": 0.01,
+    "mm": 0.001,
+    "in": 0.0254,
+    "inch": 0.0254,
+    "ft": 0.3048,
+    "dm": 0.1,
+}
+
+#: The units :func:`detect_units` chooses between.
+_DETECTABLE = ("m", "in", "cm", "mm")
+#: A typical adult height (m) the detection compares against.
+_TYPICAL_HEIGHT_M = 1.7
+
+
+def detect_units(height_units: float) -> str:
+    """Unit name whose scale makes a skeleton ``height_units`` tall closest to 1.7 m.
+
+    The choice minimises ``|log(height_units · s_u / 1.7 m)|`` over ``u ∈ {m, in, cm, mm}``.
+    The boundaries fall at 1.7 m / √(s_a s_b): a skeleton under ~10.7 units is in metres, under
+    ~107 units in inches, under ~1070 units in centimetres, otherwise millimetres. A
+    child-sized skeleton in centimetres (below 107 units) is therefore taken as inches: pass
+    ``units=`` to override.
+    """
+    height_units = float(height_units)
+    if not height_units > 0:
+        return "m"
+    scores = {
+        u: abs(np.log(height_units * METERS_PER_UNIT[u] / _TYPICAL_HEIGHT_M)) for u in _DETECTABLE
+    }
+    return min(scores, key=scores.get)
+
+
+def resolve_units(units: str | float | None, height_units: float) -> tuple[str, float]:
+    """``(unit name, metres per unit)`` from an override (name or metres per unit) or detection."""
+    if units is None:
+        name = detect_units(height_units)
+        return name, METERS_PER_UNIT[name]
+    if isinstance(units, (int, float)) and not isinstance(units, bool):
+        if not units > 0:
+            raise ValueError(f"units scale must be positive metres per unit, got {units}")
+        return f"{float(units):g} m", float(units)
+    key = str(units).strip().lower()
+    if key in ("meter", "meters", "metre", "metres"):
+        key = "m"
+    if key in ("centimeter", "centimeters", "centimetre", "centimetres"):
+        key = "cm"
+    if key in ("millimeter", "millimeters", "millimetre", "millimetres"):
+        key = "mm"
+    if key in ("inches", '"'):
+        key = "in"
+    if key not in METERS_PER_UNIT:
+        raise ValueError(
+            f"unknown units {units!r}; expected one of {', '.join(METERS_PER_UNIT)} "
+            "or metres per unit"
+        )
+    return key, METERS_PER_UNIT[key]
+
+
+def up_axis_to_z_matrix(up_axis: str) -> np.ndarray:
+    """Rotation ``C`` (3, 3) taking a frame with ``up_axis`` up to the Z-up frame: ``v_z = C v``.
+
+    ``"y"``: ``(x, y, z) ↦ (x, -z, y)`` (a +90° turn about x: Y goes to Z and Z to -Y, the
+    usual BVH/Maya → robotics convention, heading unchanged about the vertical). ``"z"``:
+    identity. ``"x"``: ``(x, y, z) ↦ (y, z, x)`` (cyclic, right-handed).
+    """
+    key = str(up_axis).strip().lower()
+    if key in ("y", "+y"):
+        return np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    if key in ("z", "+z"):
+        return np.eye(3)
+    if key in ("x", "+x"):
+        return np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    raise ValueError(f"unknown up axis {up_axis!r}; expected 'y', 'z' or 'x'")
