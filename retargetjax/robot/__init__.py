@@ -1,0 +1,50 @@
+"""Robot models: MJCF/URDF parsing, forward kinematics, keypoints, feet and collision capsules.
+
+``load_robot("unitree_g1")`` (or a ``RobotKind``, or a path to a user's ``.xml``/``.urdf``)
+returns a :class:`RobotModel`, a JAX pytree whose topology is static and whose parameters
+are arrays, so it can be passed to jitted and vmapped functions as an argument.
+:func:`forward_kinematics` maps ``(root_pos, root_quat wxyz, joint_pos)`` with any batch
+shape to world body transforms; :func:`keypoint_positions`, :func:`site_positions` and
+:func:`collision_capsules_world` read points off them. Collision pair rules are in
+:mod:`retargetjax.robot._collision`; keypoint choices in :mod:`retargetjax.robot._registry`.
+"""
+
+from ._build import build_model as build_model
+from ._description import RobotDescription as RobotDescription
+from ._description import RobotFileError as RobotFileError
+from ._fk import body_quat as body_quat
+from ._fk import collision_capsules_world as collision_capsules_world
+from ._fk import forward_kinematics as forward_kinematics
+from ._fk import keypoint_positions as keypoint_positions
+from ._fk import site_positions as site_positions
+from ._keypoints import guess_keypoints as guess_keypoints
+from ._mjcf import parse_mjcf as parse_mjcf
+from ._model import BodyTransforms as BodyTransforms
+from ._model import RobotModel as RobotModel
+from ._registry import ROBOT_REGISTRY as ROBOT_REGISTRY
+from ._registry import RobotEntry as RobotEntry
+from ._registry import load_robot as load_robot
+from ._registry import parse_robot_file as parse_robot_file
+from ._registry import robot_asset_path as robot_asset_path
+from ._urdf import parse_urdf as parse_urdf
+
+__all__ = [
+    "ROBOT_REGISTRY",
+    "BodyTransforms",
+    "RobotDescription",
+    "RobotEntry",
+    "RobotFileError",
+    "RobotModel",
+    "body_quat",
+    "build_model",
+    "collision_capsules_world",
+    "forward_kinematics",
+    "guess_keypoints",
+    "keypoint_positions",
+    "load_robot",
+    "parse_mjcf",
+    "parse_robot_file",
+    "parse_urdf",
+    "robot_asset_path",
+    "site_positions",
+]

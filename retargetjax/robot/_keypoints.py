@@ -1,0 +1,208 @@
+"""Guess a robot's canonical keypoints and feet from its body and joint names; YAML overrides.
+
+Each body is described by the words of its own name and of the joints that move it
+(``Hip_Pitch_Left`` → {hip, pitch, left}; ``AL2`` moved by ``Left_Shoulder_Roll`` → {al2,
+left, shoulder, roll}). Side: a ``left``/``l`` word (or an ``l_``/``_l`` affix). For each
+keypoint the first body (file order) on the right side whose words contain a key word wins,
+with a preferred word breaking ties:
+
+=========  ====================================  =================
+keypoint   key words                             preferred
+=========  ====================================  =================
+pelvis     the root body                         —
+torso      torso, chest, trunk, spine            (the deepest)
+neck       neck                                  —
+head       head                                  —
+hip        hip, thigh                            roll
+knee       knee, shank, shin, calf               —
+ankle      ankle                                 roll
+toe        toe (else the sole's front centre)    —
+shoulder   shoulder                              roll
+elbow      elbow                                 —
+wrist      wrist                                 (the deepest)
+hand       hand, palm                            —
+=========  ====================================  =================
+
+The foot body is the deepest moving body below the ankle keypoint's body (the ankle-roll
+link). Offsets are zero (the body origin, usually on the joint axes) except the head, which
+takes the centre of its first collision geom when it has one.
+
+The YAML override file may hold::
+
+    keypoints:
+      left_wrist: left_wrist_yaw_link            # body, offset 0
+      head: {body: torso_link, offset: [0, 0, 0.4]}
+      neck: null                                 # drop a guessed keypoint
+    feet: [left_ankle_roll_link, right_ankle_roll_link]
+    default_joint_pos: {left_elbow_joint: 1.2}
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ._description import RobotDescription, RobotFileError
+
+__all__ = ["apply_keypoint_yaml", "guess_keypoints", "name_words"]
+
+_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "hip": (("hip", "thigh"), "roll"),
+    "knee": (("knee", "shank", "shin", "calf"), None),
+    "ankle": (("ankle",), "roll"),
+    "toe": (("toe", "toes"), None),
+    "shoulder": (("shoulder",), "roll"),
+    "elbow": (("elbow",), None),
+    "wrist": (("wrist",), "deepest"),
+    "hand": (("hand", "palm"), None),
+}
+
+
+def name_words(name: str) -> set[str]:
+    """Lower-case words of a name, split at non-letters, digits runs and camel case."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return {w.lower() for w in re.split(r"[^A-Za-z]+", spaced) if w}
+
+
+def _side(words: set[str], name: str) -> str | None:
+    low = name.lower()
+    if "left" in words or "l" in words or low.startswith("l_") or low.endswith("_l"):
+        return "left"
+    if "right" in words or "r" in words or low.startswith("r_") or low.endswith("_r"):
+        return "right"
+    return None
+
+
+def guess_keypoints(
+    desc: RobotDescription,
+) -> tuple[dict[str, tuple[str, np.ndarray]], tuple[str, str] | None, list[str]]:
+    """Guess ``{keypoint: (body, offset)}`` and ``(left foot, right foot)``; plus a report."""
+    bodies = desc.bodies
+    words, sides = [], []
+    for body in bodies:
+        w = name_words(body.name)
+        side = _side(w, body.name)
+        for joint in body.joints:
+            jw = name_words(joint.name)
+            w |= jw
+            side = side or _side(jw, joint.name)
+        words.append(w)
+        sides.append(side)
+    depth = []
+    for body in bodies:
+        depth.append(0 if body.parent < 0 else depth[body.parent] + 1)
+
+    def find(keys: tuple[str, ...], prefer: str | None, side: str | None) -> int | None:
+        hits = [i for i in range(1, len(bodies)) if words[i] & set(keys) and sides[i] == side]
+        if not hits:
+            return None
+        if prefer == "deepest":
+            return max(hits, key=lambda i: depth[i])
+        if prefer is not None:
+            preferred = [i for i in hits if prefer in words[i]]
+            if preferred:
+                return preferred[0]
+        return hits[0]
+
+    found: dict[str, tuple[str, np.ndarray]] = {"pelvis": (bodies[0].name, np.zeros(3))}
+    torso = [i for i in range(1, len(bodies)) if words[i] & {"torso", "chest", "trunk", "spine"}]
+    if torso:
+        found["torso"] = (bodies[max(torso, key=lambda i: depth[i])].name, np.zeros(3))
+    for single in ("neck", "head"):
+        hit = find((single,), None, None)
+        if hit is not None:
+            offset = np.zeros(3)
+            prims = [g for g in bodies[hit].geoms if g.kind != "mesh"]
+            if single == "head" and prims:
+                offset = prims[0].pos.copy()
+            found[single] = (bodies[hit].name, offset)
+    for side in ("left", "right"):
+        for part, (keys, prefer) in _RULES.items():
+            hit = find(keys, prefer, side)
+            if hit is not None:
+                found[f"{side}_{part}"] = (bodies[hit].name, np.zeros(3))
+        wrist, hand = found.get(f"{side}_wrist"), found.get(f"{side}_hand")
+        if wrist and hand and wrist[0] == hand[0]:
+            del found[f"{side}_hand"]
+
+    feet: tuple[str, str] | None = None
+    foot_names = []
+    for side in ("left", "right"):
+        start = found.get(f"{side}_ankle")
+        if start is None:
+            hit = find(("foot",), None, side)
+            start = (bodies[hit].name, np.zeros(3)) if hit is not None else None
+        if start is None:
+            break
+        b = next(i for i, body in enumerate(bodies) if body.name == start[0])
+        best = b
+        stack = [b]
+        while stack:
+            i = stack.pop()
+            for c, body in enumerate(bodies):
+                if body.parent == i:
+                    stack.append(c)
+                    if body.joints and depth[c] > depth[best]:
+                        best = c
+        foot_names.append(bodies[best].name)
+    if len(foot_names) == 2:
+        feet = (foot_names[0], foot_names[1])
+
+    report = [f"{k:>15s} -> {found[k][0]}" for k in found]
+    report.append(f"{'feet':>15s} -> {feet}")
+    return found, feet, report
+
+
+def apply_keypoint_yaml(
+    path: str | Path,
+    keypoints: dict[str, tuple[str, np.ndarray]],
+    feet: tuple[str, str] | None,
+    default_pose: dict[str, float],
+) -> tuple[dict[str, tuple[str, np.ndarray]], tuple[str, str] | None, dict[str, float]]:
+    """Apply a YAML override (format in the module docstring); errors name the file and key."""
+    from ..keypoints import CANONICAL_KEYPOINTS
+
+    path = Path(path)
+    try:
+        data: Any = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise RobotFileError(f"{path}: cannot read keypoint YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise RobotFileError(f"{path}: expected a mapping at the top level")
+    unknown = set(data) - {"keypoints", "feet", "default_joint_pos"}
+    if unknown:
+        raise RobotFileError(
+            f"{path}: unknown keys {sorted(unknown)}; expected keypoints, feet, default_joint_pos"
+        )
+    keypoints = dict(keypoints)
+    for name, value in (data.get("keypoints") or {}).items():
+        if name not in CANONICAL_KEYPOINTS:
+            raise RobotFileError(
+                f"{path}: keypoints.{name}: not a canonical keypoint "
+                f"({', '.join(CANONICAL_KEYPOINTS)})"
+            )
+        if value is None:
+            keypoints.pop(name, None)
+        elif isinstance(value, str):
+            keypoints[name] = (value, np.zeros(3))
+        elif isinstance(value, dict) and "body" in value:
+            offset = np.asarray(value.get("offset", [0.0, 0.0, 0.0]), dtype=np.float64)
+            if offset.shape != (3,):
+                raise RobotFileError(f"{path}: keypoints.{name}.offset: expected 3 numbers")
+            keypoints[name] = (str(value["body"]), offset)
+        else:
+            raise RobotFileError(
+                f"{path}: keypoints.{name}: expected a body name, {{body, offset}} or null"
+            )
+    if "feet" in data:
+        f = data["feet"]
+        if not (isinstance(f, list) and len(f) == 2):
+            raise RobotFileError(f"{path}: feet: expected [left_body, right_body]")
+        feet = (str(f[0]), str(f[1]))
+    pose = dict(default_pose)
+    pose.update({str(k): float(v) for k, v in (data.get("default_joint_pos") or {}).items()})
+    return keypoints, feet, pose
