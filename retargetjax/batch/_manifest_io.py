@@ -1,0 +1,63 @@
+"""Atomic JSON files: a reader sees the old file or the new one, never half of either."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_json_atomic"]
+
+
+def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> Path:
+    """Write ``payload`` as indented JSON to ``path`` atomically and durably.
+
+    The text goes to a temporary file in the same folder (so the final rename stays on one
+    file system), is flushed and ``fsync``-ed, then moved over ``path`` with
+    :func:`os.replace`, which is atomic on POSIX and Windows. A process killed at any moment
+    therefore leaves either the previous file or the complete new one; at worst a stray
+    ``.<name>.*.tmp`` file remains beside it. Missing parent folders are created.
+
+    Args:
+        path: destination file.
+        payload: anything :func:`json.dumps` accepts.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Serialise before touching the disk: an unserialisable payload leaves no temp file.
+    text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    tmp_name = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    # os.open with mode 0o666 honours the umask (tempfile.mkstemp would force 0o600).
+    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist the rename itself (best effort: not every platform can open a folder)."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,524 @@
+"""BatchRunner: run many jobs, skip finished ones, keep a resumable manifest on disk."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import pickle
+import signal
+import sys
+import traceback
+import types
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from pydantic_core import to_jsonable_python
+from tqdm.auto import tqdm
+
+from ..types import RunStatus
+from ._models import BatchJob, BatchManifest, BatchRunRecord, utc_now
+
+__all__ = ["BatchRunner", "BatchWorker"]
+
+#: Seconds between checks of the pool while waiting, so Ctrl-C is handled promptly.
+_POLL_S = 0.2
+#: Longest traceback text (characters, from the end) kept in a failed record's provenance.
+_MAX_TRACEBACK_CHARS = 4000
+
+
+@runtime_checkable
+class BatchWorker(Protocol):
+    """A callable that performs one :class:`BatchJob`.
+
+    It writes ``job.output`` (atomically: a temp file in the same folder, then
+    :func:`os.replace`, so that a killed run never leaves a file a rerun would take as done)
+    and returns optional provenance (a JSON-serialisable ``dict``, or ``None``) on success;
+    it raises on failure. With ``max_workers > 1`` it must be pickleable: a module-level
+    function, or an instance of a module-level class, importable by a freshly spawned
+    interpreter.
+    """
+
+    def __call__(self, job: BatchJob) -> dict[str, Any] | None: ...
+
+
+class _Outcome(NamedTuple):
+    """What one execution of a worker produced (plain data, so it crosses processes)."""
+
+    started_at: datetime
+    finished_at: datetime
+    status: RunStatus
+    message: str
+    error_type: str | None
+    provenance: dict[str, Any]
+
+
+def _jsonable_or_repr(value: Mapping[str, Any]) -> dict[str, Any]:
+    return to_jsonable_python(dict(value), fallback=repr)
+
+
+def _execute(worker: Callable[[BatchJob], Any], job: BatchJob) -> _Outcome:
+    """Run ``worker(job)`` and turn its result or exception into an :class:`_Outcome`.
+
+    Used in-process (``max_workers == 1``) and inside pool processes alike. Only
+    :class:`Exception` is caught: ``KeyboardInterrupt`` and ``SystemExit`` stop the batch.
+    """
+    started_at = utc_now()
+    try:
+        returned = worker(job)
+        if returned is not None and not isinstance(returned, Mapping):
+            raise TypeError(
+                f"worker returned {type(returned).__name__}; expected a provenance dict or None"
+            )
+        merged = {**job.provenance, **(returned or {})}
+        try:
+            provenance = to_jsonable_python(merged)
+        except Exception as exc:  # pydantic's serialisation error names the bad value
+            raise TypeError(f"worker provenance is not JSON-serialisable: {exc}") from exc
+    except Exception as exc:
+        text = traceback.format_exc()[-_MAX_TRACEBACK_CHARS:]
+        return _Outcome(
+            started_at=started_at,
+            finished_at=utc_now(),
+            status=RunStatus.FAILED,
+            message=str(exc) or repr(exc),
+            error_type=type(exc).__name__,
+            provenance={**_jsonable_or_repr(job.provenance), "traceback": text},
+        )
+    return _Outcome(started_at, utc_now(), RunStatus.SUCCESS, "", None, provenance)
+
+
+def _record(job: BatchJob, outcome: _Outcome) -> BatchRunRecord:
+    return BatchRunRecord(
+        job_id=job.id,
+        motion=job.motion,
+        output=job.output,
+        status=outcome.status,
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        message=outcome.message,
+        error_type=outcome.error_type,
+        provenance=outcome.provenance,
+    )
+
+
+def _skipped(job: BatchJob, message: str) -> BatchRunRecord:
+    now = utc_now()
+    return BatchRunRecord(
+        job_id=job.id,
+        motion=job.motion,
+        output=job.output,
+        status=RunStatus.SKIPPED,
+        started_at=now,
+        finished_at=now,
+        message=message,
+        provenance=_jsonable_or_repr(job.provenance),
+    )
+
+
+def _died(job: BatchJob, exc: BaseException) -> BatchRunRecord:
+    now = utc_now()
+    return BatchRunRecord(
+        job_id=job.id,
+        motion=job.motion,
+        output=job.output,
+        status=RunStatus.FAILED,
+        started_at=now,
+        finished_at=now,
+        message=f"the worker process died abruptly while running this job ({exc})",
+        error_type=type(exc).__name__,
+        provenance=_jsonable_or_repr(job.provenance),
+    )
+
+
+def _ignore_sigint() -> None:
+    """Pool initializer: Ctrl-C is handled by the parent, which then stops the children."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _ManifestState:
+    """The records known so far, written as a manifest after every change.
+
+    A job's record from the previous manifest stays until this run replaces it, so the file
+    always shows the best-known state of every job; records of jobs that this run was not
+    given follow the current ones, in their old order.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        jobs: list[BatchJob],
+        previous: BatchManifest | None,
+        input_dir: Path | None,
+        output_dir: Path | None,
+        pattern: str,
+    ) -> None:
+        self.path = path
+        self.order = [job.id for job in jobs]
+        ids = set(self.order)
+        old = previous.records if previous is not None else ()
+        self.current = {r.job_id: r for r in old if r.job_id in ids}
+        self.extras = tuple(r for r in old if r.job_id not in ids)
+        self.created_at = previous.created_at if previous is not None else utc_now()
+        # This run's arguments win; None / "" keep what the previous manifest said.
+        keep = previous is not None
+        self.input_dir = input_dir if input_dir is not None or not keep else previous.input_dir
+        self.output_dir = output_dir if output_dir is not None or not keep else previous.output_dir
+        self.pattern = pattern if pattern or not keep else previous.pattern
+        self.manifest: BatchManifest | None = None
+
+    def set(self, record: BatchRunRecord) -> None:
+        self.current[record.job_id] = record
+
+    def write(self) -> BatchManifest:
+        records = [self.current[i] for i in self.order if i in self.current]
+        manifest = BatchManifest.from_records(
+            records=(*records, *self.extras),
+            total=len(self.order),
+            created_at=self.created_at,
+            input_dir=self.input_dir,
+            output_dir=self.output_dir,
+            pattern=self.pattern,
+        )
+        manifest.save_json(self.path)
+        self.manifest = manifest
+        return manifest
+
+
+class _InstanceOrClassMethod:
+    """Binds to the instance, or to a default instance when looked up on the class.
+
+    So ``BatchRunner.run(jobs, worker, manifest_path=...)``, as documented, and
+    ``BatchRunner(start_method="forkserver").run(...)`` both work.
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.__func__ = func
+        self.__doc__ = func.__doc__
+        self.__name__ = func.__name__
+        self.__wrapped__ = func
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Callable[..., Any]:
+        if obj is None:
+            assert objtype is not None
+            obj = objtype()
+        return types.MethodType(self.__func__, obj)
+
+
+class BatchRunner:
+    """Runs :class:`BatchJob` s with a :class:`BatchWorker` and keeps a resumable manifest.
+
+    Behaviour, as a user of a resumable batch tool expects it:
+
+    * **Validation first.** Duplicate job ids or duplicate output paths
+      (:class:`ValueError`), ``max_workers < 1`` (:class:`ValueError`), a worker or job that
+      cannot be pickled while ``max_workers > 1`` (:class:`TypeError`), and an existing
+      manifest that is not valid JSON, has an unknown ``schema_version`` or invalid fields
+      (:class:`~retargetjax.batch.ManifestError`) are all raised before anything is written;
+      the message names the problem and the manifest file.
+    * **Resume.** A job whose previous record is ``success`` for the same output path, and
+      whose output still exists, is not redone: its record is kept (timestamps of the run that
+      did it) with ``provenance["resumed"] = True``. A previously ``failed`` job is retried
+      even when its output exists (the file may be stale). Any other job whose output exists
+      is recorded ``skipped``. ``force=True`` reruns every job. ``created_at`` of an existing
+      manifest is kept; ``input_dir``/``output_dir``/``pattern`` keep their old values when
+      this run passes ``None``/``""``.
+    * **Manifest.** Written once after this planning (all skipped and resumed jobs at once)
+      and again after every finished job, atomically, so a killed run leaves a valid file
+      holding every job finished so far. Records are in submission order; records of jobs
+      an earlier run had but this one was not given are kept after them (so ``total``, the
+      number of jobs given, can be less than the number of records). A job's old record
+      stays until its new outcome replaces it.
+    * **Failures.** A worker exception records the job ``failed`` with ``error_type`` (the
+      class name), ``message`` (its text) and ``provenance["traceback"]``; other jobs go on.
+    * **Hard deaths** (``max_workers > 1``: a pool process killed, ``os._exit``, segfault).
+      The pool breaks and every in-flight job's result is lost. When a single job was in
+      flight it is recorded ``failed`` (``error_type="BrokenProcessPool"``); when several
+      were, the culprit cannot be told, so they are rerun one at a time in a fresh pool, and
+      the one that breaks it alone is recorded ``failed``. A rerun job whose output exists by
+      then is recorded ``skipped`` instead (unless ``force``). Remaining jobs then continue
+      at full width. At most ``max_workers`` jobs are ever submitted at once.
+    * **Ctrl-C.** Pool processes ignore SIGINT; the parent stops them, the manifest already
+      holds every job finished so far, and the ``KeyboardInterrupt`` propagates. Interrupted
+      jobs get no record, so the rerun runs them. A worker raising ``KeyboardInterrupt``
+      (or ``SystemExit``) stops the batch the same way.
+    * **Processes.** ``max_workers == 1`` runs in-process, in order. Otherwise a
+      :class:`~concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method (JAX is
+      not fork-safe); the calling script needs an ``if __name__ == "__main__":`` guard.
+
+    Not handled: two runs writing the same manifest at once, and workers that hang.
+    """
+
+    def __init__(self, *, start_method: str = "spawn") -> None:
+        """Args:
+        start_method: multiprocessing start method of the pool, ``"spawn"`` or
+            ``"forkserver"`` (``"fork"`` is unsafe once JAX has started threads).
+        """
+        if start_method not in multiprocessing.get_all_start_methods():
+            raise ValueError(
+                f"start_method {start_method!r} is not available here; expected one of "
+                f"{multiprocessing.get_all_start_methods()}"
+            )
+        self.start_method = start_method
+
+    @_InstanceOrClassMethod
+    def run(
+        self,
+        jobs: Iterable[BatchJob],
+        worker: BatchWorker | Callable[[BatchJob], dict[str, Any] | None],
+        *,
+        manifest_path: str | Path,
+        max_workers: int = 1,
+        force: bool = False,
+        input_dir: Path | None = None,
+        output_dir: Path | None = None,
+        pattern: str = "",
+        progress: bool | None = None,
+    ) -> BatchManifest:
+        """Run ``jobs`` with ``worker``, skipping finished ones; return the final manifest.
+
+        Args:
+            jobs: the jobs, in submission order (ids and outputs unique).
+            worker: called as ``worker(job)``; see :class:`BatchWorker`.
+            manifest_path: JSON manifest, loaded when it exists (resume) and rewritten
+                atomically after every finished job.
+            max_workers: process-pool size; 1 runs sequentially in this process.
+            force: rerun jobs even when their output exists or they succeeded before.
+            input_dir, output_dir, pattern: stored in the manifest for reference.
+            progress: show a tqdm bar (jobs done / total); ``None`` shows it only when
+                stderr is a terminal.
+
+        Returns:
+            The manifest as last written.
+
+        Raises:
+            ValueError: duplicate job ids or outputs, or ``max_workers < 1``.
+            TypeError: a worker or job that cannot be pickled while ``max_workers > 1``.
+            ManifestError: the existing manifest cannot be read (left untouched).
+            KeyboardInterrupt: after the manifest holds every job finished so far.
+        """
+        jobs = list(jobs)
+        manifest_path = Path(manifest_path)
+        _check_jobs(jobs, manifest_path)
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+            raise ValueError(
+                f"max_workers must be an int >= 1 (1 runs in-process), got {max_workers!r} "
+                f"(batch manifest {manifest_path} not touched)"
+            )
+        if max_workers > 1:
+            _check_picklable(worker, jobs, manifest_path, max_workers)
+        previous = BatchManifest.load(manifest_path) if manifest_path.exists() else None
+
+        state = _ManifestState(
+            path=manifest_path,
+            jobs=jobs,
+            previous=previous,
+            input_dir=input_dir,
+            output_dir=output_dir,
+            pattern=pattern,
+        )
+        previous_by_id = previous.records_by_id() if previous is not None else {}
+        to_run: list[BatchJob] = []
+        for job in jobs:
+            old = previous_by_id.get(job.id)
+            if force:
+                to_run.append(job)
+            elif (
+                old is not None
+                and old.status is RunStatus.SUCCESS
+                and old.output == job.output
+                and job.output.exists()
+            ):
+                state.set(
+                    old.model_copy(update={"provenance": {**old.provenance, "resumed": True}})
+                )
+            elif job.output.exists() and not (old is not None and old.status is RunStatus.FAILED):
+                state.set(_skipped(job, f"output {job.output} already exists"))
+            else:
+                to_run.append(job)
+        manifest = state.write()
+
+        show = sys.stderr.isatty() if progress is None else progress
+        with tqdm(
+            total=len(jobs),
+            initial=len(jobs) - len(to_run),
+            disable=not show,
+            unit="job",
+            desc="batch",
+            dynamic_ncols=True,
+        ) as bar:
+            if max_workers == 1:
+                for job in to_run:
+                    state.set(_record(job, _execute(worker, job)))
+                    manifest = state.write()
+                    _advance(bar, manifest, 1)
+            elif to_run:
+                manifest = self._run_pool(to_run, worker, max_workers, force, state, bar)
+        return manifest
+
+    def _run_pool(
+        self,
+        to_run: list[BatchJob],
+        worker: Callable[[BatchJob], Any],
+        max_workers: int,
+        force: bool,
+        state: _ManifestState,
+        bar: tqdm,
+    ) -> BatchManifest:
+        """The process-pool loop; see the class docstring for the hard-death policy."""
+        pending = deque(to_run)
+        suspects: deque[BatchJob] = deque()
+        in_flight: dict[Future[_Outcome], BatchJob] = {}
+        executor: ProcessPoolExecutor | None = None
+        manifest = state.manifest
+        assert manifest is not None
+        try:
+            while pending or suspects or in_flight:
+                if executor is None:
+                    executor = ProcessPoolExecutor(
+                        max_workers=max_workers,
+                        mp_context=multiprocessing.get_context(self.start_method),
+                        initializer=_ignore_sigint,
+                    )
+                if suspects and not in_flight:
+                    job = suspects.popleft()
+                    if not force and job.output.exists():
+                        state.set(
+                            _skipped(
+                                job,
+                                f"output {job.output} appeared before the worker pool broke; "
+                                "not rerun",
+                            )
+                        )
+                        manifest = state.write()
+                        _advance(bar, manifest, 1)
+                        continue
+                    in_flight[executor.submit(_execute, worker, job)] = job
+                elif not suspects:
+                    while pending and len(in_flight) < max_workers:
+                        job = pending.popleft()
+                        in_flight[executor.submit(_execute, worker, job)] = job
+
+                done, _ = wait(in_flight, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                if not done:
+                    continue
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                    # The pool is dead: every other in-flight future fails within moments.
+                    while not all(f.done() for f in in_flight):
+                        wait(in_flight, timeout=_POLL_S)
+                    done = set(in_flight)
+
+                lost: list[tuple[BatchJob, BaseException]] = []
+                finished = 0
+                for future in [f for f in in_flight if f in done]:  # submission order
+                    job = in_flight.pop(future)
+                    exc = future.exception()
+                    if exc is None:
+                        state.set(_record(job, future.result()))
+                    elif isinstance(exc, BrokenProcessPool):
+                        lost.append((job, exc))
+                        continue
+                    elif not isinstance(exc, Exception):
+                        raise exc  # KeyboardInterrupt / SystemExit raised by the worker
+                    else:  # e.g. a result that could not be sent back
+                        state.set(
+                            _record(
+                                job,
+                                _Outcome(
+                                    utc_now(),
+                                    utc_now(),
+                                    RunStatus.FAILED,
+                                    str(exc) or repr(exc),
+                                    type(exc).__name__,
+                                    _jsonable_or_repr(job.provenance),
+                                ),
+                            )
+                        )
+                    finished += 1
+                if lost:
+                    executor.shutdown(wait=True, cancel_futures=True)
+                    executor = None
+                    if len(lost) == 1:
+                        state.set(_died(*lost[0]))
+                        finished += 1
+                    else:
+                        suspects.extend(job for job, _ in lost)
+                if finished:
+                    manifest = state.write()
+                    _advance(bar, manifest, finished)
+        except BaseException:
+            if executor is not None:
+                _stop_executor(executor)
+                executor = None
+            raise
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True)
+        return manifest
+
+
+def _advance(bar: tqdm, manifest: BatchManifest, n: int) -> None:
+    bar.set_postfix(
+        ok=manifest.success_count,
+        skipped=manifest.skipped_count,
+        failed=manifest.failed_count,
+        refresh=False,
+    )
+    bar.update(n)
+
+
+def _stop_executor(executor: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes now (Ctrl-C), without waiting for running jobs."""
+    # ProcessPoolExecutor has no public "terminate"; its process table is the only handle.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=5.0)
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _check_jobs(jobs: list[BatchJob], manifest_path: Path) -> None:
+    for index, job in enumerate(jobs):
+        if not isinstance(job, BatchJob):
+            raise TypeError(
+                f"jobs[{index}] is {type(job).__name__}; expected BatchJob "
+                f"(batch manifest {manifest_path} not touched)"
+            )
+    for field in ("id", "output"):
+        counts = Counter(getattr(job, field) for job in jobs)
+        repeated = sorted(str(value) for value, n in counts.items() if n > 1)
+        if repeated:
+            raise ValueError(
+                f"duplicate job {field}s {repeated}: each job needs a unique {field} "
+                f"(batch manifest {manifest_path} not touched)"
+            )
+
+
+def _check_picklable(
+    worker: Any, jobs: list[BatchJob], manifest_path: Path, max_workers: int
+) -> None:
+    try:
+        pickle.dumps(worker)
+    except Exception as exc:
+        raise TypeError(
+            f"worker {worker!r} cannot be pickled ({type(exc).__name__}: {exc}), but "
+            f"max_workers={max_workers} sends it to pool processes; use a module-level "
+            f"function or class instance, or max_workers=1 "
+            f"(batch manifest {manifest_path} not touched)"
+        ) from exc
+    for job in jobs:
+        try:
+            pickle.dumps(job)
+        except Exception as exc:
+            raise TypeError(
+                f"job {job.id!r} cannot be pickled ({type(exc).__name__}: {exc}); check its "
+                f"provenance (batch manifest {manifest_path} not touched)"
+            ) from exc

@@ -1,0 +1,1 @@
+"""Workers and scripts for the batch tests, importable by spawned pool processes."""
