@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry import quat_conj, quat_log, quat_mul, quat_normalize
 from ..types import NDArray
+from ._rowwise import world_increment_rows
 
 __all__ = ["angular_velocity_world", "finite_difference"]
 
@@ -43,8 +43,8 @@ def angular_velocity_world(quat_wxyz: NDArray, fps: float) -> NDArray:
     quat = np.asarray(quat_wxyz, dtype=np.float32)
     if quat.shape[0] < 2:
         return np.zeros((*quat.shape[:-1], 3), dtype=np.float32)
-    quat = np.asarray(quat_normalize(quat))
-    delta = np.asarray(quat_log(quat_mul(quat[1:], quat_conj(quat[:-1]))), dtype=np.float32)
+    quat = quat / np.linalg.norm(quat, axis=-1, keepdims=True).clip(min=1e-12)
+    delta = world_increment_rows(quat[:-1], quat[1:])
     omega = np.empty((*quat.shape[:-1], 3), dtype=np.float32)
     omega[0] = delta[0]
     omega[-1] = delta[-1]

@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ..geometry import quat_conj, quat_rotate, quat_wxyz_to_xyzw, quat_xyzw_to_wxyz
+from ..geometry import quat_conj, quat_wxyz_to_xyzw, quat_xyzw_to_wxyz
 from ._atomic import atomic_write
 from ._errors import MotionFileError
 from ._names import resolve_body_names, resolve_joint_names, robot_label
 from ._robot_motion import RobotMotion
+from ._rowwise import rotate_rows
 
 __all__ = ["read_gmr_pickle", "write_gmr_pickle"]
 
@@ -39,8 +40,8 @@ def write_gmr_pickle(motion: RobotMotion, path: str | os.PathLike[str]) -> None:
     local_body_pos = None
     if motion.body_pos_w is not None:
         offset = motion.body_pos_w - motion.root_pos[:, None, :]
-        inverse = np.broadcast_to(quat_conj(motion.root_quat)[:, None, :], (*offset.shape[:2], 4))
-        local_body_pos = np.asarray(quat_rotate(inverse, offset), dtype=np.float32)
+        inverse = np.asarray(quat_conj(motion.root_quat))[:, None, :]
+        local_body_pos = rotate_rows(inverse, offset)
     payload = {
         "fps": float(motion.fps),
         "root_pos": np.array(motion.root_pos, dtype=np.float32),
@@ -149,8 +150,7 @@ def read_gmr_pickle(
         body_names = resolve_body_names(
             source, local_body_pos.shape[1], payload.get("link_body_list"), None, robot
         )
-        rotation = np.broadcast_to(root_quat[:, None, :], (*local_body_pos.shape[:2], 4))
-        body_pos_w = root_pos[:, None, :] + np.asarray(quat_rotate(rotation, local_body_pos))
+        body_pos_w = root_pos[:, None, :] + rotate_rows(root_quat[:, None, :], local_body_pos)
     try:
         return RobotMotion(
             fps=fps,

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from ..geometry import mat_to_quat, quat_normalize, quat_slerp
 from ..types import NDArray
 from ._derivatives import angular_velocity_world, finite_difference
+from ._rowwise import rot_to_quat_rows, slerp_rows
 
 __all__ = ["RobotMotion"]
 
@@ -47,10 +47,8 @@ def _as_float_array(name: str, value: Any, shape: tuple[str | int, ...], dims: d
                 f"(axis {axis} should be {dims.get(symbol, symbol)})"
             )
     if not np.all(np.isfinite(array)):
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(
-            f"RobotMotion.{name}: non-finite value {array[tuple(bad)]} at index {tuple(bad)}"
-        )
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(f"RobotMotion.{name}: non-finite value {array[bad]} at index {bad}")
     array.setflags(write=False)
     return array
 
@@ -59,7 +57,7 @@ def _check_unit_quat(name: str, quat: NDArray) -> None:
     norm = np.linalg.norm(quat, axis=-1)
     bad = np.abs(norm - 1.0) > _QUAT_NORM_TOL
     if np.any(bad):
-        index = tuple(np.argwhere(bad)[0])
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"RobotMotion.{name}: quaternion at index {index} has norm {norm[index]:.6g}, "
             "expected unit quaternions (wxyz)"
@@ -243,8 +241,8 @@ class RobotMotion:
             return ((1.0 - a) * x[index] + a * x[nxt]).astype(np.float32)
 
         def slerp(q: NDArray) -> NDArray:
-            a = alpha.astype(np.float32).reshape((-1,) + (1,) * (q.ndim - 1))
-            out = np.array(quat_slerp(q[index], q[nxt], a), dtype=np.float32)
+            a = alpha.astype(np.float32).reshape((-1,) + (1,) * (q.ndim - 2))
+            out = slerp_rows(q[index], q[nxt], np.broadcast_to(a, q[index].shape[:-1]))
             # Keep original samples bit-exact (slerp at α ∈ {0, 1} may round in the last bit).
             out[alpha == 0.0] = q[index[alpha == 0.0]]
             out[alpha == 1.0] = q[nxt[alpha == 1.0]]
@@ -303,7 +301,7 @@ class RobotMotion:
         joint_pos = self.joint_pos[:, columns]
         fk = forward_kinematics(robot, self.root_pos, self.root_quat, joint_pos)
         body_pos_w = np.asarray(fk.pos, dtype=np.float32)
-        body_quat_w = np.asarray(quat_normalize(mat_to_quat(np.asarray(fk.rot))), np.float32)
+        body_quat_w = rot_to_quat_rows(np.asarray(fk.rot, dtype=np.float32))
         return dataclasses.replace(
             self,
             body_names=tuple(robot.body_names),
