@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from retargetjax.io import RobotMotion
+from retargetjax.io import MotionFileError, RobotMotion
 
 
 def _yaw_quat(yaw: np.ndarray) -> np.ndarray:
@@ -192,7 +192,7 @@ def test_with_body_poses_uses_the_robot_module_lazily(monkeypatch):
         motion.with_body_poses(short, forward_kinematics=module.forward_kinematics)
 
 
-def test_with_body_poses_on_a_real_robot():
+def test_with_body_poses_on_a_real_robot(tmp_path):
     try:
         from retargetjax.robot import load_robot
     except ImportError as err:
@@ -216,3 +216,23 @@ def test_with_body_poses_on_a_real_robot():
     np.testing.assert_allclose(posed.body_pos_w[:, 0], motion.root_pos, atol=1e-5)
     dots = np.abs(np.sum(posed.body_quat_w[:, 0] * root_quat, axis=-1))
     np.testing.assert_allclose(dots, 1.0, atol=1e-5)
+    # A tracker npz (no names, no root keys) and a CSV load back by robot name.
+    tracker = tmp_path / "tracker.npz"
+    np.savez(
+        tracker,
+        fps=np.array([30.0]),
+        joint_pos=posed.joint_pos,
+        joint_vel=posed.joint_vel,
+        body_pos_w=posed.body_pos_w,
+        body_quat_w=posed.body_quat_w,
+    )
+    from_tracker = RobotMotion.load(tracker, robot="unitree_g1")
+    assert from_tracker.joint_names == posed.joint_names
+    assert from_tracker.body_names == posed.body_names
+    np.testing.assert_allclose(from_tracker.root_pos, motion.root_pos, atol=1e-5)
+    posed.save(tmp_path / "walk.csv")
+    from_csv = RobotMotion.load(tmp_path / "walk.csv", robot="unitree_g1")
+    np.testing.assert_array_equal(from_csv.joint_pos, posed.joint_pos)
+    extra = (*robot.joint_names, "gripper")
+    with pytest.raises(MotionFileError, match=r"line 1: expected 37 columns .*30 joints.*got 36"):
+        RobotMotion.load(tmp_path / "walk.csv", joint_names=extra)
