@@ -320,6 +320,27 @@ def test_pool_worker_dying_hard_fails_only_its_job(tmp_path):
     assert os.getpid() not in pids
 
 
+def test_pool_death_with_several_in_flight_reruns_them_alone(tmp_path):
+    """job_00 writes its output, then dies while job_01 is running: neither can be blamed.
+
+    Rerun alone, job_00's output already exists so it is skipped (not run twice), and
+    job_01 succeeds; nothing is recorded failed.
+    """
+    jobs = make_jobs(tmp_path, 3)
+    worker = ScriptedWorker(
+        sleep_s=0.5,
+        die_after_write_ids=frozenset({"job_00"}),
+        gate_ids=frozenset({"job_01"}),
+        gate_path=str(jobs[0].output),
+    )
+    manifest = _run_with_deadline(
+        lambda: run(jobs, worker, tmp_path / "m.json", max_workers=2), timeout_s=120
+    )
+    assert statuses(manifest) == {"job_00": "skipped", "job_01": "success", "job_02": "success"}
+    assert "pool broke" in manifest.records[0].message
+    assert [commit_count(j) for j in jobs] == [1, 1, 1]
+
+
 def _start_batch(work_dir: Path, n_jobs: int, sleep_s: float, max_workers: int):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.Popen(
@@ -354,9 +375,9 @@ def _poll_until(proc, path: Path, n_success: int, timeout_s: float = 60.0) -> in
 
 
 def test_sigkill_mid_batch_then_rerun_completes_each_job_once(tmp_path):
-    n_jobs = 12
+    n_jobs = 20
     path = tmp_path / "manifest.json"
-    proc = _start_batch(tmp_path, n_jobs, sleep_s=0.05, max_workers=1)
+    proc = _start_batch(tmp_path, n_jobs, sleep_s=0.1, max_workers=1)
     try:
         polls = _poll_until(proc, path, n_success=4)
     finally:
@@ -383,7 +404,7 @@ def test_sigkill_mid_batch_then_rerun_completes_each_job_once(tmp_path):
 
 
 def test_sigint_to_pool_batch_stops_promptly_and_rerun_resumes(tmp_path):
-    n_jobs = 10
+    n_jobs = 12
     path = tmp_path / "manifest.json"
     proc = _start_batch(tmp_path, n_jobs, sleep_s=0.3, max_workers=2)
     try:
@@ -415,6 +436,11 @@ def test_progress_bar_can_be_forced(tmp_path, capsys):
     assert "2/2" in err
     BatchRunner.run(jobs, append_line, manifest_path=tmp_path / "m.json", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_unknown_start_method_raises():
+    with pytest.raises(ValueError, match="start_method 'teleport'"):
+        BatchRunner(start_method="teleport")
 
 
 def test_job_provenance_must_pickle_for_pool(tmp_path):

@@ -54,6 +54,9 @@ class ScriptedWorker:
         die_ids: jobs whose process exits at once with ``os._exit(3)``.
         interrupt_ids: jobs that raise ``KeyboardInterrupt``.
         bad_return_ids: jobs that return a string instead of a dict.
+        die_after_write_ids: jobs that write their output, then ``os._exit(3)``.
+        gate_ids: jobs that first wait (up to 60 s) until the file ``gate_path`` exists.
+        gate_path: see ``gate_ids``.
     """
 
     sleep_s: float = 0.0
@@ -61,8 +64,15 @@ class ScriptedWorker:
     die_ids: frozenset[str] = field(default_factory=frozenset)
     interrupt_ids: frozenset[str] = field(default_factory=frozenset)
     bad_return_ids: frozenset[str] = field(default_factory=frozenset)
+    die_after_write_ids: frozenset[str] = field(default_factory=frozenset)
+    gate_ids: frozenset[str] = field(default_factory=frozenset)
+    gate_path: str = ""
 
     def __call__(self, job: BatchJob) -> dict[str, int] | str:
+        if job.id in self.gate_ids:
+            deadline = time.monotonic() + 60.0
+            while not os.path.exists(self.gate_path) and time.monotonic() < deadline:
+                time.sleep(0.005)
         if job.id in self.die_ids:
             os._exit(3)
         if job.id in self.interrupt_ids:
@@ -72,6 +82,8 @@ class ScriptedWorker:
         if job.id in self.fail_ids:
             raise RuntimeError(f"boom {job.id}")
         provenance = append_line(job)
+        if job.id in self.die_after_write_ids:
+            os._exit(3)
         if job.id in self.bad_return_ids:
             return "not a dict"
         return provenance
