@@ -1,0 +1,196 @@
+"""``compute_metrics``: every metric family on one robot clip, as one flat dict."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import numpy as np
+
+from ..types import NDArray
+from ._contacts import resolve_contact
+from ._floating import floating_metrics
+from ._geometry import MotionGeometry, motion_geometry, robot_joint_columns
+from ._ground import ground_penetration_metrics
+from ._jitter import jitter_metrics
+from ._keypoint_error import keypoint_error_metrics, keypoint_errors
+from ._limits import joint_limit_metrics
+from ._self_collision import self_penetration_metrics
+from ._skating import foot_skate_metrics
+
+__all__ = [
+    "INFORMATIONAL_METRICS",
+    "MotionEvaluation",
+    "compute_metrics",
+    "evaluate_motion",
+    "metric_direction",
+]
+
+#: Metrics that describe the clip rather than grade it (no "better" direction).
+INFORMATIONAL_METRICS = frozenset(
+    {"foot_contact_steps", "contact_from_human", "joint_speed_max_rad_s", "floating_frames"}
+)
+
+
+def metric_direction(name: str) -> int:
+    """``+1`` if a larger value of metric ``name`` is better, ``−1`` if smaller, ``0`` if neither.
+
+    Every error, violation, penetration, skating, jitter and floating metric is better lower;
+    ``*_within_limit_frac`` is better higher; :data:`INFORMATIONAL_METRICS` have no direction.
+    """
+    if name in INFORMATIONAL_METRICS:
+        return 0
+    if name.endswith("_within_limit_frac"):
+        return 1
+    return -1
+
+
+@dataclasses.dataclass(frozen=True)
+class MotionEvaluation:
+    """Metrics of one clip with the per-frame series behind them (for plots and reports)."""
+
+    #: Flat ``{name: value}`` (see :func:`compute_metrics`).
+    metrics: dict[str, float]
+    #: Robot geometry per frame (keypoints, soles, capsule bottoms, self-penetration).
+    geometry: MotionGeometry
+    #: (T, N) joint angles in ``robot.joint_names`` order.
+    joint_pos: NDArray
+    #: (T, 2) bool contacts used, and where they came from: given, metadata or robot.
+    contact: NDArray
+    contact_source: str
+    #: (T, K) keypoint errors (m) against the targets, or ``None`` without targets.
+    keypoint_error: NDArray | None
+    #: (K,) bool: keypoints with a positive target weight, or ``None`` without targets.
+    keypoint_tracked: NDArray | None
+
+
+def _resolve_robot(robot: Any) -> Any:
+    if isinstance(robot, (str, os.PathLike)):
+        from ..robot import load_robot
+
+        return load_robot(robot)
+    return robot
+
+
+def evaluate_motion(
+    motion: Any,
+    robot: Any,
+    *,
+    targets: NDArray | None = None,
+    target_weight: NDArray | None = None,
+    contact: NDArray | None = None,
+    velocity_limit: NDArray | None = None,
+) -> MotionEvaluation:
+    """All metrics of ``motion`` on ``robot`` plus the per-frame series; see
+    :func:`compute_metrics` for the arguments and the metrics."""
+    robot = _resolve_robot(robot)
+    geometry = motion_geometry(motion, robot)
+    columns = robot_joint_columns(motion.joint_names, robot)
+    joint_pos = np.asarray(motion.joint_pos, np.float32)[:, columns]
+    fps = float(motion.fps)
+    contact_used, source = resolve_contact(motion, geometry.sole_points, contact)
+
+    vmax = robot.velocity_limit if velocity_limit is None else velocity_limit
+    metrics: dict[str, float] = {}
+    metrics.update(
+        joint_limit_metrics(
+            joint_pos, np.asarray(robot.joint_lower), np.asarray(robot.joint_upper), fps, vmax
+        )
+    )
+    metrics.update(ground_penetration_metrics(geometry.capsule_bottom_z))
+    metrics.update(foot_skate_metrics(geometry.sole_points, contact_used, fps))
+    metrics.update(self_penetration_metrics(geometry.self_penetration))
+    metrics.update(jitter_metrics(joint_pos, motion.root_pos, motion.root_quat, fps))
+    if source == "robot":
+        # With the robot's own contacts, "no foot near the floor while in contact" is empty by
+        # construction; report 0 and flag the source instead.
+        metrics.update({"floating_frames_frac": 0.0, "floating_frames": 0.0})
+    else:
+        metrics.update(floating_metrics(geometry.sole_points, contact_used))
+    metrics["contact_from_human"] = 0.0 if source == "robot" else 1.0
+
+    kp_error = tracked = None
+    if targets is not None:
+        targets = np.asarray(targets, np.float64)
+        expected = geometry.keypoints.shape
+        if targets.shape != expected:
+            raise ValueError(
+                f"targets: expected shape {expected} (frames, robot.keypoint_names, 3), "
+                f"got {targets.shape}"
+            )
+        metrics.update(
+            keypoint_error_metrics(geometry.keypoints, targets, robot.keypoint_names, target_weight)
+        )
+        kp_error = keypoint_errors(geometry.keypoints, targets)
+        w = np.ones(len(robot.keypoint_names)) if target_weight is None else target_weight
+        tracked = np.asarray(w) > 0
+    return MotionEvaluation(
+        metrics=metrics,
+        geometry=geometry,
+        joint_pos=joint_pos,
+        contact=contact_used,
+        contact_source=source,
+        keypoint_error=kp_error,
+        keypoint_tracked=tracked,
+    )
+
+
+def compute_metrics(
+    motion: Any,
+    robot: Any,
+    *,
+    targets: NDArray | None = None,
+    target_weight: NDArray | None = None,
+    contact: NDArray | None = None,
+    velocity_limit: NDArray | None = None,
+) -> dict[str, float]:
+    """Every quality metric of a robot clip, as a flat ``{name: float}`` (units in the names).
+
+    Args:
+        motion: a ``RobotMotion``; its joint columns are matched to the robot's by name.
+        robot: a ``RobotModel`` or a name/path for :func:`retargetjax.robot.load_robot`.
+        targets: (T, K, 3) scaled human keypoint targets in ``robot.keypoint_names`` order
+            (e.g. ``prepare_problem(...).target_keypoints``); adds the ``keypoint_error_*``
+            metrics.
+        target_weight: (K,) keypoint weights; keypoints with weight 0 are not scored.
+        contact: (T, 2) human foot contacts ``[left, right]``; defaults to
+            ``motion.metadata["contact"]``, else the robot's own feet (see
+            :func:`retargetjax.evaluation.robot_foot_contact`).
+        velocity_limit: (N,) joint speed limits (rad/s) to use instead of the robot's.
+
+    Families (each defined exactly in its function's docstring):
+
+    - joint limits — :func:`joint_limit_metrics`: ``joint_limit_violations``,
+      ``joint_limit_worst_rad``, ``joint_velocity_violations``,
+      ``joint_velocity_within_limit_frac``, ``joint_velocity_worst_ratio``,
+      ``joint_speed_max_rad_s``;
+    - ground — :func:`ground_penetration_metrics`: ``ground_penetration_max_m``,
+      ``ground_penetration_mean_m``, ``ground_frames_below_1cm_frac``;
+    - skating — :func:`foot_skate_metrics`: ``foot_skate_mean_mm_per_frame``,
+      ``foot_skate_max_mm_per_frame``, ``foot_skate_frac_above_1mm``, ``foot_contact_steps``;
+    - self-penetration — :func:`self_penetration_metrics`: ``self_penetration_max_m``,
+      ``self_penetration_p99_m``, ``self_penetration_frames_above_1cm_frac``;
+    - jitter — :func:`jitter_metrics`: ``joint_acc_mean_rad_s2``, ``joint_acc_p99_rad_s2``,
+      ``joint_jerk_mean_rad_s3``, ``joint_jerk_p99_rad_s3``, ``root_lin_acc_mean_m_s2``,
+      ``root_ang_acc_mean_rad_s2``;
+    - floating — :func:`floating_metrics`: ``floating_frames_frac``, ``floating_frames``
+      (0 when the contacts are the robot's own);
+    - ``contact_from_human``: 1 when the contacts came from the human (argument or
+      metadata), 0 when from the robot's feet;
+    - keypoints (with ``targets``) — :func:`keypoint_error_metrics`:
+      ``keypoint_error_mean_m``, ``keypoint_error_p95_m``, ``keypoint_error_max_m``,
+      ``keypoint_error_hands_feet_mean_m``, ``keypoint_error_procrustes_mean_m``,
+      ``keypoint_error_<name>_m``.
+
+    Forward kinematics runs once per clip in JAX (jitted per robot topology and padded length
+    bucket); the reductions are numpy float64. All values are finite.
+    """
+    return evaluate_motion(
+        motion,
+        robot,
+        targets=targets,
+        target_weight=target_weight,
+        contact=contact,
+        velocity_limit=velocity_limit,
+    ).metrics
