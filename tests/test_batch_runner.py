@@ -17,7 +17,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from batch_helpers.workers import ScriptedWorker, append_line, commit_count, make_jobs
+from batch_helpers.workers import (
+    ScriptedWorker,
+    UnloadableWorker,
+    append_line,
+    commit_count,
+    make_jobs,
+)
 
 from retargetjax.batch import (
     BatchJob,
@@ -258,6 +264,20 @@ def test_unpicklable_worker_with_pool_raises_before_writing(tmp_path):
     assert _outputs(tmp_path) == outputs
 
 
+def test_worker_pool_processes_cannot_load_raises_before_writing(tmp_path):
+    path, before = _existing_manifest(tmp_path)
+    outputs = _outputs(tmp_path)
+    jobs = make_jobs(tmp_path, 3)
+    with pytest.raises(RuntimeError, match="could not load the worker") as info:
+        _run_with_deadline(
+            lambda: BatchRunner.run(jobs, UnloadableWorker(), manifest_path=path, max_workers=2),
+            timeout_s=120,
+        )
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == before
+    assert _outputs(tmp_path) == outputs
+
+
 def test_keyboard_interrupt_keeps_finished_jobs_and_rerun_resumes(tmp_path):
     jobs = make_jobs(tmp_path, 5)
     path = tmp_path / "m.json"
@@ -339,6 +359,25 @@ def test_pool_death_with_several_in_flight_reruns_them_alone(tmp_path):
     assert statuses(manifest) == {"job_00": "skipped", "job_01": "success", "job_02": "success"}
     assert "pool broke" in manifest.records[0].message
     assert [commit_count(j) for j in jobs] == [1, 1, 1]
+
+
+def test_pool_worker_raising_keyboard_interrupt_stops_batch(tmp_path):
+    jobs = make_jobs(tmp_path, 5)
+    path = tmp_path / "m.json"
+    worker = ScriptedWorker(sleep_s=0.05, interrupt_ids=frozenset({"job_02"}))
+    with pytest.raises(KeyboardInterrupt):
+        _run_with_deadline(
+            lambda: BatchRunner.run(jobs, worker, manifest_path=path, max_workers=2),
+            timeout_s=120,
+        )
+    partial = BatchManifest.load(path)
+    assert_consistent(partial, 5)
+    assert partial.failed_count == 0 and "job_02" not in partial.records_by_id()
+    assert partial.success_count >= 1  # job_02 was only submitted once a job had finished
+
+    manifest = run(jobs, append_line, path)
+    assert set(statuses(manifest).values()) <= {"success", "skipped"}
+    assert [commit_count(j) for j in jobs] == [1] * 5
 
 
 def _start_batch(work_dir: Path, n_jobs: int, sleep_s: float, max_workers: int):

@@ -27,6 +27,8 @@ __all__ = ["BatchRunner", "BatchWorker"]
 
 #: Seconds between checks of the pool while waiting, so Ctrl-C is handled promptly.
 _POLL_S = 0.2
+#: Pool breaks in a row with no job in flight (so no job to blame) before giving up.
+_MAX_BLAMELESS_BREAKS = 3
 #: Longest traceback text (characters, from the end) kept in a failed record's provenance.
 _MAX_TRACEBACK_CHARS = 4000
 
@@ -135,6 +137,10 @@ def _died(job: BatchJob, exc: BaseException) -> BatchRunRecord:
     )
 
 
+def _probe(worker: Callable[[BatchJob], Any]) -> None:
+    """Pool health check: succeeds once a pool process has unpickled ``worker``."""
+
+
 def _ignore_sigint() -> None:
     """Pool initializer: Ctrl-C is handled by the parent, which then stops the children."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -220,7 +226,10 @@ class BatchRunner:
       cannot be pickled while ``max_workers > 1`` (:class:`TypeError`), and an existing
       manifest that is not valid JSON, has an unknown ``schema_version`` or invalid fields
       (:class:`~retargetjax.batch.ManifestError`) are all raised before anything is written;
-      the message names the problem and the manifest file.
+      the message names the problem and the manifest file. With ``max_workers > 1`` the
+      pool is started and made to load the worker first, so a worker that pickles but
+      cannot be loaded by a fresh interpreter is a :class:`RuntimeError`, also before any
+      write (rather than every job failing with a broken pool).
     * **Resume.** A job whose previous record is ``success`` for the same output path, and
       whose output still exists, is not redone: its record is kept (timestamps of the run that
       did it) with ``provenance["resumed"] = True``. A previously ``failed`` job is retried
@@ -299,6 +308,7 @@ class BatchRunner:
         Raises:
             ValueError: duplicate job ids or outputs, or ``max_workers < 1``.
             TypeError: a worker or job that cannot be pickled while ``max_workers > 1``.
+            RuntimeError: pool processes cannot load the worker (``max_workers > 1``).
             ManifestError: the existing manifest cannot be read (left untouched).
             KeyboardInterrupt: after the manifest holds every job finished so far.
         """
@@ -341,7 +351,15 @@ class BatchRunner:
                 state.set(_skipped(job, f"output {job.output} already exists"))
             else:
                 to_run.append(job)
-        manifest = state.write()
+        # Start (and probe) the pool before the first write, so that a worker the pool
+        # processes cannot import fails the run with nothing on disk changed.
+        executor = self._start_pool(worker, max_workers, manifest_path) if to_run else None
+        try:
+            manifest = state.write()
+        except BaseException:
+            if executor is not None:
+                _stop_executor(executor)
+            raise
 
         show = sys.stderr.isatty() if progress is None else progress
         with tqdm(
@@ -357,12 +375,47 @@ class BatchRunner:
                     state.set(_record(job, _execute(worker, job)))
                     manifest = state.write()
                     _advance(bar, manifest, 1)
-            elif to_run:
-                manifest = self._run_pool(to_run, worker, max_workers, force, state, bar)
+            elif executor is not None:
+                manifest = self._run_pool(executor, to_run, worker, max_workers, force, state, bar)
         return manifest
+
+    def _new_executor(self, max_workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=max_workers,
+            mp_context=multiprocessing.get_context(self.start_method),
+            initializer=_ignore_sigint,
+        )
+
+    def _start_pool(
+        self, worker: Callable[[BatchJob], Any], max_workers: int, manifest_path: Path
+    ) -> ProcessPoolExecutor | None:
+        """A pool whose first process has loaded ``worker``; ``None`` when ``max_workers == 1``.
+
+        A worker that pickles here but cannot be unpickled in a fresh interpreter (defined in
+        ``python -c``, a notebook's ``__main__``, a module not on ``sys.path``) would break
+        the pool on every job; it is reported once, as a :class:`RuntimeError`, instead.
+        """
+        if max_workers == 1:
+            return None
+        executor = self._new_executor(max_workers)
+        try:
+            executor.submit(_probe, worker).result()
+        except BaseException as exc:
+            _stop_executor(executor)
+            if not isinstance(exc, Exception):
+                raise
+            raise RuntimeError(
+                f"the process pool ({self.start_method!r} start method) could not load the "
+                f"worker {worker!r} ({type(exc).__name__}: {exc}); pool processes import it "
+                "by module name, so define it in an importable module and guard the calling "
+                "script with `if __name__ == '__main__':` (see the traceback printed by the "
+                f"pool process above; batch manifest {manifest_path} not touched)"
+            ) from exc
+        return executor
 
     def _run_pool(
         self,
+        executor: ProcessPoolExecutor | None,
         to_run: list[BatchJob],
         worker: Callable[[BatchJob], Any],
         max_workers: int,
@@ -374,17 +427,14 @@ class BatchRunner:
         pending = deque(to_run)
         suspects: deque[BatchJob] = deque()
         in_flight: dict[Future[_Outcome], BatchJob] = {}
-        executor: ProcessPoolExecutor | None = None
         manifest = state.manifest
         assert manifest is not None
+        blameless_breaks = 0
         try:
             while pending or suspects or in_flight:
                 if executor is None:
-                    executor = ProcessPoolExecutor(
-                        max_workers=max_workers,
-                        mp_context=multiprocessing.get_context(self.start_method),
-                        initializer=_ignore_sigint,
-                    )
+                    executor = self._new_executor(max_workers)
+                # The next job(s): a suspect alone, else fill the pool up to max_workers.
                 if suspects and not in_flight:
                     job = suspects.popleft()
                     if not force and job.output.exists():
@@ -398,11 +448,31 @@ class BatchRunner:
                         manifest = state.write()
                         _advance(bar, manifest, 1)
                         continue
-                    in_flight[executor.submit(_execute, worker, job)] = job
+                    to_submit, source = [job], suspects
                 elif not suspects:
-                    while pending and len(in_flight) < max_workers:
-                        job = pending.popleft()
+                    n_free = min(max_workers - len(in_flight), len(pending))
+                    to_submit, source = [pending.popleft() for _ in range(n_free)], pending
+                else:
+                    to_submit, source = [], suspects
+                for index, job in enumerate(to_submit):
+                    try:
                         in_flight[executor.submit(_execute, worker, job)] = job
+                    except BrokenProcessPool:
+                        # A process died between two polls; in-flight futures will report it.
+                        source.extendleft(reversed(to_submit[index:]))
+                        if not in_flight:  # nothing to blame: replace the pool
+                            executor.shutdown(wait=True, cancel_futures=True)
+                            executor = None
+                            blameless_breaks += 1
+                            if blameless_breaks > _MAX_BLAMELESS_BREAKS:
+                                raise RuntimeError(
+                                    f"the process pool broke {blameless_breaks} times in a row "
+                                    "with no job running; giving up (batch manifest "
+                                    f"{state.path} holds every job finished so far)"
+                                ) from None
+                        break
+                if not in_flight:
+                    continue
 
                 done, _ = wait(in_flight, timeout=_POLL_S, return_when=FIRST_COMPLETED)
                 if not done:
@@ -414,6 +484,7 @@ class BatchRunner:
                     done = set(in_flight)
 
                 lost: list[tuple[BatchJob, BaseException]] = []
+                stop: BaseException | None = None
                 finished = 0
                 for future in [f for f in in_flight if f in done]:  # submission order
                     job = in_flight.pop(future)
@@ -424,7 +495,8 @@ class BatchRunner:
                         lost.append((job, exc))
                         continue
                     elif not isinstance(exc, Exception):
-                        raise exc  # KeyboardInterrupt / SystemExit raised by the worker
+                        stop = exc  # KeyboardInterrupt / SystemExit raised by the worker
+                        continue
                     else:  # e.g. a result that could not be sent back
                         state.set(
                             _record(
@@ -449,8 +521,11 @@ class BatchRunner:
                     else:
                         suspects.extend(job for job, _ in lost)
                 if finished:
+                    blameless_breaks = 0
                     manifest = state.write()
                     _advance(bar, manifest, finished)
+                if stop is not None:
+                    raise stop
         except BaseException:
             if executor is not None:
                 _stop_executor(executor)

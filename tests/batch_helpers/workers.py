@@ -87,3 +87,17 @@ class ScriptedWorker:
         if job.id in self.bad_return_ids:
             return "not a dict"
         return provenance
+
+
+def _refuse_to_unpickle(reason: str) -> None:
+    raise ImportError(reason)
+
+
+class UnloadableWorker:
+    """Pickles fine here but fails to unpickle in a pool process (like a ``python -c`` worker)."""
+
+    def __call__(self, job: BatchJob) -> None:
+        return None
+
+    def __reduce__(self):
+        return (_refuse_to_unpickle, ("this worker cannot be loaded in a pool process",))
