@@ -12,6 +12,7 @@ from retargetjax.motion import (
     load_motion,
     read_bvh,
 )
+from retargetjax.motion._np_geometry import quat_to_mat_np
 from retargetjax.types import MotionFormatKind
 
 SAMPLES = ("mocapbank_walk.bvh", "mixamo_rig.bvh", "meredith_walk_120fps.bvh")
@@ -99,7 +100,7 @@ def test_every_rotation_order(tmp_path, order):
     angles = np.array([30.0, -50.0, 70.0])
     path = _two_joint(tmp_path, order=channels, a=" ".join(str(v) for v in angles))
     sk, _, values = read_bvh(path)
-    _, rot = bvh_forward_kinematics(sk, values)
+    _, quat, rot = bvh_forward_kinematics(sk, values, dtype=np.float64)
 
     def R(axis, deg):
         c, s = np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))
@@ -111,6 +112,8 @@ def test_every_rotation_order(tmp_path, order):
 
     expected = R(order[0], angles[0]) @ R(order[1], angles[1]) @ R(order[2], angles[2])
     np.testing.assert_allclose(rot[0, 0], expected, atol=1e-12)
+    # The quaternions are updated alongside: they describe the same rotations.
+    np.testing.assert_allclose(quat_to_mat_np(quat), rot, atol=1e-6)
 
 
 def test_position_channels_on_any_joint_and_crlf_tabs(tmp_path):

@@ -32,8 +32,8 @@ import numpy as np
 
 from ..types import MotionFormatKind
 from ._errors import MotionFormatError
-from ._euler import euler_matrices
 from ._human_motion import HumanMotion
+from ._np_geometry import mat_to_quat_np
 from ._units import resolve_units, up_axis_to_z_matrix
 
 __all__ = ["BvhSkeleton", "bvh_forward_kinematics", "load_bvh", "read_bvh"]
@@ -443,47 +443,89 @@ def read_bvh(path: str | os.PathLike) -> tuple[BvhSkeleton, float, np.ndarray]:
 
 
 def bvh_forward_kinematics(
-    skeleton: BvhSkeleton, values: np.ndarray, dtype=np.float64
-) -> tuple[np.ndarray, np.ndarray]:
-    """World positions (T, J, 3) and rotations (T, J, 3, 3) in file units and axes.
+    skeleton: BvhSkeleton,
+    values: np.ndarray,
+    *,
+    scale: float = 1.0,
+    world_rotation: np.ndarray | None = None,
+    dtype=np.float32,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World positions (T, J, 3), orientations (T, J, 4) ``wxyz`` and rotations (T, J, 3, 3).
 
-    ``R_world_j = R_world_parent · R_local_j``, ``p_world_j = p_world_parent + R_world_parent ·
-    t_local_j``, where ``R_local_j`` is the product of the joint's rotation channels in file
-    order and ``t_local_j`` its OFFSET with position channels substituted. Loops over joints,
-    batched over frames.
+    ``R_world_j = R_world_parent · R_local_j`` and ``p_world_j = p_world_parent +
+    R_world_parent · t_local_j``, where ``R_local_j = R_a(α) R_b(β) …`` is the product of the
+    joint's rotation channels in file order and ``t_local_j`` its OFFSET with position channels
+    substituted, times ``scale``. Roots are placed in the world by ``world_rotation`` ``C``
+    (default identity): ``p_root = C t_root``, ``R_world_root = C R_local_root``.
+
+    Each factor ``R_a(θ)`` is applied in place instead of building matrices: right-multiplying
+    by a rotation about axis ``a`` mixes only the two other columns ``b, d``
+    (``col_b ← c·col_b + s·col_d``, ``col_d ← c·col_d − s·col_b``), and the quaternion is
+    updated with ``q ⊗ (cos θ/2, sin θ/2 e_a)``. Loops over joints, batched over frames.
     """
     values = np.asarray(values)
     T = values.shape[0]
     J = len(skeleton.names)
+    C = np.eye(3) if world_rotation is None else np.asarray(world_rotation, dtype=np.float64)
+    q_C = mat_to_quat_np(C).astype(dtype)
     pos = np.empty((J, T, 3), dtype=dtype)
     rot = np.empty((J, T, 3, 3), dtype=dtype)
-    eye = np.eye(3, dtype=dtype)
+    quat = np.empty((J, T, 4), dtype=dtype)
     for j in range(J):
         chans = skeleton.channels[j]
         start = int(skeleton.channel_start[j])
-        t_local = np.broadcast_to(skeleton.offsets[j].astype(dtype), (T, 3))
-        rot_axes = ""
-        rot_cols = []
-        for c, name in enumerate(chans):
-            if name.endswith("position"):
-                if t_local.base is not None and not t_local.flags.writeable:
-                    t_local = t_local.copy()
-                t_local[:, "XYZ".index(name[0])] = values[:, start + c]
-            else:
-                rot_axes += name[0]
-                rot_cols.append(start + c)
-        if rot_axes:
-            R_local = euler_matrices(np.deg2rad(values[:, rot_cols]).astype(dtype), rot_axes)
-        else:
-            R_local = None
-        p = skeleton.parents[j]
+        offset = skeleton.offsets[j] * scale
+        moving = {
+            "XYZ".index(n[0]): start + c for c, n in enumerate(chans) if n.endswith("position")
+        }
+        p = int(skeleton.parents[j])
+        R = rot[j]
+        q = quat[j]
         if p < 0:
-            pos[j] = t_local
-            rot[j] = eye if R_local is None else R_local
+            R[:] = C.astype(dtype)
+            q[:] = q_C
         else:
-            pos[j] = pos[p] + np.einsum("tij,tj->ti", rot[p], t_local)
-            rot[j] = rot[p] if R_local is None else rot[p] @ R_local
-    return pos.transpose(1, 0, 2), rot.transpose(1, 0, 2, 3)
+            R[:] = rot[p]
+            q[:] = quat[p]
+        # Translation from the parent (or the world origin), in the parent's (or world) frame.
+        R_parent = C.astype(dtype) if p < 0 else rot[p]
+        if moving:
+            t_local = np.empty((T, 3), dtype=dtype)
+            for k in range(3):
+                t_local[:, k] = values[:, moving[k]] * scale if k in moving else offset[k]
+            step = (
+                R_parent[..., 0] * t_local[:, 0:1]
+                + R_parent[..., 1] * t_local[:, 1:2]
+                + R_parent[..., 2] * t_local[:, 2:3]
+            )
+        else:
+            step = R_parent @ offset.astype(dtype)
+        pos[j] = step if p < 0 else pos[p] + step
+        for c, name in enumerate(chans):
+            if not name.endswith("rotation"):
+                continue
+            a = "XYZ".index(name[0])
+            b, d = (a + 1) % 3, (a + 2) % 3
+            theta = np.deg2rad(values[:, start + c]).astype(dtype)
+            cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
+            col_b = R[:, :, b].copy()
+            col_d = R[:, :, d]
+            R[:, :, b] = cos * col_b + sin * col_d
+            R[:, :, d] = cos * col_d - sin * col_b
+            half = 0.5 * theta
+            ch, sh = np.cos(half), np.sin(half)
+            w, qa, qb, qd = (
+                q[:, 0].copy(),
+                q[:, 1 + a].copy(),
+                q[:, 1 + b].copy(),
+                q[:, 1 + d].copy(),
+            )
+            q[:, 0] = w * ch - qa * sh
+            q[:, 1 + a] = qa * ch + w * sh
+            q[:, 1 + b] = qb * ch + qd * sh
+            q[:, 1 + d] = qd * ch - qb * sh
+    quat *= np.where(quat[..., :1] < 0, -1, 1).astype(dtype)  # w >= 0, as geometry.mat_to_quat
+    return pos.transpose(1, 0, 2), quat.transpose(1, 0, 2), rot.transpose(1, 0, 2, 3)
 
 
 def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
@@ -524,19 +566,15 @@ def load_bvh(
         C = up_axis_to_z_matrix(up_axis)
     except ValueError as exc:
         raise MotionFormatError(str(exc), path=path) from None
-    pos, rot = bvh_forward_kinematics(skeleton, values, dtype=np.float64)
+    pos, quats, _ = bvh_forward_kinematics(skeleton, values, scale=scale, world_rotation=C)
     keep = np.ones(len(skeleton.names), dtype=bool) if end_sites else ~skeleton.is_end_site
     idx = np.flatnonzero(keep)
     remap = -np.ones(len(keep), dtype=np.int64)
     remap[idx] = np.arange(len(idx))
     parents = np.where(skeleton.parents[idx] >= 0, remap[skeleton.parents[idx]], -1)
-    pos = pos[:, idx]
-    rot = rot[:, idx]
-    positions = (pos @ C.T) * scale
-    R_world = np.einsum("ij,tkjl->tkil", C, rot)
-    from ..geometry import mat_to_quat
-
-    quats = np.asarray(mat_to_quat(R_world.astype(np.float32)), dtype=np.float32)
+    if not end_sites:
+        pos = pos[:, idx]
+        quats = quats[:, idx]
     names = tuple(skeleton.names[i] for i in idx)
     metadata = {
         "units": unit_name,
@@ -554,7 +592,7 @@ def load_bvh(
         fps=snap_fps(1.0 / frame_time),
         joint_names=names,
         parents=parents,
-        positions=positions.astype(np.float32),
+        positions=pos,
         orientations=quats,
         source=path,
         format=MotionFormatKind.BVH,

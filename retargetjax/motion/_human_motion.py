@@ -42,7 +42,7 @@ class HumanMotion:
 
     def __post_init__(self) -> None:
         where = str(self.source) if self.source is not None else "HumanMotion"
-        pos = np.asarray(self.positions, dtype=np.float32)
+        pos = np.ascontiguousarray(self.positions, dtype=np.float32)
         if pos.ndim != 3 or pos.shape[-1] != 3:
             raise MotionFormatError(
                 f"positions have shape {pos.shape}; expected (frames, joints, 3)", path=where
@@ -77,7 +77,7 @@ class HumanMotion:
             raise MotionFormatError(f"fps is {self.fps}; expected a positive number", path=where)
         ori = self.orientations
         if ori is not None:
-            ori = np.asarray(ori, dtype=np.float32)
+            ori = np.ascontiguousarray(ori, dtype=np.float32)
             if ori.shape != (T, J, 4):
                 raise MotionFormatError(
                     f"orientations have shape {ori.shape}; expected {(T, J, 4)} (wxyz)",
@@ -164,12 +164,11 @@ class HumanMotion:
         pos = (1.0 - a)[:, None, None] * self.positions[i0] + a[:, None, None] * self.positions[i1]
         ori = None
         if self.orientations is not None:
-            from ..geometry import quat_slerp
+            from ._np_geometry import quat_slerp_np
 
             q0 = self.orientations[i0]
             q1 = self.orientations[i1]
-            tt = np.broadcast_to(a[:, None], q0.shape[:2])
-            ori = np.asarray(quat_slerp(q0, q1, tt), dtype=np.float32)
+            ori = quat_slerp_np(q0, q1, np.broadcast_to(a[:, None], q0.shape[:2]))
         meta = dict(self.metadata)
         meta["resampled_from_fps"] = self.fps
         return dataclasses.replace(self, fps=fps, positions=pos, orientations=ori, metadata=meta)

@@ -169,11 +169,9 @@ def load_keypoints(
                 f"orientations have shape {ori.shape}; expected finite {(T, J, 4)} wxyz", path=path
             )
         if not np.allclose(C, np.eye(3)):
-            from ..geometry import mat_to_quat, quat_to_mat
+            from ._np_geometry import mat_to_quat_np, quat_to_mat_np
 
-            ori = np.asarray(
-                mat_to_quat(np.einsum("ij,tkjl->tkil", C, np.asarray(quat_to_mat(ori))))
-            )
+            ori = mat_to_quat_np(np.einsum("ij,tkjl->tkil", C, quat_to_mat_np(ori)))
     meta = {
         "units": unit_name,
         "meters_per_unit": scale,
