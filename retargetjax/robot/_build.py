@@ -190,6 +190,13 @@ def build_model(
         )
 
     # --- keypoints and sites -------------------------------------------------------------
+    keypoints = dict(keypoints)
+    for side, fb in zip(("left", "right"), foot_body):
+        if f"{side}_toe" not in keypoints:  # the front centre of the sole
+            keypoints[f"{side}_toe"] = (
+                body_names[fb],
+                0.5 * (sole_points[int(side == "right")][0] + sole_points[int(side == "right")][1]),
+            )
     kp_names, kp_body, kp_offset = [], [], []
     for kname in CANONICAL_KEYPOINTS:
         if kname not in keypoints:
@@ -234,7 +241,12 @@ def build_model(
     )
 
     body_node = tuple(new_id[body_last_node[b]] for b in range(len(bodies)))
-    f = lambda x: jnp.asarray(np.asarray(x, dtype=np.float64), dtype=dtype)  # noqa: E731
+    np_dtype = np.dtype(dtype)
+
+    def f(x) -> jax.Array:
+        # Cast on the host: a device-side cast would compile one XLA op per shape.
+        return jnp.asarray(np.asarray(x, dtype=np.float64).astype(np_dtype))
+
     with jax.ensure_compile_time_eval():
         model = RobotModel(
             name=name or desc.name,

@@ -16,6 +16,7 @@ aim at the human anatomical joint centres a motion capture skeleton reports:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -192,10 +193,14 @@ def parse_robot_file(path: str | Path) -> RobotDescription:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"robot file {path} does not exist")
-    head = path.read_text(errors="replace")[:4096]
-    if "<robot" in head and "<mujoco" not in head:
+    text = re.sub(
+        r"<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>", "", path.read_text(errors="replace"), flags=re.S
+    )
+    first = re.search(r"<([A-Za-z_][\w.-]*)", text)
+    root_tag = first.group(1) if first else ""
+    if root_tag == "robot":
         return parse_urdf(path)
-    if "<mujoco" in head:
+    if root_tag == "mujoco":
         return parse_mjcf(path)
     if path.suffix.lower() == ".urdf":
         return parse_urdf(path)
