@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from retargetjax.batch import write_json_atomic
+from retargetjax.batch import write_json_atomic, write_text_atomic
 
 
 def test_write_creates_parents_and_leaves_no_temp_file(tmp_path):
@@ -43,3 +43,9 @@ def test_file_mode_honours_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_write_text_atomic_round_trip(tmp_path):
+    path = write_text_atomic(tmp_path / "x" / "notes.txt", "ünïcode\n")
+    assert path.read_text(encoding="utf-8") == "ünïcode\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["notes.txt"]

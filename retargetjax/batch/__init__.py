@@ -10,6 +10,7 @@ from ..types import MotionFormatKind as MotionFormatKind
 from ..types import RobotKind as RobotKind
 from ..types import RunStatus as RunStatus
 from ._manifest_io import write_json_atomic as write_json_atomic
+from ._manifest_io import write_text_atomic as write_text_atomic
 from ._models import MANIFEST_SCHEMA_VERSION as MANIFEST_SCHEMA_VERSION
 from ._models import BatchJob as BatchJob
 from ._models import BatchManifest as BatchManifest
@@ -30,4 +31,5 @@ __all__ = [
     "RobotKind",
     "RunStatus",
     "write_json_atomic",
+    "write_text_atomic",
 ]
