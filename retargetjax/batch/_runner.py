@@ -254,19 +254,26 @@ class BatchRunner:
       at full width. At most ``max_workers`` jobs are ever submitted at once.
     * **Ctrl-C.** Pool processes ignore SIGINT; the parent stops them, the manifest already
       holds every job finished so far, and the ``KeyboardInterrupt`` propagates. Interrupted
-      jobs get no record, so the rerun runs them. A worker raising ``KeyboardInterrupt``
-      (or ``SystemExit``) stops the batch the same way.
+      jobs get no new record (an old one, e.g. ``failed``, stays), so the rerun runs them.
+      A worker raising ``KeyboardInterrupt`` (or ``SystemExit``) stops the batch the same
+      way.
     * **Processes.** ``max_workers == 1`` runs in-process, in order. Otherwise a
       :class:`~concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method (JAX is
       not fork-safe); the calling script needs an ``if __name__ == "__main__":`` guard.
+    * **Calling.** ``BatchRunner.run(...)`` works as documented (a default runner is made);
+      ``BatchRunner(start_method=...).run(...)`` picks the start method.
 
-    Not handled: two runs writing the same manifest at once, and workers that hang.
+    Not handled: two runs writing the same manifest at once; workers that hang; after a
+    SIGKILL of the parent, pool processes still finish the job they hold (their outputs
+    are atomic, so the rerun skips them). Each rewrite costs O(number of records).
     """
 
     def __init__(self, *, start_method: str = "spawn") -> None:
-        """Args:
-        start_method: multiprocessing start method of the pool, ``"spawn"`` or
-            ``"forkserver"`` (``"fork"`` is unsafe once JAX has started threads).
+        """Make a runner.
+
+        Args:
+            start_method: multiprocessing start method of the pool, ``"spawn"`` or
+                ``"forkserver"`` (``"fork"`` is unsafe once JAX has started threads).
         """
         if start_method not in multiprocessing.get_all_start_methods():
             raise ValueError(
