@@ -8,6 +8,7 @@ from ._bvh import BvhSkeleton as BvhSkeleton
 from ._bvh import bvh_forward_kinematics as bvh_forward_kinematics
 from ._bvh import load_bvh as load_bvh
 from ._bvh import read_bvh as read_bvh
+from ._bvh_writer import write_bvh as write_bvh
 from ._contacts import estimate_floor_height as estimate_floor_height
 from ._contacts import foot_contacts as foot_contacts
 from ._contacts import foot_point_heights as foot_point_heights
@@ -23,6 +24,10 @@ from ._keypoint_map import joint_side_and_base as joint_side_and_base
 from ._keypoint_map import map_keypoints as map_keypoints
 from ._load import detect_motion_format as detect_motion_format
 from ._load import load_motion as load_motion
+from ._smpl import BodyModel as BodyModel
+from ._smpl import load_body_model as load_body_model
+from ._smpl import load_smpl as load_smpl
+from ._smpl import smpl_forward_kinematics as smpl_forward_kinematics
 from ._smpl_names import SMPL_JOINT_NAMES as SMPL_JOINT_NAMES
 from ._smpl_names import SMPLH_JOINT_NAMES as SMPLH_JOINT_NAMES
 from ._smpl_names import SMPLX_JOINT_NAMES as SMPLX_JOINT_NAMES
@@ -36,6 +41,7 @@ __all__ = [
     "SMPLH_JOINT_NAMES",
     "SMPLX_JOINT_NAMES",
     "SMPL_JOINT_NAMES",
+    "BodyModel",
     "BvhSkeleton",
     "HumanMotion",
     "KeypointMap",
@@ -48,10 +54,14 @@ __all__ = [
     "foot_contacts",
     "foot_point_heights",
     "joint_side_and_base",
+    "load_body_model",
     "load_bvh",
     "load_keypoints",
     "load_motion",
+    "load_smpl",
     "map_keypoints",
     "read_bvh",
+    "smpl_forward_kinematics",
     "up_axis_to_z_matrix",
+    "write_bvh",
 ]

@@ -16,7 +16,13 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["mat_to_quat_np", "quat_rotate_np", "quat_slerp_np", "quat_to_mat_np"]
+__all__ = [
+    "mat_to_quat_np",
+    "quat_rotate_np",
+    "quat_slerp_np",
+    "quat_to_mat_np",
+    "rotvec_to_mat_np",
+]
 
 
 @cache
@@ -104,3 +110,8 @@ def quat_slerp_np(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Slerp from ``a`` to ``b`` (..., 4) at fractions ``t`` (...), float32."""
     t = np.asarray(t, np.float32)[..., None]
     return _call("quat_slerp", [np.asarray(a), np.asarray(b), t], [1, 1, 1], (4,))
+
+
+def rotvec_to_mat_np(rotvec: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) float32 of rotation vectors (..., 3) (Rodrigues)."""
+    return _call("rotvec_to_mat", [np.asarray(rotvec)], [1], (3, 3))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 __all__ = [
     "SMPLH_JOINT_NAMES",
+    "SMPLH_PARENTS",
     "SMPLX_JOINT_NAMES",
+    "SMPLX_PARENTS",
     "SMPL_BODY_JOINT_NAMES",
+    "SMPL_BODY_PARENTS",
     "SMPL_JOINT_NAMES",
+    "SMPL_PARENTS",
     "smpl_family_joint_names",
 ]
 
@@ -67,3 +71,56 @@ def smpl_family_joint_names(num_joints: int) -> tuple[str, ...] | None:
         52: SMPLH_JOINT_NAMES,
         55: SMPLX_JOINT_NAMES,
     }.get(int(num_joints))
+
+
+#: Parents of the 22 body joints.
+SMPL_BODY_PARENTS: tuple[int, ...] = (
+    -1,
+    0,
+    0,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    9,
+    9,
+    12,
+    13,
+    14,
+    16,
+    17,
+    18,
+    19,
+)
+
+
+def _hand_parents(first: int, wrist: int) -> tuple[int, ...]:
+    """Parents of 15 finger joints (5 chains of 3) starting at index ``first``."""
+    out = []
+    for finger in range(5):
+        base = first + 3 * finger
+        out += [wrist, base, base + 1]
+    return tuple(out)
+
+
+#: Parents per model, in the joint order of the names above.
+SMPL_PARENTS: tuple[int, ...] = (*SMPL_BODY_PARENTS, 20, 21)
+SMPLH_PARENTS: tuple[int, ...] = (
+    *SMPL_BODY_PARENTS,
+    *_hand_parents(22, 20),
+    *_hand_parents(37, 21),
+)
+SMPLX_PARENTS: tuple[int, ...] = (
+    *SMPL_BODY_PARENTS,
+    15,
+    15,
+    15,
+    *_hand_parents(25, 20),
+    *_hand_parents(40, 21),
+)
