@@ -13,6 +13,7 @@ from retargetjax.motion import (
     foot_contacts,
     load_motion,
     map_keypoints,
+    sample_motion_path,
 )
 from retargetjax.types import MotionFormatKind
 
@@ -98,3 +99,14 @@ def test_unknown_and_missing_files(tmp_path):
         MotionFormatError, match=r"other\.npz: unknown \.npz motion: keys \['foo'\]"
     ):
         load_motion(other)
+
+
+def test_bundled_sample_clip():
+    """The clip shipped for the demo loads without the shared data, with its licence beside it."""
+    path = sample_motion_path()
+    assert (path.parent / "LICENSE").read_text().count("MIT License") == 1
+    motion = load_motion(path)
+    assert motion.num_frames == 455 and motion.fps == 30.0
+    kp = map_keypoints(motion, verbose=False)
+    assert kp.rig == "preset:mocapbank"
+    assert foot_contacts(motion, kp).any(axis=0).all()

@@ -24,6 +24,7 @@ from ._keypoint_map import joint_side_and_base as joint_side_and_base
 from ._keypoint_map import map_keypoints as map_keypoints
 from ._load import detect_motion_format as detect_motion_format
 from ._load import load_motion as load_motion
+from ._load import sample_motion_path as sample_motion_path
 from ._smpl import BodyModel as BodyModel
 from ._smpl import load_body_model as load_body_model
 from ._smpl import load_smpl as load_smpl
@@ -61,6 +62,7 @@ __all__ = [
     "load_smpl",
     "map_keypoints",
     "read_bvh",
+    "sample_motion_path",
     "smpl_forward_kinematics",
     "up_axis_to_z_matrix",
     "write_bvh",

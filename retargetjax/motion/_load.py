@@ -13,7 +13,7 @@ from ..types import MotionFormatKind
 from ._errors import MotionFormatError
 from ._human_motion import HumanMotion
 
-__all__ = ["detect_motion_format", "load_motion"]
+__all__ = ["detect_motion_format", "load_motion", "sample_motion_path"]
 
 _ALIASES = {
     "bvh": MotionFormatKind.BVH,
@@ -143,3 +143,11 @@ def load_motion(
     if not path.is_file():
         raise MotionFormatError("no such file; expected a motion file", path=path)
     return loader(path, **options)
+
+
+def sample_motion_path() -> Path:
+    """Path of the small sample clip shipped with the package (MIT, see its LICENSE beside it).
+
+    ``assets/motions/mocapbank_walk.bvh``: 19-joint mocap rig, 455 frames at 30 fps, cm, Y up.
+    """
+    return Path(__file__).resolve().parents[1] / "assets" / "motions" / "mocapbank_walk.bvh"
