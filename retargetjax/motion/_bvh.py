@@ -467,10 +467,12 @@ def bvh_forward_kinematics(
     T = values.shape[0]
     J = len(skeleton.names)
     C = np.eye(3) if world_rotation is None else np.asarray(world_rotation, dtype=np.float64)
-    q_C = mat_to_quat_np(C).astype(dtype)
-    pos = np.empty((J, T, 3), dtype=dtype)
-    rot = np.empty((J, T, 3, 3), dtype=dtype)
-    quat = np.empty((J, T, 4), dtype=dtype)
+    q_C = mat_to_quat_np(C)
+    # Frames last, so every column/component below is one contiguous run of T numbers.
+    channel_rows = np.ascontiguousarray(values.T)
+    pos = np.empty((J, 3, T), dtype=dtype)
+    rot = np.empty((J, 3, 3, T), dtype=dtype)  # rot[j, row, col, t]
+    quat = np.empty((J, 4, T), dtype=dtype)
     for j in range(J):
         chans = skeleton.channels[j]
         start = int(skeleton.channel_start[j])
@@ -478,54 +480,45 @@ def bvh_forward_kinematics(
         moving = {
             "XYZ".index(n[0]): start + c for c, n in enumerate(chans) if n.endswith("position")
         }
+        t_local = [channel_rows[moving[k]] * scale if k in moving else offset[k] for k in range(3)]
         p = int(skeleton.parents[j])
         R = rot[j]
         q = quat[j]
         if p < 0:
-            R[:] = C.astype(dtype)
-            q[:] = q_C
+            R[:] = C[:, :, None]
+            q[:] = q_C[:, None]
+            for r in range(3):
+                pos[j, r] = C[r, 0] * t_local[0] + C[r, 1] * t_local[1] + C[r, 2] * t_local[2]
         else:
             R[:] = rot[p]
             q[:] = quat[p]
-        # Translation from the parent (or the world origin), in the parent's (or world) frame.
-        R_parent = C.astype(dtype) if p < 0 else rot[p]
-        if moving:
-            t_local = np.empty((T, 3), dtype=dtype)
-            for k in range(3):
-                t_local[:, k] = values[:, moving[k]] * scale if k in moving else offset[k]
-            step = (
-                R_parent[..., 0] * t_local[:, 0:1]
-                + R_parent[..., 1] * t_local[:, 1:2]
-                + R_parent[..., 2] * t_local[:, 2:3]
+            R_parent = rot[p]
+            pos[j] = (
+                pos[p]
+                + R_parent[:, 0] * t_local[0]
+                + R_parent[:, 1] * t_local[1]
+                + R_parent[:, 2] * t_local[2]
             )
-        else:
-            step = R_parent @ offset.astype(dtype)
-        pos[j] = step if p < 0 else pos[p] + step
         for c, name in enumerate(chans):
             if not name.endswith("rotation"):
                 continue
             a = "XYZ".index(name[0])
             b, d = (a + 1) % 3, (a + 2) % 3
-            theta = np.deg2rad(values[:, start + c]).astype(dtype)
-            cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
-            col_b = R[:, :, b].copy()
-            col_d = R[:, :, d]
-            R[:, :, b] = cos * col_b + sin * col_d
-            R[:, :, d] = cos * col_d - sin * col_b
+            theta = np.deg2rad(channel_rows[start + c]).astype(dtype)
+            cos, sin = np.cos(theta), np.sin(theta)
+            col_b = R[:, b].copy()
+            col_d = R[:, d].copy()
+            R[:, b] = cos * col_b + sin * col_d
+            R[:, d] = cos * col_d - sin * col_b
             half = 0.5 * theta
             ch, sh = np.cos(half), np.sin(half)
-            w, qa, qb, qd = (
-                q[:, 0].copy(),
-                q[:, 1 + a].copy(),
-                q[:, 1 + b].copy(),
-                q[:, 1 + d].copy(),
-            )
-            q[:, 0] = w * ch - qa * sh
-            q[:, 1 + a] = qa * ch + w * sh
-            q[:, 1 + b] = qb * ch + qd * sh
-            q[:, 1 + d] = qd * ch - qb * sh
-    quat *= np.where(quat[..., :1] < 0, -1, 1).astype(dtype)  # w >= 0, as geometry.mat_to_quat
-    return pos.transpose(1, 0, 2), quat.transpose(1, 0, 2), rot.transpose(1, 0, 2, 3)
+            w, qa, qb, qd = q[0].copy(), q[1 + a].copy(), q[1 + b].copy(), q[1 + d].copy()
+            q[0] = w * ch - qa * sh
+            q[1 + a] = qa * ch + w * sh
+            q[1 + b] = qb * ch + qd * sh
+            q[1 + d] = qd * ch - qb * sh
+    quat *= np.where(quat[:, :1] < 0, -1, 1).astype(dtype)  # w >= 0, as geometry.mat_to_quat
+    return pos.transpose(2, 0, 1), quat.transpose(2, 0, 1), rot.transpose(3, 0, 1, 2)
 
 
 def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
