@@ -273,3 +273,23 @@ def test_many_frames_parse_in_chunks(tmp_path):
     motion = load_bvh(_write(tmp_path, text))
     assert motion.num_frames == n
     assert np.allclose(motion.positions[0], motion.positions[-1])
+
+
+def test_two_roots_duplicate_names_and_zero_channel_joints(tmp_path):
+    text = (
+        "HIERARCHY\nROOT A\n{\n OFFSET 0 0 0\n CHANNELS 3 Xposition Yposition Zposition\n"
+        " JOINT Fixed\n {\n  OFFSET 0 1 0\n  CHANNELS 0\n"
+        "  End Site\n  {\n   OFFSET 0 1 0\n  }\n }\n}\n"
+        "ROOT A\n{\n OFFSET 5 0 0\n CHANNELS 1 Yrotation\n}\n"
+        "MOTION\nFrames: 2\nFrame Time: 0.1\n1 0 0 0\n2 0 0 90\n"
+    )
+    path = tmp_path / "roots.bvh"
+    path.write_text(text)
+    motion = load_bvh(path, units="m", up_axis="z")
+    assert motion.joint_names == ("A", "Fixed", "Fixed_End", "A2")
+    np.testing.assert_array_equal(motion.parents, [-1, 0, 1, -1])
+    np.testing.assert_allclose(
+        motion.positions[1, :3], [[2, 0, 0], [2, 1, 0], [2, 2, 0]], atol=1e-6
+    )
+    # The second root has no position channels: it sits at its OFFSET.
+    np.testing.assert_allclose(motion.positions[:, 3], [[5, 0, 0], [5, 0, 0]], atol=1e-6)

@@ -147,3 +147,72 @@ def test_mapping_is_printed_once(capsys):
 def test_all_required_present_in_every_preset():
     for name, preset in SKELETON_PRESETS.items():
         assert set(REQUIRED_KEYPOINTS) <= set(preset), name
+
+
+CMU = [
+    "Hips",
+    "LHipJoint",
+    "LeftUpLeg",
+    "LeftLeg",
+    "LeftFoot",
+    "LeftToeBase",
+    "RHipJoint",
+    "RightUpLeg",
+    "RightLeg",
+    "RightFoot",
+    "RightToeBase",
+    "LowerBack",
+    "Spine",
+    "Spine1",
+    "Neck",
+    "Neck1",
+    "Head",
+    "LeftShoulder",
+    "LeftArm",
+    "LeftForeArm",
+    "LeftHand",
+    "LeftFingerBase",
+    "LeftHandIndex1",
+    "LThumb",
+    "RightShoulder",
+    "RightArm",
+    "RightForeArm",
+    "RightHand",
+    "RightFingerBase",
+    "RightHandIndex1",
+    "RThumb",
+]
+LAFAN1 = [
+    "Hips",
+    "LeftUpLeg",
+    "LeftLeg",
+    "LeftFoot",
+    "LeftToe",
+    "RightUpLeg",
+    "RightLeg",
+    "RightFoot",
+    "RightToe",
+    "Spine",
+    "Spine1",
+    "Spine2",
+    "Neck",
+    "Head",
+    "LeftShoulder",
+    "LeftArm",
+    "LeftForeArm",
+    "LeftHand",
+    "RightShoulder",
+    "RightArm",
+    "RightForeArm",
+    "RightHand",
+]
+
+
+@pytest.mark.parametrize(("names", "preset"), [(CMU, "cmu"), (LAFAN1, "lafan1")])
+def test_full_rigs_pick_their_preset_and_rules_agree(names, preset):
+    motion = _motion(names)
+    kp = map_keypoints(motion, verbose=False)
+    assert kp.rig == f"preset:{preset}"
+    rules = {k: names[i] for k, i in _match_rules(tuple(names)).items()}
+    assert rules == kp.as_dict()
+    assert kp.as_dict()["left_shoulder"] == "LeftArm"  # LeftShoulder is the collar here
