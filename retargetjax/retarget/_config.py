@@ -47,6 +47,7 @@ class SolverConfig(BaseModel):
     overlap: int = Field(32, ge=0, description="frames shared by neighbouring windows")
     contact_lock: bool = Field(True, description="hold foot targets still during contact")
     damping: float = Field(1e-3, gt=0, description="Levenberg-Marquardt damping (init)")
+    max_pairs: int = Field(32, ge=1, description="closest collision pairs checked per window")
 
 
 class RetargetConfig(BaseModel):

@@ -10,6 +10,7 @@ temporal terms return scalar costs summed over a window. Weights ``w`` come from
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from ..geometry import quat_conj, quat_log, quat_mul, segment_segment_distance
@@ -69,14 +70,24 @@ def self_collision_cost(capsule_a: Array, capsule_b: Array, radius: Array, pairs
     """Interpenetration of non-adjacent primitives, summed over pairs ``(i, j)``:
 
     ``Σ max(0, ρ_i + ρ_j + margin − d(seg_i, seg_j))²`` with ``d`` the segment distance.
+
+    The pair end points are picked with one-hot matrix products rather than gathers: the
+    gradient of a gather is a scatter-add, which is slow on CPUs, while the product's
+    gradient is another small dense product.
     """
     if pairs.shape[0] == 0:
-        return jnp.zeros((), capsule_a.dtype)
-    i, j = pairs[:, 0], pairs[:, 1]
+        return jnp.zeros(capsule_a.shape[:-2], capsule_a.dtype)
+    C = capsule_a.shape[-2]
+    pick_i = jax.nn.one_hot(pairs[:, 0], C, dtype=capsule_a.dtype)  # (P, C)
+    pick_j = jax.nn.one_hot(pairs[:, 1], C, dtype=capsule_a.dtype)
+    ends = jnp.stack([capsule_a, capsule_b], axis=-3)  # (..., 2, C, 3)
+    ends_i = jnp.einsum("pc,...ecx->...epx", pick_i, ends)
+    ends_j = jnp.einsum("pc,...ecx->...epx", pick_j, ends)
     d = segment_segment_distance(
-        capsule_a[..., i, :], capsule_b[..., i, :], capsule_a[..., j, :], capsule_b[..., j, :]
+        ends_i[..., 0, :, :], ends_i[..., 1, :, :], ends_j[..., 0, :, :], ends_j[..., 1, :, :]
     )
-    pen = jnp.maximum(radius[i] + radius[j] + SELF_COLLISION_MARGIN - d, 0.0)
+    reach = pick_i @ radius + pick_j @ radius + SELF_COLLISION_MARGIN
+    pen = jnp.maximum(reach - d, 0.0)
     return jnp.sum(pen * pen, axis=-1)
 
 

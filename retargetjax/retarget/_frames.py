@@ -23,15 +23,18 @@ from ..types import Array
 _EPS = 1e-9
 
 
-def _normalize(v: Array) -> Array:
-    n2 = jnp.sum(v * v, axis=-1, keepdims=True)
-    return v / jnp.sqrt(n2 + _EPS)
+def built_frame(left: Array, right: Array, low: Array, high: Array, xp=jnp) -> Array:
+    """Rotation matrices (..., 3, 3) of the frame built from four points (each (..., 3)).
 
+    ``xp`` is the array module: ``jax.numpy`` inside the solver, ``numpy`` when building
+    targets (eager JAX would compile every small op on first use).
+    """
 
-def built_frame(left: Array, right: Array, low: Array, high: Array) -> Array:
-    """Rotation matrices (..., 3, 3) of the frame built from four points (each (..., 3))."""
-    y = _normalize(left - right)
+    def normalize(v):
+        return v / xp.sqrt(xp.sum(v * v, axis=-1, keepdims=True) + _EPS)
+
+    y = normalize(left - right)
     u = high - low
-    z = _normalize(u - jnp.sum(u * y, axis=-1, keepdims=True) * y)
-    x = jnp.cross(y, z)
-    return jnp.stack([x, y, z], axis=-1)
+    z = normalize(u - xp.sum(u * y, axis=-1, keepdims=True) * y)
+    x = xp.cross(y, z)
+    return xp.stack([x, y, z], axis=-1)

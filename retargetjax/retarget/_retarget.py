@@ -133,6 +133,7 @@ def solve_problems(
         optimizer=sc.optimizer,
         learning_rate=sc.learning_rate,
         damping=sc.damping,
+        max_pairs=sc.max_pairs,
     )
     weights = jnp.asarray(_weights(config))
     fps = jnp.asarray(problems[0].fps, jnp.float32)

@@ -23,10 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..geometry import mat_to_quat
 from ..keypoints import CANONICAL_KEYPOINTS
+from ..robot import forward_kinematics, keypoint_positions
 from ._frames import built_frame
 
 __all__ = ["KEYPOINT_TREE", "RetargetError", "RetargetProblem", "build_problem"]
@@ -121,19 +124,25 @@ def _contact_runs(contact: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-def _robot_rest(robot: Any) -> dict[str, Any]:
-    """Robot keypoints, pelvis rotation and foot geometry at its standing pose."""
-    import jax.numpy as jnp
+_mat_to_quat_jit = jax.jit(mat_to_quat)
 
-    from ..robot import forward_kinematics, keypoint_positions
 
+@jax.jit
+def _rest_kinematics(robot: Any):
     fk = forward_kinematics(
         robot,
         jnp.asarray(robot.default_root_pos, jnp.float32),
         jnp.array([1.0, 0.0, 0.0, 0.0], jnp.float32),
         jnp.asarray(robot.default_joint_pos, jnp.float32),
     )
-    kp = np.asarray(keypoint_positions(robot, fk), np.float64)
+    return fk, keypoint_positions(robot, fk)
+
+
+def _robot_rest(robot: Any) -> dict[str, Any]:
+    """Robot keypoints, pelvis rotation and foot geometry at its standing pose."""
+    fk, kp = _rest_kinematics(robot)
+    fk = jax.tree_util.tree_map(np.asarray, fk)
+    kp = np.asarray(kp, np.float64)
     sole_z = []
     for side in range(2):
         b = robot.foot_body[side]
@@ -277,15 +286,15 @@ def build_problem(
     frame_weight = np.zeros(len(specs), np.float32)
     for f, spec in enumerate(specs):
         if all(k in idx for k in spec):
-            frames[:, f] = np.asarray(built_frame(*(X[:, idx[k]] for k in spec)))
+            frames[:, f] = built_frame(*(X[:, idx[k]] for k in spec), xp=np)
             frame_weight[f] = 1.0
     # Root rotation = pelvis frame · (rest pelvis frame)ᵀ · rest root rotation.
     if specs and specs[0][0] == "left_hip" and frame_weight[0] > 0:
-        rest_pelvis = np.asarray(built_frame(*(R[k] for k in specs[0])))
+        rest_pelvis = built_frame(*(R[k] for k in specs[0]), xp=np)
         root_rot = frames[:, 0] @ (rest_pelvis.T @ rest["root_rot"])
     else:
         root_rot = np.broadcast_to(rest["root_rot"], (T, 3, 3))
-    root_quat = np.asarray(mat_to_quat(np.asarray(root_rot, np.float32)), np.float64)
+    root_quat = np.asarray(_mat_to_quat_jit(np.asarray(root_rot, np.float32)), np.float64)
     pelvis_offset_rest = rest["root_rot"].T @ (R["pelvis"] - rest["root_pos"])
     root_pos = X[:, idx["pelvis"]] - np.einsum("tij,j->ti", root_rot, pelvis_offset_rest)
 
