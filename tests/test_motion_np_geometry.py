@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
-from retargetjax import geometry
+from retargetjax import geometry as _geometry
 from retargetjax.motion._np_geometry import (
     mat_to_quat_np,
     quat_rotate_np,
@@ -13,6 +14,16 @@ from retargetjax.motion._np_geometry import (
     quat_to_mat_np,
     rotvec_to_mat_np,
 )
+
+
+class _Jitted:
+    """The reference geometry functions, jitted (eager JAX compiles every primitive)."""
+
+    def __getattr__(self, name):
+        return jax.jit(getattr(_geometry, name))
+
+
+geometry = _Jitted()
 
 
 @pytest.fixture(scope="module")
