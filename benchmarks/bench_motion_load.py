@@ -3,7 +3,8 @@
 Builds the file by tiling the frames of a sample BVH (``meredith_walk_120fps.bvh`` from
 ``../shared/data``, or the bundled ``mocapbank_walk.bvh`` when the sample folder is absent)
 to 72,000 frames, then times ``load_bvh`` (parse + forward kinematics with orientations) and its
-phases. Prints the numbers and writes them to ``benchmarks/results/bench_motion_load.json``.
+phases, then keypoint mapping and foot contacts on the result. Prints the numbers
+and writes them to ``benchmarks/results/bench_motion_load.json``.
 
     python benchmarks/bench_motion_load.py [--minutes 10] [--fps 120] [--repeats 3]
 """
@@ -20,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from retargetjax.motion import bvh_forward_kinematics, load_bvh, read_bvh
+from retargetjax.motion import (
+    bvh_forward_kinematics,
+    foot_contacts,
+    load_bvh,
+    map_keypoints,
+    read_bvh,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "motions" / "bvh" / "meredith_walk_120fps.bvh"
@@ -64,6 +71,10 @@ def main() -> None:
             t0 = time.perf_counter()
             bvh_forward_kinematics(sk, values)
             fks.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        kp = map_keypoints(motion, verbose=False)
+        foot_contacts(motion, kp)
+        contacts_s = time.perf_counter() - t0
     result = {
         "source": source.name,
         "frames": frames,
@@ -72,6 +83,7 @@ def main() -> None:
         "load_bvh_s": round(min(totals), 3),
         "parse_s": round(min(parses), 3),
         "forward_kinematics_s": round(min(fks), 3),
+        "map_keypoints_and_contacts_s": round(contacts_s, 3),
         "target_s": 2.0,
         "cpu_count": os.cpu_count(),
         "machine": platform.processor() or platform.machine(),
