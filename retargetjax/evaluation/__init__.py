@@ -5,11 +5,24 @@ scaled human targets (raw and Procrustes-aligned), foot skating, ground penetrat
 self-penetration, joint position/velocity limit violations, jitter and floating. Each metric
 family is a pure function of arrays in its own module, with its exact definition in its
 docstring; forward kinematics runs once per clip in JAX.
+
+:func:`evaluate_outputs` grades a file, a folder or a batch manifest into ``metrics.csv``,
+``metrics.json`` and ``summary.md`` (peers' GMR pickles, BeyondMimic CSVs and mjlab npz
+included, against the same human targets); :func:`compare_reports` compares two such
+folders; :func:`plot_clip` draws a clip's diagnostic PNG and :func:`render_motion` a GIF/MP4
+of the robot beside the human.
 """
 
+from ._compare import Comparison as Comparison
+from ._compare import compare_reports as compare_reports
+from ._compare import load_report as load_report
+from ._compare import which_is_better as which_is_better
 from ._contacts import align_contact as align_contact
 from ._contacts import resolve_contact as resolve_contact
 from ._contacts import robot_foot_contact as robot_foot_contact
+from ._descriptions import HEADLINE_METRICS as HEADLINE_METRICS
+from ._descriptions import METRIC_DESCRIPTIONS as METRIC_DESCRIPTIONS
+from ._descriptions import describe_metric as describe_metric
 from ._floating import floating_frames as floating_frames
 from ._floating import floating_metrics as floating_metrics
 from ._geometry import MotionGeometry as MotionGeometry
@@ -28,33 +41,70 @@ from ._metrics import MotionEvaluation as MotionEvaluation
 from ._metrics import compute_metrics as compute_metrics
 from ._metrics import evaluate_motion as evaluate_motion
 from ._metrics import metric_direction as metric_direction
+from ._plots import plot_clip as plot_clip
+from ._reference import HumanReference as HumanReference
+from ._reference import human_reference as human_reference
+from ._render import HUMAN_BONES as HUMAN_BONES
+from ._render import RenderResult as RenderResult
+from ._render import ffmpeg_path as ffmpeg_path
+from ._render import render_motion as render_motion
+from ._report import ClipResult as ClipResult
+from ._report import ClipSpec as ClipSpec
+from ._report import EvaluationReport as EvaluationReport
+from ._report import collect_clips as collect_clips
+from ._report import evaluate_clip as evaluate_clip
+from ._report import evaluate_outputs as evaluate_outputs
+from ._report import summarize as summarize
+from ._report import write_report as write_report
 from ._self_collision import self_penetration_metrics as self_penetration_metrics
 from ._skating import foot_skate_metrics as foot_skate_metrics
 from ._skating import sole_slide_mm as sole_slide_mm
 
 __all__ = [
+    "HEADLINE_METRICS",
+    "HUMAN_BONES",
     "INFORMATIONAL_METRICS",
+    "METRIC_DESCRIPTIONS",
+    "ClipResult",
+    "ClipSpec",
+    "Comparison",
+    "EvaluationReport",
+    "HumanReference",
     "MotionEvaluation",
     "MotionGeometry",
+    "RenderResult",
     "align_contact",
+    "collect_clips",
+    "compare_reports",
     "compute_metrics",
+    "describe_metric",
+    "evaluate_clip",
     "evaluate_motion",
+    "evaluate_outputs",
+    "ffmpeg_path",
     "floating_frames",
     "floating_metrics",
     "foot_skate_metrics",
     "ground_depth",
     "ground_penetration_metrics",
+    "human_reference",
     "jitter_metrics",
     "joint_limit_metrics",
     "joint_speed",
     "keypoint_error_metrics",
     "keypoint_errors",
+    "load_report",
     "metric_direction",
     "motion_geometry",
+    "plot_clip",
     "procrustes_align",
+    "render_motion",
     "resolve_contact",
     "robot_foot_contact",
     "root_angular_acceleration",
     "self_penetration_metrics",
     "sole_slide_mm",
+    "summarize",
+    "which_is_better",
+    "write_report",
 ]

@@ -1,0 +1,226 @@
+"""Evaluation entry points: grade outputs, compare two evaluations, plot and render clips.
+
+retargetjax-evaluate input=OUT.npz|DIR|manifest.json output_dir=DIR [robot=NAME] [motion=PATH]
+                     [fps=30] [plots=true] [title=TEXT]
+retargetjax-compare  a=DIR b=DIR [output_dir=DIR] [a_name=retargetjax] [b_name=gmr]
+retargetjax-render   input=OUT.npz output=clip.mp4|clip.gif [robot=NAME] [motion=PATH]
+                     [stride=1] [max_frames=N] [view_radius_m=1.0] [dpi=80]
+retargetjax-plot     input=OUT.npz output=clip.png [robot=NAME] [motion=PATH] [fps=30]
+
+Arguments are ``key=value`` pairs (Hydra style, without a config tree); ``robot=`` names the
+robot of files that do not (BeyondMimic CSV, GMR pickle, mjlab npz), ``motion=`` the human
+source clip when the output does not record it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "compare_main",
+    "main",
+    "parse_key_values",
+    "plot_main",
+    "render_main",
+]
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_key_values(
+    argv: Sequence[str],
+    spec: dict[str, Callable[[str], Any]],
+    required: Sequence[str],
+    usage: str,
+) -> dict[str, Any]:
+    """Parse ``key=value`` arguments against ``spec`` (key → converter).
+
+    ``null``/``none``/empty values become ``None``. Unknown keys, a missing ``=``, a value
+    the converter rejects or a missing required key exit with status 2 and the usage.
+    """
+    if any(a in ("-h", "--help", "help") for a in argv):
+        print(usage)
+        raise SystemExit(0)
+    out: dict[str, Any] = {}
+    for arg in argv:
+        key, sep, text = arg.partition("=")
+        key = key.lstrip("+").strip()
+        if not sep:
+            raise SystemExit(f"error: argument {arg!r} is not key=value\n\n{usage}")
+        if key not in spec:
+            raise SystemExit(
+                f"error: unknown key {key!r}; expected one of {sorted(spec)}\n\n{usage}"
+            )
+        if text.strip().lower() in ("", "null", "none"):
+            out[key] = None
+            continue
+        try:
+            out[key] = spec[key](text)
+        except ValueError as err:
+            raise SystemExit(f"error: {key}={text!r}: {err}\n\n{usage}") from None
+    missing = [k for k in required if out.get(k) is None]
+    if missing:
+        raise SystemExit(f"error: missing {', '.join(k + '=' for k in missing)}\n\n{usage}")
+    return out
+
+
+def _usage(name: str) -> str:
+    lines = [ln for ln in (__doc__ or "").splitlines() if ln.strip()]
+    block: list[str] = []
+    for ln in lines:
+        if ln.startswith(name):
+            block = [ln]
+        elif block and ln.startswith(" "):
+            block.append(ln)
+        elif block:
+            break
+    return "usage: " + "\n".join(block)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``retargetjax-evaluate``: write metrics.csv, metrics.json and summary.md for outputs."""
+    from ..evaluation import evaluate_outputs
+
+    args = parse_key_values(
+        sys.argv[1:] if argv is None else argv,
+        {
+            "input": str,
+            "output_dir": str,
+            "robot": str,
+            "motion": str,
+            "fps": float,
+            "plots": _bool,
+            "title": str,
+        },
+        ["input", "output_dir"],
+        _usage("retargetjax-evaluate"),
+    )
+    report = evaluate_outputs(
+        args["input"],
+        args["output_dir"],
+        robot=args.get("robot"),
+        motion=args.get("motion"),
+        fps=args.get("fps"),
+        plots=bool(args.get("plots") or False),
+        title=args.get("title"),
+    )
+    ok = sum(r.get("status") == "ok" for r in report.rows)
+    print(Path(report.files["summary.md"]).read_text())
+    print(f"{ok}/{len(report.rows)} clips evaluated; wrote {', '.join(report.files.values())}")
+    return 0 if ok or not report.rows else 1
+
+
+def compare_main(argv: Sequence[str] | None = None) -> int:
+    """``retargetjax-compare``: per-metric deltas between two evaluation folders."""
+    from ..evaluation import compare_reports
+
+    args = parse_key_values(
+        sys.argv[1:] if argv is None else argv,
+        {"a": str, "b": str, "output_dir": str, "a_name": str, "b_name": str},
+        ["a", "b"],
+        _usage("retargetjax-compare"),
+    )
+    a_name = args.get("a_name") or Path(args["a"]).name or "a"
+    b_name = args.get("b_name") or Path(args["b"]).name or "b"
+    if a_name == b_name:
+        a_name, b_name = f"a:{a_name}", f"b:{b_name}"
+    result = compare_reports(
+        args["a"], args["b"], args.get("output_dir"), a_name=a_name, b_name=b_name
+    )
+    print(result.markdown(a_name, b_name))
+    if result.files:
+        print(f"wrote {', '.join(result.files.values())}")
+    return 0
+
+
+def _load_clip(args: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """The clip, its robot model and its human reference (or ``None``)."""
+    from ..evaluation import human_reference
+    from ..io import RobotMotion
+    from ..robot import load_robot
+
+    motion = RobotMotion.load(args["input"], robot=args.get("robot"), fps=args.get("fps"))
+    name = args.get("robot") or motion.robot
+    if not name or name == "unknown":
+        raise SystemExit(f"error: {args['input']} does not name its robot; pass robot=NAME")
+    robot = load_robot(name)
+    source = args.get("motion") or motion.metadata.get("source")
+    reference = None
+    if source and Path(str(source)).is_file():
+        reference = human_reference(source, robot, motion.num_frames, motion.fps)
+    return motion, robot, reference
+
+
+def render_main(argv: Sequence[str] | None = None) -> int:
+    """``retargetjax-render``: an MP4 or GIF of the robot beside the human skeleton."""
+    from ..evaluation import render_motion
+
+    args = parse_key_values(
+        sys.argv[1:] if argv is None else argv,
+        {
+            "input": str,
+            "output": str,
+            "robot": str,
+            "motion": str,
+            "fps": float,
+            "stride": int,
+            "max_frames": int,
+            "view_radius_m": float,
+            "dpi": int,
+        },
+        ["input", "output"],
+        _usage("retargetjax-render"),
+    )
+    motion, robot, reference = _load_clip(args)
+    result = render_motion(
+        motion,
+        robot,
+        args["output"],
+        human_keypoints=None if reference is None else reference.targets,
+        human_keypoint_names=None if reference is None else tuple(robot.keypoint_names),
+        stride=args.get("stride") or 1,
+        max_frames=args.get("max_frames"),
+        view_radius_m=args.get("view_radius_m") or 1.0,
+        dpi=args.get("dpi") or 80,
+    )
+    print(f"wrote {result.path}: {result.frames} frames at {result.fps:g} fps")
+    return 0
+
+
+def plot_main(argv: Sequence[str] | None = None) -> int:
+    """``retargetjax-plot``: the diagnostic PNG of one clip."""
+    from ..evaluation import evaluate_motion, plot_clip
+
+    args = parse_key_values(
+        sys.argv[1:] if argv is None else argv,
+        {"input": str, "output": str, "robot": str, "motion": str, "fps": float},
+        ["input", "output"],
+        _usage("retargetjax-plot"),
+    )
+    motion, robot, reference = _load_clip(args)
+    evaluation = evaluate_motion(
+        motion,
+        robot,
+        targets=None if reference is None else reference.targets,
+        target_weight=None if reference is None else reference.target_weight,
+        contact=None if reference is None else reference.contact,
+    )
+    path = plot_clip(
+        evaluation, robot, args["output"], fps=motion.fps, title=Path(args["input"]).name
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""One-line definitions of the metrics, for reports (the exact math is in each function)."""
+
+from __future__ import annotations
+
+__all__ = ["HEADLINE_METRICS", "METRIC_DESCRIPTIONS", "describe_metric"]
+
+METRIC_DESCRIPTIONS: dict[str, str] = {
+    "keypoint_error_mean_m": (
+        "mean distance robot keypoint ↔ scaled human target (tracked keypoints)"
+    ),
+    "keypoint_error_p95_m": "95th percentile of those distances over all frames and keypoints",
+    "keypoint_error_max_m": "largest keypoint distance",
+    "keypoint_error_hands_feet_mean_m": "mean keypoint distance over ankles, toes, wrists, hands",
+    "keypoint_error_procrustes_mean_m": (
+        "mean keypoint distance after per-frame rigid (Kabsch) alignment"
+    ),
+    "foot_skate_mean_mm_per_frame": (
+        "mean horizontal sole-centre speed while the human foot is planted (mm per 30 fps frame)"
+    ),
+    "foot_skate_max_mm_per_frame": "largest such speed",
+    "foot_skate_frac_above_1mm": (
+        "fraction of planted steps sliding more than 1 mm per 30 fps frame"
+    ),
+    "foot_contact_steps": "number of (step, foot) pairs planted at both ends",
+    "ground_penetration_max_m": "deepest point of any collision primitive below z = 0",
+    "ground_penetration_mean_m": "mean over frames of that depth",
+    "ground_frames_below_1cm_frac": "fraction of frames deeper than 1 cm",
+    "self_penetration_max_m": "deepest overlap of two non-adjacent collision capsules",
+    "self_penetration_p99_m": "99th percentile over frames of the per-frame deepest overlap",
+    "self_penetration_frames_above_1cm_frac": "fraction of frames overlapping more than 1 cm",
+    "joint_limit_violations": "count of (frame, joint) outside the position limits by > 1e-6 rad",
+    "joint_limit_worst_rad": "largest excursion beyond a position limit",
+    "joint_velocity_violations": "count of (frame, joint) faster than the velocity limit",
+    "joint_velocity_within_limit_frac": (
+        "fraction of frames with every joint within its velocity limit"
+    ),
+    "joint_velocity_worst_ratio": "largest joint speed ÷ its limit (0 when no limits are known)",
+    "joint_speed_max_rad_s": "largest joint speed",
+    "joint_acc_mean_rad_s2": "mean |joint acceleration| (second difference × fps²)",
+    "joint_acc_p99_rad_s2": "99th percentile of |joint acceleration|",
+    "joint_jerk_mean_rad_s3": "mean |joint jerk| (third difference × fps³)",
+    "joint_jerk_p99_rad_s3": "99th percentile of |joint jerk|",
+    "root_lin_acc_mean_m_s2": "mean root linear acceleration magnitude",
+    "root_ang_acc_mean_rad_s2": "mean root angular acceleration magnitude",
+    "floating_frames_frac": (
+        "fraction of human-contact frames with no robot sole point within 2 cm of the floor"
+    ),
+    "floating_frames": "number of such frames",
+    "contact_from_human": "1 if contacts are the human's, 0 if estimated from the robot's feet",
+}
+
+#: The metrics a summary leads with.
+HEADLINE_METRICS: tuple[str, ...] = (
+    "keypoint_error_mean_m",
+    "keypoint_error_hands_feet_mean_m",
+    "keypoint_error_procrustes_mean_m",
+    "foot_skate_mean_mm_per_frame",
+    "foot_skate_frac_above_1mm",
+    "ground_penetration_max_m",
+    "self_penetration_max_m",
+    "joint_limit_violations",
+    "joint_velocity_within_limit_frac",
+    "joint_acc_p99_rad_s2",
+    "floating_frames_frac",
+)
+
+
+def describe_metric(name: str) -> str:
+    """One-line definition of metric ``name`` (per-keypoint errors included)."""
+    if name in METRIC_DESCRIPTIONS:
+        return METRIC_DESCRIPTIONS[name]
+    if name.startswith("keypoint_error_") and name.endswith("_m"):
+        return f"mean distance of keypoint {name[len('keypoint_error_') : -2]!r} to its target"
+    return ""
