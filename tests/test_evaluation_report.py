@@ -1,4 +1,5 @@
-"""Evaluate app: a file, a folder, a manifest; native, CSV and GMR pickle of one output agree."""
+"""Evaluate app: a file, a folder, a manifest; one output as native npz, CSV, GMR pickle and
+tracker npz gives the same metrics."""
 
 import csv
 import json
@@ -45,6 +46,16 @@ def clips(tmp_path_factory, shared_data, g1):
     motion.save(root / "ours" / "walk.npz")
     motion.save(root / "peers" / "walk.csv")
     motion.save(root / "peers" / "walk.pkl")
+    # mjlab/BeyondMimic tracker npz: no names, no root arrays (the root is body 0)
+    tracked = motion.with_body_poses(g1)
+    np.savez(
+        root / "peers" / "tracker.npz",
+        fps=np.array([30.0]),
+        joint_pos=tracked.joint_pos,
+        joint_vel=tracked.joint_vel,
+        body_pos_w=tracked.body_pos_w,
+        body_quat_w=tracked.body_quat_w,
+    )
     return root, source
 
 
@@ -56,7 +67,7 @@ def test_native_csv_and_pickle_give_identical_metrics(clips, tmp_path):
     root, source = clips
     ours = evaluate_outputs(root / "ours" / "walk.npz", tmp_path / "ours")
     peers = evaluate_outputs(root / "peers", tmp_path / "peers", robot="unitree_g1", motion=source)
-    assert [r["status"] for r in ours.rows + peers.rows] == ["ok"] * 3, [
+    assert [r["status"] for r in ours.rows + peers.rows] == ["ok"] * 4, [
         r.get("error") for r in ours.rows + peers.rows
     ]
     reference = ours.rows[0]
@@ -67,7 +78,7 @@ def test_native_csv_and_pickle_give_identical_metrics(clips, tmp_path):
         for key, value in reference.items():
             if isinstance(value, float) and key not in ("duration_s",):
                 assert row[key] == pytest.approx(value, rel=1e-4, abs=1e-6), (row["clip"], key)
-    assert {r["clip"] for r in peers.rows} == {"walk.csv", "walk.pkl"}
+    assert {r["clip"] for r in peers.rows} == {"tracker", "walk.csv", "walk.pkl"}
 
 
 def test_report_files(clips, tmp_path):
