@@ -187,3 +187,14 @@ def test_metric_directions():
     assert metric_direction("keypoint_error_mean_m") == -1
     assert metric_direction("joint_velocity_within_limit_frac") == 1
     assert metric_direction("foot_contact_steps") == 0
+
+
+def test_clips_in_one_length_bucket_share_a_compilation(g1):
+    from retargetjax.evaluation._geometry import _geometry_core
+
+    motion_geometry(_standing(g1, T=T), g1)
+    before = _geometry_core._cache_size()
+    for length in (1, 7, 31, 32):
+        geo = motion_geometry(_standing(g1, T=length), g1)
+        assert geo.keypoints.shape[0] == length
+    assert _geometry_core._cache_size() == before
