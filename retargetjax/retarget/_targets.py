@@ -157,6 +157,19 @@ def _robot_rest(robot: Any) -> dict[str, Any]:
     }
 
 
+def _rigid_frames(specs: list[tuple[str, str, str, str]]) -> dict[str, tuple[str, str]]:
+    """Keypoints that sit on the pelvis or the chest, and the built frame that carries them.
+
+    Hips ride on the pelvis and shoulders on the chest: their offsets are the robot's own
+    (turned by the human's frame), since human and robot place them differently.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for spec in specs:
+        for k in spec[:2]:
+            out[k] = spec[2:]
+    return out
+
+
 def _frame_specs(names: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
     have = set(names)
     specs = []
@@ -243,21 +256,32 @@ def build_problem(
     s_root = (pelvis_r + drop_r) / max(pelvis_h + drop_h, 1e-6)
     scale["root"] = s_root
 
+    # Human body frames (pelvis, torso) from the raw keypoints, and the robot's at rest.
+    specs = _frame_specs(names)
+    frames_h = {spec[2:]: built_frame(*(P[:, idx[k]] for k in spec), xp=np) for spec in specs}
+    frames_r = {spec[2:]: built_frame(*(R[k] for k in spec), xp=np) for spec in specs}
+    rigid_frame = _rigid_frames(specs)
+
     X = np.zeros_like(P)
     X[:, idx["pelvis"], :2] = s_root * P[:, idx["pelvis"], :2]
     X[:, idx["pelvis"], 2] = z_ankle_r + s_root * (P[:, idx["pelvis"], 2] - z_ankle_h)
     order = [n for n in names if n != "pelvis"]
-    # Parents precede children in canonical order except along the tree; resolve by depth.
-    order.sort(key=lambda n: _depth(n, parents))
+    order.sort(key=lambda n: _depth(n, parents))  # parents before children
     for name in order:
         parent = parents[name]
-        d = P[:, idx[name]] - P[:, idx[parent]]
-        s = scale[f"{parent}->{name}"]
-        if name in ("left_toe", "right_toe") and parent.endswith("ankle"):
+        d_h = P[:, idx[name]] - P[:, idx[parent]]
+        d_r = R[name] - R[parent]
+        if name in rigid_frame and parent in ("pelvis", "torso"):
+            # Within one rigid body: the robot's own offset, turned with the human's frame.
+            key = rigid_frame[name]
+            d = np.einsum("tij,j->ti", frames_h[key], frames_r[key].T @ d_r)
+        elif name in ("left_toe", "right_toe") and parent.endswith("ankle"):
             side = 0 if name.startswith("left") else 1
-            d = _foot_vector(d, R[name] - R[parent], contact[:, side])
+            d = _foot_vector(d_h, d_r, contact[:, side])
         else:
-            d = s * d
+            # A limb segment: the human's direction with the robot's length.
+            n_h = np.linalg.norm(d_h, axis=-1, keepdims=True)
+            d = np.linalg.norm(d_r) * d_h / np.maximum(n_h, 1e-9)
         X[:, idx[name]] = X[:, idx[parent]] + d
 
     if contact_lock:
