@@ -45,3 +45,21 @@ def test_no_contact_gives_zeros_not_nan():
     assert all(v == 0.0 for v in m.values())
     m = foot_skate_metrics(_soles(1, 0.01), np.ones((1, 2), bool), fps=30)
     assert all(np.isfinite(v) for v in m.values())
+
+
+def test_foot_rolling_over_its_toes_is_not_a_slide():
+    from retargetjax.evaluation import sole_slide_mm
+
+    # Two toe points stay planted on the floor while the heel points rise and move.
+    T = 5
+    pts = np.zeros((T, 2, 4, 3))
+    pts[:, :, 0, 0] = pts[:, :, 1, 0] = 0.2  # toe points, fixed
+    pts[:, :, 1, 1] = pts[:, :, 3, 1] = 0.1
+    heel_lift = np.linspace(0.0, 0.08, T)
+    pts[:, :, 2, 2] = pts[:, :, 3, 2] = heel_lift[:, None]
+    pts[:, :, 2, 0] = pts[:, :, 3, 0] = 0.02 * np.arange(T)[:, None]  # heels swing forward
+    slide = sole_slide_mm(pts, 30.0)
+    np.testing.assert_allclose(slide, 0.0, atol=1e-9)
+    # The same foot sliding with its toes on the floor is a slide of the toes' speed.
+    pts[:, :, 0:2, 0] += 0.003 * np.arange(T)[:, None, None]
+    np.testing.assert_allclose(sole_slide_mm(pts, 30.0), 3.0, atol=1e-6)

@@ -6,7 +6,13 @@ import numpy as np
 
 from ..types import NDArray
 
-__all__ = ["SKATE_REFERENCE_FPS", "SKATE_THRESHOLD_MM", "foot_skate_metrics", "sole_slide_mm"]
+__all__ = [
+    "ON_FLOOR_M",
+    "SKATE_REFERENCE_FPS",
+    "SKATE_THRESHOLD_MM",
+    "foot_skate_metrics",
+    "sole_slide_mm",
+]
 
 #: Speeds are reported in mm per frame of a 30 fps clip, whatever the clip's own rate.
 SKATE_REFERENCE_FPS = 30.0
@@ -14,20 +20,37 @@ SKATE_REFERENCE_FPS = 30.0
 SKATE_THRESHOLD_MM = 1.0
 
 
-def sole_slide_mm(sole_points: NDArray, fps: float) -> NDArray:
-    """(T − 1, 2) horizontal speed of each sole centre per step, in mm per 30 fps frame.
+#: A sole point lower than this (m) is on the floor.
+ON_FLOOR_M = 0.01
 
-    The sole centre is the mean of the foot's sole points, ``c_tf = mean_p x_tfp``; its speed
-    over the step ``t → t+1`` is ``‖c_{t+1,f} − c_tf‖_xy · fps · 1000 / 30``: the
-    displacement in mm that a 30 fps clip would show per frame (= mm/s ÷ 30), so clips at
-    different rates are comparable. The centre (not the lowest point) is used because the
-    lowest point jumps between heel and toe as the foot rolls, which is not a slide.
+
+def sole_slide_mm(sole_points: NDArray, fps: float) -> NDArray:
+    """(T − 1, 2) horizontal slide of each foot per step, in mm per 30 fps frame.
+
+    A point of the sole that touches the floor must not move; a foot rolling over its toes
+    or its heel is not sliding. So the slide of foot ``f`` over the step ``t → t+1`` is the
+    mean horizontal displacement of its sole points that are on the floor
+    (``z < ON_FLOOR_M``) at both ends of the step,
+
+        ``s_tf = mean_{p ∈ G_tf} ‖x_{t+1,fp} − x_tfp‖_xy · fps · 1000 / 30``,
+
+    and, where no sole point is on the floor at both ends, the displacement of the sole
+    centre ``c_tf = mean_p x_tfp`` instead (a foot off the floor while the human's is down is
+    also reported by the floating metric). Units: the displacement in mm that a 30 fps clip
+    would show per frame (= mm/s ÷ 30), so clips at different rates are comparable.
     """
-    centre = np.asarray(sole_points, np.float64).mean(axis=-2)[..., :2]
-    if centre.shape[0] < 2:
-        return np.zeros((0, centre.shape[1]))
-    step = np.linalg.norm(np.diff(centre, axis=0), axis=-1)
-    return step * float(fps) * 1000.0 / SKATE_REFERENCE_FPS
+    pts = np.asarray(sole_points, np.float64)
+    if pts.shape[0] < 2:
+        return np.zeros((0, pts.shape[1]))
+    scale = float(fps) * 1000.0 / SKATE_REFERENCE_FPS
+    point_step = np.linalg.norm(np.diff(pts[..., :2], axis=0), axis=-1)  # (T-1, 2, P)
+    on_floor = pts[..., 2] < ON_FLOOR_M
+    grounded = on_floor[:-1] & on_floor[1:]
+    n = grounded.sum(axis=-1)
+    grounded_mean = np.where(grounded, point_step, 0.0).sum(axis=-1) / np.maximum(n, 1)
+    centre = pts.mean(axis=-2)[..., :2]
+    centre_step = np.linalg.norm(np.diff(centre, axis=0), axis=-1)
+    return np.where(n > 0, grounded_mean, centre_step) * scale
 
 
 def foot_skate_metrics(sole_points: NDArray, contact: NDArray, fps: float) -> dict[str, float]:

@@ -46,13 +46,15 @@ def orientation_residual(
     return (jnp.sqrt(frame_weight)[:, None, None] * (frames - target_frames)).reshape(-1)
 
 
-def contact_height_residual(sole_points: Array, contact: Array) -> Array:
-    """Flat foot on the floor while in contact: ``r = c_foot · z(sole point)``, (2·P,).
+def contact_height_residual(sole_points: Array, sole_contact: Array) -> Array:
+    """Sole on the floor where it is in contact: ``r_p = c_p · z_p`` per sole point, (2·P,).
 
-    All sole points of a foot in contact at height 0 means the sole is flat *and* on the
-    floor; out of contact the term vanishes.
+    ``sole_contact`` (2, P) says which sole points (toe or heel side of each foot) the human
+    has down: a flat human foot pins all four points at height 0 (flat *and* on the floor);
+    a heel-off phase pins only the toe points, so the robot's heel may lift as the human's
+    does. Out of contact the term vanishes.
     """
-    return (contact[:, None] * sole_points[..., 2]).reshape(-1)
+    return (sole_contact * sole_points[..., 2]).reshape(-1)
 
 
 def ground_residual(sole_points: Array, capsule_a: Array, capsule_b: Array, radius: Array) -> Array:
@@ -96,15 +98,15 @@ def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:
     return joint_pos - default_joint_pos
 
 
-def slip_cost(sole_points: Array, contact: Array, mask: Array) -> Array:
-    """Foot skating over a window: ``Σ_t c_t c_{t+1} m_t m_{t+1} |xy(s_{t+1} − s_t)|²``.
+def slip_cost(sole_points: Array, sole_contact: Array, mask: Array) -> Array:
+    """Foot skating over a window: ``Σ_t Σ_p c_tp c_{t+1,p} m_t m_{t+1} |xy(s_{t+1,p} − s_tp)|²``.
 
-    ``sole_points`` is (T, 2, P, 3); the sole may not move horizontally between two frames
-    in which the human foot is in contact.
+    ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P): a sole point may not
+    move horizontally between two frames in which the human has that part of the foot down.
     """
-    both = contact[1:] * contact[:-1] * (mask[1:] * mask[:-1])[:, None]  # (T-1, 2)
+    both = sole_contact[1:] * sole_contact[:-1] * (mask[1:] * mask[:-1])[:, None, None]
     dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]  # (T-1, 2, P, 2)
-    return jnp.sum(both[..., None] * jnp.sum(dxy * dxy, axis=-1))
+    return jnp.sum(both * jnp.sum(dxy * dxy, axis=-1))
 
 
 def smoothness_cost(

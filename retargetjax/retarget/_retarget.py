@@ -46,6 +46,7 @@ def prepare_problem(
         robot,
         contact_lock=config.solver.contact_lock,
         end_effector_weight=config.costs.end_effector,
+        contact_weight=config.costs.contact,
         source=source,
     )
 
@@ -100,18 +101,14 @@ def solve_problems(
     default_q = np.asarray(robot.default_joint_pos, np.float32)
     data = WindowData(
         target_keypoints=stack(lambda s: s.problem.target_keypoints[s.plan.frame_index()]),
-        keypoint_weight=stack(
-            lambda s: np.broadcast_to(
-                s.problem.keypoint_weight, (len(s.plan.starts), *s.problem.keypoint_weight.shape)
-            )
-        ),
+        keypoint_weight=stack(lambda s: s.problem.keypoint_frame_weight[s.plan.frame_index()]),
         target_frames=stack(lambda s: s.problem.target_frames[s.plan.frame_index()]),
         frame_weight=stack(
             lambda s: np.broadcast_to(
                 s.problem.frame_weight, (len(s.plan.starts), *s.problem.frame_weight.shape)
             )
         ),
-        contact=stack(lambda s: s.problem.contact[s.plan.frame_index()]),
+        sole_contact=stack(lambda s: s.problem.sole_contact[s.plan.frame_index()]),
         mask=np.concatenate(
             [
                 np.concatenate([s.plan.mask() for s in slots], axis=0),

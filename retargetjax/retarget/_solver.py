@@ -39,6 +39,8 @@ from ._costs import (
     velocity_limit_cost,
 )
 
+_PER_FRAME_KEYS = ("target_keypoints", "keypoint_weight", "target_frames", "sole_contact")
+
 WEIGHT_NAMES = (
     "keypoint",
     "orientation",
@@ -48,6 +50,7 @@ WEIGHT_NAMES = (
     "smooth",
     "velocity_limit",
     "default_pose",
+    "slip",
 )
 
 
@@ -56,10 +59,10 @@ class WindowData(NamedTuple):
     except the per-window weights."""
 
     target_keypoints: Array  # (n, W, K, 3)
-    keypoint_weight: Array  # (n, K)
+    keypoint_weight: Array  # (n, W, K) per frame
     target_frames: Array  # (n, W, F, 3, 3)
     frame_weight: Array  # (n, F)
-    contact: Array  # (n, W, 2)
+    sole_contact: Array  # (n, W, 2, P)
     mask: Array  # (n, W)
     root_pos: Array  # (n, W, 3) initial guess
     root_quat: Array  # (n, W, 4)
@@ -109,11 +112,11 @@ def _kinematics(robot: Any, x: FrameState):
     return kp, soles, cap_a, cap_b
 
 
-def frame_residuals(
-    robot: Any, x: FrameState, frame: dict, w: Array, static: SolverStatic
+def _residuals(
+    robot: Any, kin: tuple, joint_pos: Array, frame: dict, w: Array, static: SolverStatic
 ) -> Array:
-    """All per-frame residuals of one frame, stacked and weighted (see ``_costs``)."""
-    kp, soles, cap_a, cap_b = _kinematics(robot, x)
+    """Per-frame residuals from one frame's kinematics ``(kp, soles, cap_a, cap_b)``."""
+    kp, soles, cap_a, cap_b = kin
     return jnp.concatenate(
         [
             jnp.sqrt(w[0])
@@ -122,11 +125,18 @@ def frame_residuals(
             * orientation_residual(
                 kp, frame["target_frames"], frame["frame_weight"], static.frame_keypoints
             ),
-            jnp.sqrt(w[2]) * contact_height_residual(soles, frame["contact"]),
+            jnp.sqrt(w[2]) * contact_height_residual(soles, frame["sole_contact"]),
             jnp.sqrt(w[3]) * ground_residual(soles, cap_a, cap_b, robot.capsule_radius),
-            jnp.sqrt(w[7]) * default_pose_residual(x.joint_pos, robot.default_joint_pos),
+            jnp.sqrt(w[7]) * default_pose_residual(joint_pos, robot.default_joint_pos),
         ]
     )
+
+
+def frame_residuals(
+    robot: Any, x: FrameState, frame: dict, w: Array, static: SolverStatic
+) -> Array:
+    """All per-frame residuals of one frame, stacked and weighted (see ``_costs``)."""
+    return _residuals(robot, _kinematics(robot, x), x.joint_pos, frame, w, static)
 
 
 def _clip_joints(robot: Any, q: Array) -> Array:
@@ -182,41 +192,19 @@ def window_cost(
     quat = quat_normalize(quat_mul(base_quat, quat_exp(z["root_rot"])))
     x = FrameState(z["root_pos"], quat, z["joint_pos"])
     kp, soles, cap_a, cap_b = jax.vmap(partial(_kinematics, robot))(x)
-    frames = {
-        "target_keypoints": win["target_keypoints"],
-        "keypoint_weight": win["keypoint_weight"],
-        "target_frames": win["target_frames"],
-        "frame_weight": win["frame_weight"],
-        "contact": win["contact"],
-    }
     mask = win["mask"]
+    per_frame_data = {k: win[k] for k in _PER_FRAME_KEYS}
+    frame_weight = win["frame_weight"]
 
-    def per_frame(kp, soles, cap_a, cap_b, q, tk, tf, c):
-        r = jnp.concatenate(
-            [
-                jnp.sqrt(w[0]) * keypoint_residual(kp, tk, frames["keypoint_weight"]),
-                jnp.sqrt(w[1])
-                * orientation_residual(kp, tf, frames["frame_weight"], static.frame_keypoints),
-                jnp.sqrt(w[2]) * contact_height_residual(soles, c),
-                jnp.sqrt(w[3]) * ground_residual(soles, cap_a, cap_b, robot.capsule_radius),
-                jnp.sqrt(w[7]) * default_pose_residual(q, robot.default_joint_pos),
-            ]
-        )
+    def per_frame(kin, q, frame):
+        r = _residuals(robot, kin, q, {**frame, "frame_weight": frame_weight}, w, static)
         return jnp.sum(r * r)
 
-    per = jax.vmap(per_frame)(
-        kp,
-        soles,
-        cap_a,
-        cap_b,
-        x.joint_pos,
-        frames["target_keypoints"],
-        frames["target_frames"],
-        frames["contact"],
-    )
+    kin = (kp, soles, cap_a, cap_b)
+    per = jax.vmap(per_frame)(kin, x.joint_pos, per_frame_data)
     total = jnp.sum(mask * per)
     total += w[4] * jnp.sum(mask * self_collision_cost(cap_a, cap_b, robot.capsule_radius, pairs))
-    total += w[2] * slip_cost(soles, frames["contact"], mask)
+    total += w[8] * slip_cost(soles, win["sole_contact"], mask)
     total += w[5] * smoothness_cost(x.joint_pos, x.root_pos, x.root_quat, mask, fps)
     total += w[6] * velocity_limit_cost(x.joint_pos, robot.velocity_limit, mask, fps)
     return total / jnp.maximum(jnp.sum(mask), 1.0)
@@ -299,14 +287,12 @@ def solve_windows(robot: Any, data: WindowData, weights: Array, fps: Array, stat
     x0 = x0._replace(joint_pos=_clip_joints(robot, x0.joint_pos))
     frame = {
         "target_keypoints": data.target_keypoints,
-        "keypoint_weight": jnp.broadcast_to(
-            data.keypoint_weight[:, None], (n, W, *data.keypoint_weight.shape[1:])
-        ),
+        "keypoint_weight": data.keypoint_weight,
         "target_frames": data.target_frames,
         "frame_weight": jnp.broadcast_to(
             data.frame_weight[:, None], (n, W, *data.frame_weight.shape[1:])
         ),
-        "contact": data.contact,
+        "sole_contact": data.sole_contact,
     }
     flat = jax.tree_util.tree_map(lambda a: a.reshape((n * W, *a.shape[2:])), (x0, frame))
     if static.init_iterations > 0:
@@ -319,7 +305,7 @@ def solve_windows(robot: Any, data: WindowData, weights: Array, fps: Array, stat
         "keypoint_weight": data.keypoint_weight,
         "target_frames": data.target_frames,
         "frame_weight": data.frame_weight,
-        "contact": data.contact,
+        "sole_contact": data.sole_contact,
         "mask": data.mask,
     }
     return jax.vmap(lambda x, wn: _refine_window(robot, x, wn, weights, fps, static))(x_init, win)

@@ -77,6 +77,8 @@ class RetargetProblem:
     keypoint_names: tuple[str, ...]  # the canonical keypoints both sides have
     target_keypoints: np.ndarray  # (T, Kr, 3) m, in the robot's keypoint order
     keypoint_weight: np.ndarray  # (Kr,), 0 where the human lacks the keypoint
+    keypoint_frame_weight: np.ndarray  # (T, Kr), feet weighted up while they are down
+    sole_contact: np.ndarray  # (T, 2, P) 1 where that sole point's part of the foot is down
     contact: np.ndarray  # (T, 2) float {0, 1}: left, right foot in contact
     frame_keypoints: tuple[tuple[int, int, int, int], ...]  # per built frame: l, r, lo, hi
     frame_weight: np.ndarray  # (F,), 0 where the human lacks a frame's keypoints
@@ -193,6 +195,7 @@ def build_problem(
     *,
     contact_lock: bool = True,
     end_effector_weight: float = 1.5,
+    contact_weight: float = 4.0,
     source: str = "<motion>",
 ) -> RetargetProblem:
     """Scale human canonical keypoints ``(T, J, 3)`` (Z up, metres) to ``robot``'s size.
@@ -284,12 +287,13 @@ def build_problem(
             d = np.linalg.norm(d_r) * d_h / np.maximum(n_h, 1e-9)
         X[:, idx[name]] = X[:, idx[parent]] + d
 
+    # Which part of each foot the human has down: [foot, (toe, heel)].
+    part_down = _foot_parts_down(P, idx, contact)
     if contact_lock:
         for side, (ankle, toe) in enumerate(_FOOT_KEYS):
-            if ankle not in idx:
-                continue
-            keys = [k for k in (ankle, toe) if k in idx]
-            _lock_feet(X, contact[:, side], [idx[k] for k in keys], [R[k][2] for k in keys])
+            for part, key in ((1, ankle), (0, toe)):
+                if key in idx:
+                    _lock_feet(X, part_down[:, side, part], [idx[key]], [R[key][2]])
 
     # Everything below lives in the robot's keypoint order, so the solver's shapes depend on
     # the robot only: keypoints the human lacks get weight 0.
@@ -303,6 +307,18 @@ def build_problem(
     for k, n in enumerate(robot_names):
         if n not in idx:  # keep untracked targets finite: put them at the pelvis target
             target[:, k] = X[:, idx["pelvis"]]
+    # A foot part that is down is tracked (1 + w_contact) times harder, so the robot's foot
+    # holds its locked target instead of trading it for the pelvis or the knees.
+    frame_weight_kp = np.tile(weights, (T, 1))
+    for side, (ankle, toe) in enumerate(_FOOT_KEYS):
+        for part, key in ((1, ankle), (0, toe)):
+            if key in robot_names:
+                k = robot_names.index(key)
+                frame_weight_kp[:, k] *= 1.0 + contact_weight * part_down[:, side, part]
+    sole_is_toe = _sole_is_toe(robot)  # (2, P)
+    sole_contact = np.where(
+        sole_is_toe[None], part_down[:, :, None, 0], part_down[:, :, None, 1]
+    ).astype(np.float32)
 
     specs = _frame_specs(robot_names)
     frame_kp = tuple(tuple(robot_names.index(k) for k in spec) for spec in specs)
@@ -327,6 +343,8 @@ def build_problem(
         keypoint_names=names,
         target_keypoints=target.astype(np.float32),
         keypoint_weight=weights,
+        keypoint_frame_weight=frame_weight_kp.astype(np.float32),
+        sole_contact=sole_contact,
         contact=contact.astype(np.float32),
         frame_keypoints=frame_kp,
         frame_weight=frame_weight,
@@ -370,6 +388,40 @@ def _foot_vector(d_h: np.ndarray, d_r: np.ndarray, contact: np.ndarray) -> np.nd
     out[:, :2] = length * np.cos(new_pitch)[:, None] * heading
     out[:, 2] = length * np.sin(new_pitch)
     return out
+
+
+#: How far (m) above its planted height a human heel or toe may be and still count as down.
+PART_LIFT_M = 0.02
+
+
+def _foot_parts_down(P: np.ndarray, idx: dict[str, int], contact: np.ndarray) -> np.ndarray:
+    """(T, 2, 2) booleans: for each foot in contact, is its toe (0) / heel (1) down?
+
+    A part is down while the foot is in contact and the part's keypoint (toe; ankle for the
+    heel) is within :data:`PART_LIFT_M` of its planted height (the 20th percentile of its
+    height over the contact frames). A contact frame where neither qualifies counts both.
+    """
+    T = P.shape[0]
+    out = np.zeros((T, 2, 2), bool)
+    for side, (ankle, toe) in enumerate(_FOOT_KEYS):
+        c = contact[:, side]
+        parts = []
+        for key in (toe, ankle):
+            flag = c.copy()
+            if key in idx and c.any():
+                z = P[:, idx[key], 2]
+                flag &= z < np.percentile(z[c], 20) + PART_LIFT_M
+            parts.append(flag)
+        neither = c & ~parts[0] & ~parts[1]
+        out[:, side, 0] = parts[0] | neither
+        out[:, side, 1] = parts[1] | neither
+    return out
+
+
+def _sole_is_toe(robot: Any) -> np.ndarray:
+    """(2, P) True for the sole points in front of their foot's sole centre (toe side)."""
+    sole = np.asarray(robot.sole_points)
+    return sole[..., 0] > sole[..., 0].mean(axis=-1, keepdims=True)
 
 
 def _lock_feet(
