@@ -6,6 +6,7 @@ from ._config import SolverConfig as SolverConfig
 from ._retarget import prepare_problem as prepare_problem
 from ._retarget import retarget as retarget
 from ._retarget import retarget_many as retarget_many
+from ._retarget import robot_motion_from_solution as robot_motion_from_solution
 from ._retarget import solve_problems as solve_problems
 from ._targets import RetargetError as RetargetError
 from ._targets import RetargetProblem as RetargetProblem
@@ -21,5 +22,6 @@ __all__ = [
     "prepare_problem",
     "retarget",
     "retarget_many",
+    "robot_motion_from_solution",
     "solve_problems",
 ]

@@ -16,7 +16,13 @@ from ._solver import WEIGHT_NAMES, SolverStatic, WindowData, solve_windows
 from ._targets import RetargetError, RetargetProblem, build_problem
 from ._windows import WindowPlan, blend_windows, next_pow2, plan_windows
 
-__all__ = ["prepare_problem", "retarget", "retarget_many", "solve_problems"]
+__all__ = [
+    "prepare_problem",
+    "retarget",
+    "retarget_many",
+    "robot_motion_from_solution",
+    "solve_problems",
+]
 
 
 def _resolve_robot(robot: Any) -> Any:
@@ -183,6 +189,52 @@ def _versions() -> dict[str, str]:
     }
 
 
+def robot_motion_from_solution(
+    motion: Any,
+    problem: RetargetProblem,
+    solution: dict[str, Any],
+    robot: Any,
+    config: RetargetConfig,
+    *,
+    prepare_s: float = 0.0,
+) -> Any:
+    """A ``RobotMotion`` (with body poses and full metadata) from one entry of
+    :func:`solve_problems`'s result, for the clip ``motion`` that ``problem`` came from."""
+    from ..io import RobotMotion
+
+    metadata = {
+        "robot": robot.name,
+        "source": str(motion.source) if motion.source is not None else None,
+        "source_format": getattr(motion.format, "value", motion.format),
+        "source_fps": float(motion.fps),
+        "config": config.model_dump(),
+        "versions": _versions(),
+        "solver": {
+            "init_iterations": config.solver.init_iterations,
+            "iterations": config.solver.iterations,
+            "optimizer": config.solver.optimizer,
+            "final_loss": solution["final_loss"],
+            "windows": solution["windows"],
+            "window": solution["window"],
+            "batch_windows": solution["batch_windows"],
+        },
+        "timings": {"prepare_s": prepare_s, "solve_s": solution["solve_s"]},
+        "scale": problem.scale,
+        "keypoints": list(problem.keypoint_names),
+        "contact": problem.contact.astype(np.uint8).tolist(),
+    }
+    rm = RobotMotion(
+        fps=problem.fps,
+        robot=robot.name,
+        joint_names=tuple(robot.joint_names),
+        joint_pos=solution["joint_pos"],
+        root_pos=solution["root_pos"],
+        root_quat=solution["root_quat"],
+        metadata=metadata,
+    )
+    return rm.with_body_poses(robot)
+
+
 def retarget_many(
     motions: Sequence[Any],
     robot: Any,
@@ -192,8 +244,6 @@ def retarget_many(
     keypoint_override: Any = None,
 ) -> list[Any]:
     """Retarget several clips onto one robot, vmapped together; returns ``RobotMotion`` s."""
-    from ..io import RobotMotion
-
     config = config or RetargetConfig()
     robot = _resolve_robot(robot)
     t0 = time.perf_counter()
@@ -202,40 +252,10 @@ def retarget_many(
     ]
     t_prep = time.perf_counter() - t0
     solved = solve_problems(problems, robot, config, device=device)
-    out = []
-    for motion, problem, res in zip(motions, problems, solved):
-        metadata = {
-            "robot": robot.name,
-            "source": str(motion.source) if motion.source is not None else None,
-            "source_format": getattr(motion.format, "value", motion.format),
-            "source_fps": float(motion.fps),
-            "config": config.model_dump(),
-            "versions": _versions(),
-            "solver": {
-                "init_iterations": config.solver.init_iterations,
-                "iterations": config.solver.iterations,
-                "optimizer": config.solver.optimizer,
-                "final_loss": res["final_loss"],
-                "windows": res["windows"],
-                "window": res["window"],
-                "batch_windows": res["batch_windows"],
-            },
-            "timings": {"prepare_s": t_prep, "solve_s": res["solve_s"]},
-            "scale": problem.scale,
-            "keypoints": list(problem.keypoint_names),
-            "contact": problem.contact.astype(np.uint8).tolist(),
-        }
-        rm = RobotMotion(
-            fps=problem.fps,
-            robot=robot.name,
-            joint_names=tuple(robot.joint_names),
-            joint_pos=res["joint_pos"],
-            root_pos=res["root_pos"],
-            root_quat=res["root_quat"],
-            metadata=metadata,
-        )
-        out.append(rm.with_body_poses(robot))
-    return out
+    return [
+        robot_motion_from_solution(m, p, s, robot, config, prepare_s=t_prep / len(motions))
+        for m, p, s in zip(motions, problems, solved)
+    ]
 
 
 def retarget(
