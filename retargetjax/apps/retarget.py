@@ -16,6 +16,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from ..io import atomic_write
 from . import configs_dir
 
 log = logging.getLogger("retargetjax")
@@ -78,14 +79,11 @@ def run_retarget(cfg: DictConfig) -> dict[str, Any]:
     }
     if cfg.get("metrics", True):
         metrics = _metrics(result, robot, motion, config)
-        if metrics is not None:
-            metrics_path = output.with_suffix(".metrics.json")
-            from ..io._atomic import atomic_write
-
-            with atomic_write(metrics_path, "w") as handle:
-                handle.write(json.dumps(metrics, indent=2, sort_keys=True))
-            summary["metrics"] = str(metrics_path)
-            summary.update({k: metrics[k] for k in _HEADLINE if k in metrics})
+        metrics_path = output.with_suffix(".metrics.json")
+        with atomic_write(metrics_path, "w") as handle:
+            handle.write(json.dumps(metrics, indent=2, sort_keys=True))
+        summary["metrics"] = str(metrics_path)
+        summary.update({k: metrics[k] for k in _HEADLINE if k in metrics})
     return summary
 
 
@@ -98,20 +96,13 @@ _HEADLINE = (
 )
 
 
-def _metrics(result: Any, robot: Any, motion: Any, config: Any) -> dict[str, float] | None:
-    try:
-        from ..evaluation import compute_metrics
-    except ImportError:  # evaluation not installed in this build
-        return None
-    from ..retarget import prepare_problem
+def _metrics(result: Any, robot: Any, motion: Any, config: Any) -> dict[str, float]:
+    """Metrics of ``result`` against the scaled human targets at the output's own rate."""
+    from ..evaluation import compute_metrics, human_reference
 
-    problem = prepare_problem(motion, robot, config)
+    ref = human_reference(motion, robot, result.num_frames, result.fps, config=config)
     return compute_metrics(
-        result,
-        robot,
-        targets=problem.target_keypoints,
-        target_weight=problem.keypoint_weight,
-        contact=problem.contact,
+        result, robot, targets=ref.targets, target_weight=ref.target_weight, contact=ref.contact
     )
 
 

@@ -19,6 +19,8 @@ from ._frames import built_frame
 
 #: Gap (m) kept between non-adjacent collision primitives.
 SELF_COLLISION_MARGIN = 0.005
+#: A sole point lower than this (m) touches the floor.
+FLOOR_TOUCH_M = 0.015
 #: Reference frame rate (Hz) at which temporal weights are defined.
 REFERENCE_FPS = 30.0
 
@@ -98,13 +100,24 @@ def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:
     return joint_pos - default_joint_pos
 
 
-def slip_cost(sole_points: Array, sole_contact: Array, mask: Array) -> Array:
-    """Foot skating over a window: ``Σ_t Σ_p c_tp c_{t+1,p} m_t m_{t+1} |xy(s_{t+1,p} − s_tp)|²``.
+def slip_cost(
+    sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
+) -> Array:
+    """Foot skating over a window: ``Σ_t Σ_p g_tp m_t m_{t+1} |xy(s_{t+1,p} − s_tp)|²``.
 
-    ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P): a sole point may not
-    move horizontally between two frames in which the human has that part of the foot down.
+    ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P). A sole point may not move
+    horizontally between two frames in which the human has that part of the foot down
+    (``c_tp c_{t+1,p}``), nor while the human's foot is in contact (``foot_contact`` (T, 2))
+    and the point touches the floor (``z < FLOOR_TOUCH_M`` at both frames) — a point that
+    touches the floor and slides is skating whatever the labels say. The touch gate is held
+    constant in the gradient, so lifting a foot is never a way to avoid the cost.
     """
-    both = sole_contact[1:] * sole_contact[:-1] * (mask[1:] * mask[:-1])[:, None, None]
+    gate = sole_contact[1:] * sole_contact[:-1]
+    if foot_contact is not None:
+        low = jax.lax.stop_gradient(sole_points[..., 2] < FLOOR_TOUCH_M).astype(sole_points.dtype)
+        touch = low[1:] * low[:-1] * (foot_contact[1:] * foot_contact[:-1])[..., None]
+        gate = jnp.maximum(gate, touch)
+    both = gate * (mask[1:] * mask[:-1])[:, None, None]
     dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]  # (T-1, 2, P, 2)
     return jnp.sum(both * jnp.sum(dxy * dxy, axis=-1))
 

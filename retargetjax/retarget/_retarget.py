@@ -115,6 +115,7 @@ def solve_problems(
             )
         ),
         sole_contact=stack(lambda s: s.problem.sole_contact[s.plan.frame_index()]),
+        contact=stack(lambda s: s.problem.contact[s.plan.frame_index()]),
         mask=np.concatenate(
             [
                 np.concatenate([s.plan.mask() for s in slots], axis=0),

@@ -63,6 +63,7 @@ class WindowData(NamedTuple):
     target_frames: Array  # (n, W, F, 3, 3)
     frame_weight: Array  # (n, F)
     sole_contact: Array  # (n, W, 2, P)
+    contact: Array  # (n, W, 2) human foot contact
     mask: Array  # (n, W)
     root_pos: Array  # (n, W, 3) initial guess
     root_quat: Array  # (n, W, 4)
@@ -204,7 +205,7 @@ def window_cost(
     per = jax.vmap(per_frame)(kin, x.joint_pos, per_frame_data)
     total = jnp.sum(mask * per)
     total += w[4] * jnp.sum(mask * self_collision_cost(cap_a, cap_b, robot.capsule_radius, pairs))
-    total += w[8] * slip_cost(soles, win["sole_contact"], mask)
+    total += w[8] * slip_cost(soles, win["sole_contact"], mask, win["contact"])
     total += w[5] * smoothness_cost(x.joint_pos, x.root_pos, x.root_quat, mask, fps)
     total += w[6] * velocity_limit_cost(x.joint_pos, robot.velocity_limit, mask, fps)
     return total / jnp.maximum(jnp.sum(mask), 1.0)
@@ -306,6 +307,7 @@ def solve_windows(robot: Any, data: WindowData, weights: Array, fps: Array, stat
         "target_frames": data.target_frames,
         "frame_weight": data.frame_weight,
         "sole_contact": data.sole_contact,
+        "contact": data.contact,
         "mask": data.mask,
     }
     return jax.vmap(lambda x, wn: _refine_window(robot, x, wn, weights, fps, static))(x_init, win)

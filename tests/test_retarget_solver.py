@@ -1,0 +1,161 @@
+"""The solver end to end on the bundled sample clip (small shapes, few iterations).
+
+All tests share one tiny solver setting so that the jitted solve compiles only for the two
+window counts used here (2 and 4 windows of 32 frames).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from retargetjax.motion import load_motion, sample_motion_path
+from retargetjax.retarget import (
+    RetargetConfig,
+    RetargetError,
+    build_problem,
+    prepare_problem,
+    retarget,
+    solve_problems,
+)
+from retargetjax.retarget._solver import solve_windows
+from retargetjax.robot import forward_kinematics, keypoint_positions, load_robot
+
+TINY = {"solver": {"window": 32, "overlap": 8, "init_iterations": 3, "iterations": 8}}
+
+
+@pytest.fixture(scope="module")
+def robot():
+    return load_robot("unitree_g1", verbose=False)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return RetargetConfig.model_validate(TINY)
+
+
+@pytest.fixture(scope="module")
+def clip():
+    """The bundled walk, first 50 frames (2 windows of 32)."""
+    return load_motion(sample_motion_path()).trim(0, 50)
+
+
+@pytest.fixture(scope="module")
+def problem(clip, robot, config):
+    return prepare_problem(clip, robot, config)
+
+
+@pytest.fixture(scope="module")
+def solution(problem, robot, config):
+    return solve_problems([problem], robot, config)[0]
+
+
+_fk = jax.jit(forward_kinematics)
+_kp = jax.jit(keypoint_positions)
+
+
+def _keypoint_error(robot, problem, root_pos, root_quat, joint_pos):
+    kp = np.asarray(_kp(robot, _fk(robot, root_pos, root_quat, joint_pos)))
+    w = problem.keypoint_weight > 0
+    return float(np.linalg.norm(kp - problem.target_keypoints, axis=-1)[:, w].mean())
+
+
+def test_solution_is_finite_and_inside_joint_limits(solution, robot, problem):
+    assert solution["joint_pos"].shape == (problem.num_frames, len(robot.joint_names))
+    for key in ("root_pos", "root_quat", "joint_pos"):
+        assert np.all(np.isfinite(solution[key])), key
+    assert np.all(solution["joint_pos"] >= np.asarray(robot.joint_lower))
+    assert np.all(solution["joint_pos"] <= np.asarray(robot.joint_upper))
+    np.testing.assert_allclose(np.linalg.norm(solution["root_quat"], axis=-1), 1.0, atol=1e-5)
+    # Quaternion signs are continuous (trackers dislike flips).
+    assert np.all(np.sum(solution["root_quat"][1:] * solution["root_quat"][:-1], -1) > 0)
+
+
+def test_solver_tracks_targets_much_better_than_its_start(solution, robot, problem):
+    q0 = np.broadcast_to(np.asarray(robot.default_joint_pos), solution["joint_pos"].shape)
+    start = _keypoint_error(robot, problem, problem.root_pos_init, problem.root_quat_init, q0)
+    end = _keypoint_error(
+        robot, problem, solution["root_pos"], solution["root_quat"], solution["joint_pos"]
+    )
+    assert end < 0.5 * start
+    assert end < 0.12  # a crouching clip, 3+8 iterations: coarse but on the body
+
+
+def test_targets_are_robot_sized_and_feet_on_the_floor(problem, robot):
+    names = robot.keypoint_names
+    t = problem.target_keypoints
+    hip_w = np.linalg.norm(t[:, names.index("left_hip")] - t[:, names.index("right_hip")], axis=-1)
+    np.testing.assert_allclose(hip_w, hip_w[0], atol=1e-4)  # rigid: the robot's hip width
+    planted = problem.sole_contact.any(axis=-1)  # (T, 2)
+    assert planted.any()
+    for side, key in enumerate(("left_toe", "right_toe")):
+        z = t[planted[:, side], names.index(key), 2]
+        assert np.all(np.abs(z) < 0.03)
+
+
+def test_same_shapes_do_not_recompile_and_weights_are_traced(problem, robot, config, clip):
+    before = solve_windows._cache_size()
+    other = prepare_problem(clip.trim(3, 48), robot, config)  # still 2 windows of 32
+    solve_problems([other], robot, config)
+    heavier = config.model_copy(
+        update={"costs": config.costs.model_copy(update={"smooth": 10.0, "slip": 1.0})}
+    )
+    solve_problems([problem], robot, heavier)
+    assert solve_windows._cache_size() == before
+
+
+def test_mixed_lengths_batch_matches_clips_solved_alone(problem, solution, robot, config, clip):
+    short = prepare_problem(clip.trim(0, 12), robot, config)
+    before = solve_windows._cache_size()
+    together = solve_problems([short, problem], robot, config)  # 1 + 2 windows → padded to 4
+    assert solve_windows._cache_size() - before <= 1
+    # Windows are independent: a neighbour changes only float rounding (which the
+    # accept/reject steps of the initialisation may amplify a little), not the answer.
+    np.testing.assert_allclose(together[1]["root_pos"], solution["root_pos"], atol=0.01)
+    err_alone = _keypoint_error(
+        robot, problem, solution["root_pos"], solution["root_quat"], solution["joint_pos"]
+    )
+    err_together = _keypoint_error(
+        robot, problem, together[1]["root_pos"], together[1]["root_quat"], together[1]["joint_pos"]
+    )
+    assert err_together == pytest.approx(err_alone, abs=0.003)
+
+
+def test_missing_keypoints_fail_clearly(problem, robot):
+    names = tuple(n for n in robot.keypoint_names if n != "left_ankle")
+    cols = [robot.keypoint_names.index(n) for n in names]
+    with pytest.raises(RetargetError, match="left_ankle"):
+        build_problem(
+            problem.target_keypoints[:, cols],
+            names,
+            problem.contact > 0,
+            30.0,
+            robot,
+            source="clip.bvh",
+        )
+    nan = problem.target_keypoints.copy()
+    nan[:, robot.keypoint_names.index("left_knee")] = np.nan
+    with pytest.raises(RetargetError, match=r"left_knee.*every frame"):
+        build_problem(nan, robot.keypoint_names, problem.contact > 0, 30.0, robot)
+
+
+def test_retarget_returns_robot_motion_with_metadata(clip, robot, config):
+    motion = retarget(clip, robot, config)
+    assert motion.num_frames == clip.trim(0, 50).resample(30.0).num_frames
+    assert motion.robot == "unitree_g1"
+    assert motion.body_pos_w is not None and np.all(np.isfinite(motion.body_pos_w))
+    meta = motion.metadata
+    assert meta["solver"]["iterations"] == TINY["solver"]["iterations"]
+    assert np.isfinite(meta["solver"]["final_loss"])
+    assert meta["scale"]["root"] > 0
+    assert len(meta["contact"]) == motion.num_frames
+
+
+def test_a_clip_at_another_rate_is_solved_at_the_solver_rate(clip, robot, config):
+    fast = dataclasses.replace(clip, fps=60.0)  # the same samples read as 60 fps
+    p = prepare_problem(fast, robot, config)
+    assert p.fps == 30.0
+    assert p.num_frames == pytest.approx(clip.num_frames / 2, abs=1)
