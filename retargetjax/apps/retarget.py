@@ -55,7 +55,8 @@ def run_retarget(cfg: DictConfig) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     robot = load_robot_from_config(cfg)
-    options = OmegaConf.to_container(cfg.motion.get("options") or {}, resolve=True)
+    options = cfg.motion.get("options")
+    options = OmegaConf.to_container(options, resolve=True) if options is not None else {}
     motion = load_motion(cfg.motion.path, format=cfg.motion.get("format"), **options)
     config = config_from_hydra(cfg)
     result: RobotMotion = retarget(
