@@ -62,6 +62,11 @@ def run_retarget(cfg: DictConfig) -> dict[str, Any]:
     result: RobotMotion = retarget(
         motion, robot, config, keypoint_override=cfg.motion.get("keypoints")
     )
+    scale = result.metadata.get("scale", {})
+    log.info(
+        "scale factors (robot / human): %s", ", ".join(f"{k} {v:.3f}" for k, v in scale.items())
+    )
+    print("scale (robot/human): " + ", ".join(f"{k}={v:.2f}" for k, v in scale.items()))
     if cfg.get("fps"):
         result = result.resample(float(cfg.fps))
     output = (

@@ -1,21 +1,24 @@
 """From a human clip to robot-sized targets: scaling, contact locking, orientation targets.
 
-Scaling (per segment, in the canonical keypoint tree)::
+Scaling walks the canonical keypoint tree from the pelvis (``X`` robot targets, ``P`` human
+keypoints, ``R`` the robot's keypoints at its standing pose, feet on z = 0)::
 
-    s_seg   = L_robot(seg) / median_t L_human(seg, t)
-    X_pelvis = [s_root · p_xy,  z_ankle_r + s_root · (p_z − z_ankle_h)]
-    X_child = X_parent + s_seg · (P_child − P_parent)
+    X_pelvis = [s_root · P_pelvis,xy ,  z_ankle_r + s_root · (P_pelvis,z − z_ankle_h)]
+    X_child  = X_parent + L_r · (P_child − P_parent) / |P_child − P_parent|      (limbs)
+    X_child  = X_parent + F_h(t) F_rᵀ (R_child − R_parent)            (hips and shoulders)
 
-where ``L`` are segment lengths (robot: at its standing pose), ``s_root`` is the ratio of the
-standing pelvis heights above the ankles (robot: from its rest pose; human: the sum of the
-pelvis→hip drop and the thigh and shin lengths), ``z_ankle_h`` is the human's median ankle
-height while in contact and ``z_ankle_r`` the robot's rest ankle height. The floor is at z = 0.
-The ankle→toe segment keeps the human's pitch *relative to its flat-foot pitch*, so that a flat
-human foot gives a flat robot foot even though the two feet are shaped differently.
+``s_root`` is the ratio of standing pelvis heights above the ankles (pelvis→hip drop plus
+thigh plus shin, robot over human), ``z_ankle_h`` the human's median ankle height in contact,
+``z_ankle_r`` the robot's rest ankle height, ``L_r`` the robot's segment length. Limbs keep the
+human's direction with the robot's length; hips ride on the pelvis and shoulders on the chest,
+so they keep the robot's own offsets, turned by the human's built pelvis/chest frame ``F_h``
+(against the robot's ``F_r`` at rest). The ankle→toe segment keeps the human's pitch relative
+to its flat-foot pitch, so a flat human foot gives a flat robot foot although the feet differ.
+The per-segment ratios ``L_r / L_h`` and ``s_root`` are reported as ``scale``.
 
-Contact locking: during each contact segment of a foot its ankle and toe targets are held at
-the segment's mean horizontal position and at the robot's flat-foot heights, blended in and out
-over a few frames, so the targets themselves never slide.
+Contact locking: a planted toe or heel (see :func:`_foot_parts_down`) holds its target at the
+mean horizontal position of its contact run and the robot's flat-foot height, blended in and
+out over a few frames, so the targets themselves never slide.
 """
 
 from __future__ import annotations
@@ -245,7 +248,7 @@ def build_problem(
         scale[f"{parent}->{child}"] = seg_len_r(child, parent) / lh if lh > 1e-6 else 1.0
 
     def standing(lengths) -> float:
-        return float(np.mean([sum(lengths(*seg) for seg in chain) for chain in _LEG_CHAINS(names)]))
+        return float(np.mean([sum(lengths(*seg) for seg in chain) for chain in _leg_chains(names)]))
 
     pelvis_h = standing(seg_len_h)
     pelvis_r = standing(seg_len_r)
@@ -355,7 +358,7 @@ def build_problem(
     )
 
 
-def _LEG_CHAINS(names: tuple[str, ...]) -> list[list[tuple[str, str]]]:
+def _leg_chains(names: tuple[str, ...]) -> list[list[tuple[str, str]]]:
     chains = []
     for side in ("left", "right"):
         chain = [(f"{side}_hip", f"{side}_knee"), (f"{side}_knee", f"{side}_ankle")]
