@@ -9,6 +9,11 @@ interrupted run resumes where it stopped.
 from ..types import MotionFormatKind as MotionFormatKind
 from ..types import RobotKind as RobotKind
 from ..types import RunStatus as RunStatus
+from ._discovery import discover_jobs as discover_jobs
+from ._grouped import compile_count as compile_count
+from ._grouped import plan_groups as plan_groups
+from ._grouped import run_grouped as run_grouped
+from ._grouped import solve_groups as solve_groups
 from ._manifest_io import write_json_atomic as write_json_atomic
 from ._manifest_io import write_text_atomic as write_text_atomic
 from ._models import MANIFEST_SCHEMA_VERSION as MANIFEST_SCHEMA_VERSION
@@ -18,6 +23,12 @@ from ._models import BatchRunRecord as BatchRunRecord
 from ._models import ManifestError as ManifestError
 from ._runner import BatchRunner as BatchRunner
 from ._runner import BatchWorker as BatchWorker
+from ._shards import merge_manifests as merge_manifests
+from ._shards import parse_shard as parse_shard
+from ._shards import select_shard as select_shard
+from ._worker import JobSettings as JobSettings
+from ._worker import RetargetWorker as RetargetWorker
+from ._worker import compose_config as compose_config
 
 __all__ = [
     "MANIFEST_SCHEMA_VERSION",
@@ -26,10 +37,21 @@ __all__ = [
     "BatchRunRecord",
     "BatchRunner",
     "BatchWorker",
+    "JobSettings",
     "ManifestError",
     "MotionFormatKind",
+    "RetargetWorker",
     "RobotKind",
     "RunStatus",
+    "compile_count",
+    "compose_config",
+    "discover_jobs",
+    "merge_manifests",
+    "parse_shard",
+    "plan_groups",
+    "run_grouped",
+    "select_shard",
+    "solve_groups",
     "write_json_atomic",
     "write_text_atomic",
 ]

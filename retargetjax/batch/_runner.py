@@ -196,6 +196,33 @@ class _ManifestState:
         return manifest
 
 
+def _plan(
+    jobs: list[BatchJob], previous: BatchManifest | None, state: _ManifestState, force: bool
+) -> list[BatchJob]:
+    """The resume rules: record resumed and skipped jobs in ``state``; return those to run.
+
+    Shared by :class:`BatchRunner` and the grouped path (:func:`~retargetjax.batch.run_grouped`).
+    """
+    previous_by_id = previous.records_by_id() if previous is not None else {}
+    to_run: list[BatchJob] = []
+    for job in jobs:
+        old = previous_by_id.get(job.id)
+        if force:
+            to_run.append(job)
+        elif (
+            old is not None
+            and old.status is RunStatus.SUCCESS
+            and old.output == job.output
+            and job.output.exists()
+        ):
+            state.set(old.model_copy(update={"provenance": {**old.provenance, "resumed": True}}))
+        elif job.output.exists() and not (old is not None and old.status is RunStatus.FAILED):
+            state.set(_skipped(job, f"output {job.output} already exists"))
+        else:
+            to_run.append(job)
+    return to_run
+
+
 class _InstanceOrClassMethod:
     """Binds to the instance, or to a default instance when looked up on the class.
 
@@ -339,25 +366,7 @@ class BatchRunner:
             output_dir=output_dir,
             pattern=pattern,
         )
-        previous_by_id = previous.records_by_id() if previous is not None else {}
-        to_run: list[BatchJob] = []
-        for job in jobs:
-            old = previous_by_id.get(job.id)
-            if force:
-                to_run.append(job)
-            elif (
-                old is not None
-                and old.status is RunStatus.SUCCESS
-                and old.output == job.output
-                and job.output.exists()
-            ):
-                state.set(
-                    old.model_copy(update={"provenance": {**old.provenance, "resumed": True}})
-                )
-            elif job.output.exists() and not (old is not None and old.status is RunStatus.FAILED):
-                state.set(_skipped(job, f"output {job.output} already exists"))
-            else:
-                to_run.append(job)
+        to_run = _plan(jobs, previous, state, force)
         # Start (and probe) the pool before the first write, so that a worker the pool
         # processes cannot import fails the run with nothing on disk changed.
         executor = self._start_pool(worker, max_workers, manifest_path) if to_run else None

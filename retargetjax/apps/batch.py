@@ -1,0 +1,216 @@
+"""``retargetjax-batch``: retarget a whole dataset, resumably.
+
+retargetjax-batch input_dir=DIR pattern='**/*.bvh' output_dir=OUT robot=unitree_g1
+retargetjax-batch input_dir=DIR output_dir=OUT force=true          # redo everything
+retargetjax-batch input_dir=DIR output_dir=OUT shard=2/8           # one machine's share
+retargetjax-batch-merge OUT/manifest.shard-*-of-8.json -o OUT/manifest.json
+retargetjax-batch -m input_dir=DIR costs.smooth=0.1,1,10           # a sweep (own output dirs)
+
+The manifest (``OUT/manifest.json`` unless ``manifest_path=``) is rewritten after every job;
+rerunning the command resumes. Each run also writes ``summary.json`` in its Hydra output
+folder (``retargetjax-sweep`` gathers those of a sweep into one table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig
+
+from . import configs_dir
+
+log = logging.getLogger("retargetjax")
+
+__all__ = ["main", "merge_main", "run_batch", "summarize_manifest"]
+
+
+def _hydra_output_dir() -> Path | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def _task_overrides() -> list[str]:
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return list(HydraConfig.get().overrides.task)
+
+
+def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dict[str, Any]:
+    """Discover the jobs ``cfg`` describes, run them, and return a summary dict.
+
+    Args:
+        cfg: a config composed from ``configs/batch.yaml``.
+        overrides: the overrides ``cfg`` was composed with (to recompose per-job experiment
+            files on top of them); default: the running Hydra app's task overrides.
+
+    Returns:
+        Counts per status, frames, wall time, frames/s, mean final loss (and mean metrics
+        when ``metrics=true``), the manifest path and the failed jobs' messages.
+    """
+    from ..batch import BatchRunner, RetargetWorker, discover_jobs, run_grouped
+    from ..batch._shards import select_shard, shard_manifest_name
+
+    t0 = time.perf_counter()
+    run_dir = _hydra_output_dir()
+    output_dir = Path(cfg.output_dir) if cfg.get("output_dir") else None
+    if output_dir is None:
+        output_dir = (run_dir or Path("outputs/batch")) / "retargeted"
+    input_dir = Path(str(cfg.input_dir))
+    robot = cfg.robot.name if not cfg.robot.get("path") else None
+    jobs = discover_jobs(
+        input_dir,
+        str(cfg.pattern),
+        output_dir,
+        output_suffix="." + str(cfg.get("output_format", "npz")).lstrip("."),
+        motion_format=cfg.motion.get("format"),
+        robot=robot,
+        config_path=cfg.get("experiment"),
+    )
+    manifest_name = "manifest.json"
+    if cfg.get("shard"):
+        jobs = select_shard(jobs, str(cfg.shard))
+        manifest_name = shard_manifest_name(str(cfg.shard))
+    manifest_path = Path(cfg.manifest_path) if cfg.get("manifest_path") else None
+    manifest_path = manifest_path or output_dir / manifest_name
+    worker = RetargetWorker.from_hydra(
+        cfg,
+        overrides=_task_overrides() if overrides is None else overrides,
+        metrics=bool(cfg.get("metrics", False)),
+    )
+    common = {
+        "manifest_path": manifest_path,
+        "force": bool(cfg.force),
+        "input_dir": input_dir,
+        "output_dir": output_dir,
+        "pattern": str(cfg.pattern),
+        "progress": cfg.get("progress"),
+    }
+    log.info("%d job(s) from %s (%s) → %s", len(jobs), input_dir, cfg.pattern, output_dir)
+    if cfg.get("mode", "grouped") == "pool":
+        manifest = BatchRunner.run(
+            jobs, worker, max_workers=int(cfg.get("max_workers") or 1), **common
+        )
+    elif cfg.get("mode", "grouped") == "grouped":
+        import jax
+
+        devices = jax.devices()
+        if cfg.get("num_devices"):
+            devices = devices[: int(cfg.num_devices)]
+        manifest = run_grouped(
+            jobs,
+            worker,
+            devices=devices,
+            max_windows=int(cfg.max_windows),
+            chunk_jobs=int(cfg.chunk_jobs),
+            **common,
+        )
+    else:
+        raise ValueError(f"mode={cfg.mode!r}: expected 'grouped' or 'pool'")
+    summary = summarize_manifest(manifest, only={job.id for job in jobs})
+    summary.update(
+        {
+            "manifest": str(manifest_path),
+            "output_dir": str(output_dir),
+            "wall_s": time.perf_counter() - t0,
+        }
+    )
+    summary["run_frames_per_s"] = summary["run_frames"] / max(summary["wall_s"], 1e-9)
+    if run_dir is not None:
+        from ..batch import write_json_atomic
+
+        write_json_atomic(run_dir / "summary.json", summary)
+    return summary
+
+
+def summarize_manifest(manifest: Any, only: set[str] | None = None) -> dict[str, Any]:
+    """Counts, frames and mean loss/metrics of a manifest's records (``only``: these ids)."""
+    records = [r for r in manifest.records if only is None or r.job_id in only]
+    ok = [r for r in records if r.status.value == "success"]
+    fresh = [r for r in ok if not r.provenance.get("resumed")]
+    losses = [r.provenance["final_loss"] for r in ok if "final_loss" in r.provenance]
+    summary: dict[str, Any] = {
+        "jobs": len(records),
+        "success": len(ok),
+        "skipped": sum(r.status.value == "skipped" for r in records),
+        "failed": sum(r.status.value == "failed" for r in records),
+        "resumed": len(ok) - len(fresh),
+        "frames": int(sum(r.provenance.get("frames", 0) for r in ok)),
+        "run_frames": int(sum(r.provenance.get("frames", 0) for r in fresh)),
+        "final_loss_mean": statistics.fmean(losses) if losses else None,
+    }
+    metric_files = [Path(r.provenance["metrics"]) for r in ok if r.provenance.get("metrics")]
+    values: dict[str, list[float]] = {}
+    for path in metric_files:
+        if path.is_file():
+            for key, value in json.loads(path.read_text()).items():
+                values.setdefault(key, []).append(float(value))
+    for key, vals in sorted(values.items()):
+        summary[f"{key}_mean"] = statistics.fmean(vals)
+    summary["failures"] = {
+        r.job_id: f"{r.error_type}: {r.message}" for r in records if r.status.value == "failed"
+    }
+    return summary
+
+
+def _print_table(summary: dict[str, Any]) -> None:
+    rows = [(k, v) for k, v in summary.items() if k != "failures"]
+    width = max(len(k) for k, _ in rows)
+    print("-" * (width + 30))
+    for key, value in rows:
+        shown = f"{value:.4g}" if isinstance(value, float) else value
+        print(f"{key:>{width}} | {shown}")
+    failures = summary.get("failures") or {}
+    if failures:
+        print(f"{'failed jobs':>{width}} |")
+        for job_id, message in list(failures.items())[:20]:
+            print(f"  {job_id}: {message[:200]}")
+        if len(failures) > 20:
+            print(f"  … and {len(failures) - 20} more (see the manifest)")
+    print("-" * (width + 30))
+
+
+@hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name="batch")
+def main(cfg: DictConfig) -> float:
+    """Console entry point; returns the mean final loss of the successful jobs (for sweeps)."""
+    summary = run_batch(cfg)
+    _print_table(summary)
+    loss = summary.get("keypoint_error_mean_m_mean", summary.get("final_loss_mean"))
+    return float(loss) if loss is not None else float("nan")
+
+
+def merge_main(argv: Sequence[str] | None = None) -> int:
+    """``retargetjax-batch-merge SHARD.json… -o OUT.json``: join shard manifests."""
+    from ..batch._shards import merge_manifests
+
+    parser = argparse.ArgumentParser(
+        prog="retargetjax-batch-merge", description="Merge shard manifests into one."
+    )
+    parser.add_argument("manifests", nargs="+", type=Path, help="shard manifest files")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="merged manifest")
+    args = parser.parse_args(argv)
+    merged = merge_manifests(args.manifests, args.output)
+    print(
+        f"{args.output}: {len(merged.records)} job(s), {merged.success_count} success, "
+        f"{merged.skipped_count} skipped, {merged.failed_count} failed"
+    )
+    return 0 if merged.failed_count == 0 else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "merge":
+        sys.exit(merge_main(sys.argv[2:]))
+    main()
