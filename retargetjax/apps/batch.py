@@ -70,7 +70,8 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     if output_dir is None:
         output_dir = (run_dir or Path("outputs/batch")) / "retargeted"
     input_dir = Path(str(cfg.input_dir))
-    robot = cfg.robot.name if not cfg.robot.get("path") else None
+    # With an experiment, each job's robot comes from the experiment (composed per job).
+    robot = None if cfg.get("experiment") or cfg.robot.get("path") else cfg.robot.name
     jobs = discover_jobs(
         input_dir,
         str(cfg.pattern),

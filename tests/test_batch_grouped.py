@@ -1,0 +1,304 @@
+"""Grouped batch path: discovery, packing, per-device groups, bad files, resume, shards."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from retargetjax.batch import (
+    BatchJob,
+    BatchManifest,
+    JobSettings,
+    RetargetWorker,
+    RunStatus,
+    compile_count,
+    discover_jobs,
+    merge_manifests,
+    parse_shard,
+    plan_groups,
+    run_grouped,
+    select_shard,
+)
+from retargetjax.io import RobotMotion
+from retargetjax.motion import load_motion, sample_motion_path, write_bvh
+from retargetjax.retarget import RetargetConfig
+from retargetjax.retarget._windows import plan_windows
+
+#: The same tiny solver settings everywhere (and in test_batch_app/test_experiments), so the
+#: compiled solver is shared across tests.
+SOLVER = {"init_iterations": 0, "iterations": 3, "window": 32, "overlap": 8}
+SOLVER_OVERRIDES = [f"solver.{k}={v}" for k, v in SOLVER.items()]
+#: (start, stop) frames of the sample clip: mixed lengths, 1 or 2 windows of 32.
+CUTS = [(0, 12), (20, 60), (60, 90), (100, 140), (150, 170), (200, 236)]
+
+
+def write_clips(folder: Path, cuts=CUTS) -> list[Path]:
+    motion = load_motion(sample_motion_path())
+    paths = []
+    for i, (a, b) in enumerate(cuts):
+        path = folder / ("sub" if i % 2 else ".") / f"clip{i}.bvh"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.append(write_bvh(motion.trim(a, b), path))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def worker() -> RetargetWorker:
+    config = RetargetConfig.model_validate({"solver": SOLVER})
+    return RetargetWorker(JobSettings(robot="unitree_g1", config=config))
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("dataset")
+    write_clips(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def four_device_run(dataset, worker, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out4")
+    jobs = discover_jobs(dataset, "**/*.bvh", out)
+    before = compile_count()
+    manifest = run_grouped(jobs, worker, manifest_path=out / "manifest.json", max_windows=2)
+    return jobs, manifest, compile_count() - before
+
+
+# ---------------------------------------------------------------- discovery (no solve)
+def test_discovery_ids_mirror_tree_and_skip_hidden(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for rel in ["a/b/walk.bvh", "a/run.bvh", "top.bvh", "a/.walk.bvh.123.tmp", ".hid/x.bvh"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("HIERARCHY\n")
+    (tmp_path / "a" / "run.npz").write_bytes(b"PK")
+    jobs = discover_jobs(
+        tmp_path, "**/*", tmp_path / "out", motion_format="bvh", robot="unitree_h1"
+    )
+    by_id = {j.id: j for j in jobs}
+    assert sorted(by_id) == ["a/b/walk", "a/run.bvh", "a/run.npz", "top"]
+    assert by_id["a/b/walk"].output == (tmp_path / "out" / "a" / "b" / "walk.npz").resolve()
+    assert by_id["a/run.npz"].output.name == "run.npz.npz"  # same stem: suffix kept
+    assert all(j.motion_format.value == "bvh" and j.robot.value == "unitree_h1" for j in jobs)
+    # Outputs inside the input folder are not taken as inputs on the next discovery.
+    (tmp_path / "out" / "top.bvh").parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "out" / "top.bvh").write_text("HIERARCHY\n")
+    assert len(discover_jobs(tmp_path, "**/*.bvh", tmp_path / "out")) == 3
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        discover_jobs(tmp_path / "missing", "**/*.bvh")
+
+
+def test_discovery_detects_format(dataset, tmp_path):
+    jobs = discover_jobs(dataset, "**/*.bvh", tmp_path)
+    assert [j.id for j in jobs] == [
+        "clip0",
+        "clip2",
+        "clip4",
+        "sub/clip1",
+        "sub/clip3",
+        "sub/clip5",
+    ]
+    assert {j.motion_format.value for j in jobs} == {"bvh"}
+    assert jobs[3].provenance["relative_path"] == "sub/clip1.bvh"
+
+
+# ------------------------------------------------------------------ packing (no solve)
+def test_plan_groups_packs_first_fit_decreasing():
+    plan = plan_groups([1, 3, 2, 2, 1, 5], max_windows=4)
+    assert plan.group_windows == 4
+    assert plan.oversized == ((5, 8),)
+    assert sorted(sorted(g) for g in plan.groups) == [[0, 1], [2, 3], [4]]
+    for group in plan.groups:
+        assert sum([1, 3, 2, 2, 1, 5][i] for i in group) <= 4
+    assert plan_groups([1, 1], max_windows=64).group_windows == 2  # small runs, small blocks
+
+
+def test_mixed_lengths_ten_frames_to_ten_minutes_compile_few_shapes():
+    # 500 clips from 10 frames to 10 minutes at 30 fps, default window 256 / overlap 32.
+    rng = np.random.default_rng(0)
+    frames = np.concatenate([[10, 18000], rng.integers(10, 18000, 498)])
+    counts = [len(plan_windows(int(n), 256, 32).starts) for n in frames]
+    plan = plan_groups(counts, max_windows=64)
+    shapes = {plan.group_windows} | {g for _, g in plan.oversized}
+    assert shapes == {64, 128}  # one block size, plus one for clips over 64 windows
+    placed = [i for g in plan.groups for i in g] + [i for i, _ in plan.oversized]
+    assert sorted(placed) == list(range(500))
+    used = sum(counts[i] for g in plan.groups for i in g)
+    assert used / (len(plan.groups) * 64) > 0.95  # first-fit decreasing packs tightly
+
+
+# ------------------------------------------------------------------------- shards
+def test_shards_are_disjoint_and_merge(tmp_path):
+    jobs = [
+        BatchJob(id=f"j{i}", motion=tmp_path / f"{i}.bvh", output=tmp_path / f"{i}.npz")
+        for i in range(7)
+    ]
+    parts = [select_shard(jobs, f"{i}/3") for i in range(3)]
+    assert sorted(j.id for p in parts for j in p) == sorted(j.id for j in jobs)
+    assert [j.id for j in parts[1]] == ["j1", "j4"]
+    assert parts[1][0].provenance["shard"] == "1/3"
+    for bad in ["3/3", "a/b", "1/0", "-1/2"]:
+        with pytest.raises(ValueError, match="shard"):
+            parse_shard(bad)
+    from retargetjax.batch import BatchRunner
+
+    paths = []
+    for i, part in enumerate(parts):
+        path = tmp_path / f"manifest.shard-{i}-of-3.json"
+        BatchRunner.run(part, _touch, manifest_path=path)
+        paths.append(path)
+    merged = merge_manifests(paths, tmp_path / "manifest.json")
+    assert [r.job_id for r in merged.records] == sorted(j.id for j in jobs)
+    assert merged.total == 7 and merged.success_count == 7
+    assert BatchManifest.load(tmp_path / "manifest.json").success_count == 7
+
+
+def _touch(job: BatchJob) -> dict:
+    job.output.write_text("x")
+    return {"ok": True}
+
+
+# ------------------------------------------------------------ the grouped solve itself
+def test_four_devices_spread_and_match_one_device(four_device_run, dataset, worker, tmp_path):
+    jobs, manifest, compiles = four_device_run
+    assert len(jax.devices()) == 4
+    assert manifest.success_count == len(jobs) == 6, [r.message for r in manifest.records]
+    records = manifest.records_by_id()
+    assert {records[j.id].provenance["device"] for j in jobs} == {str(d) for d in jax.devices()}
+    assert compiles <= 4  # one block shape, compiled once per device
+    prov = records["sub/clip1"].provenance
+    for key in (
+        "group",
+        "bucket",
+        "iterations",
+        "final_loss",
+        "timings",
+        "config_hash",
+        "versions",
+    ):
+        assert key in prov
+    assert prov["bucket"] == {"window": 32, "group_windows": 2}
+
+    one = run_grouped(
+        discover_jobs(dataset, "**/*.bvh", tmp_path),
+        worker,
+        manifest_path=tmp_path / "manifest.json",
+        max_windows=2,
+        devices=jax.devices()[:1],
+    )
+    assert one.success_count == 6
+    assert {r.provenance["device"] for r in one.records} == {str(jax.devices()[0])}
+    for job in jobs:
+        a = RobotMotion.load(job.output)
+        b = RobotMotion.load(tmp_path / f"{job.id}.npz")
+        assert a.num_frames == b.num_frames == load_motion(job.motion).num_frames
+        np.testing.assert_allclose(a.joint_pos, b.joint_pos, atol=1e-5)
+        np.testing.assert_allclose(a.root_pos, b.root_pos, atol=1e-5)
+
+
+def test_bad_files_fail_alone(dataset, worker, tmp_path):
+    data = tmp_path / "in"
+    data.mkdir()
+    good = sorted(dataset.glob("**/*.bvh"))[:2]
+    for path in good:
+        (data / path.name).write_bytes(path.read_bytes())
+    text = good[0].read_text()
+    (data / "truncated.bvh").write_text(text[: len(text) // 3])
+    head, motion = text.split("MOTION", 1)
+    lines = motion.strip().splitlines()
+    nan_rows = [" ".join(["nan"] * len(lines[-1].split())) for _ in lines[2:]]
+    (data / "nan.bvh").write_text(head + "MOTION\n" + "\n".join(lines[:2] + nan_rows) + "\n")
+    (data / "mystery.dat").write_bytes(b"\x00\x01 not a motion")
+    jobs = discover_jobs(data, "**/*", tmp_path / "out")
+    manifest = run_grouped(
+        jobs, worker, manifest_path=tmp_path / "m.json", max_windows=2, devices=jax.devices()[:1]
+    )
+    rec = manifest.records_by_id()
+    assert rec[good[0].stem].status is RunStatus.SUCCESS
+    assert rec[good[1].stem].status is RunStatus.SUCCESS
+    for bad in ("truncated", "nan", "mystery"):
+        assert rec[bad].status is RunStatus.FAILED, bad
+        assert rec[bad].message and rec[bad].error_type
+        assert not (tmp_path / "out" / f"{bad}.npz").exists()
+    assert "truncated.bvh" in rec["truncated"].message
+    assert "mystery.dat" in rec["mystery"].message
+
+
+def test_rerun_resumes_and_force_redoes(four_device_run, worker):
+    jobs, _manifest, _ = four_device_run
+    path = jobs[0].output.parent / "manifest.json"
+    stamps = {j.id: j.output.stat().st_mtime_ns for j in jobs}
+    again = run_grouped(jobs, worker, manifest_path=path, max_windows=2)
+    assert again.success_count == 6
+    assert all(r.provenance.get("resumed") for r in again.records)
+    assert {j.id: j.output.stat().st_mtime_ns for j in jobs} == stamps
+    forced = run_grouped(jobs[:2], worker, manifest_path=path, max_windows=2, force=True)
+    assert not any(forced.records_by_id()[j.id].provenance.get("resumed") for j in jobs[:2])
+    assert forced.records_by_id()[jobs[3].id].provenance.get("resumed")  # kept, not rerun
+
+
+KILL_SCRIPT = f"""
+import sys
+from pathlib import Path
+import jax
+from retargetjax.batch import JobSettings, RetargetWorker, discover_jobs, run_grouped
+from retargetjax.retarget import RetargetConfig
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+cfg = RetargetConfig.model_validate({{"solver": {SOLVER!r}}})
+worker = RetargetWorker(JobSettings(robot="unitree_g1", config=cfg))
+jobs = discover_jobs(src, "**/*.bvh", out)
+run_grouped(jobs, worker, manifest_path=out / "manifest.json", max_windows=1,
+            devices=jax.devices()[:1])
+"""
+
+
+def test_killed_mid_batch_rerun_loses_nothing_and_repeats_nothing(worker, tmp_path):
+    src = tmp_path / "in"
+    write_clips(src, [(i * 20, i * 20 + 12) for i in range(10)])
+    out = tmp_path / "out"
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(src), str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    manifest_path = out / "manifest.json"
+    deadline = time.monotonic() + 240
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if manifest_path.exists():
+            done = BatchManifest.load(manifest_path).success_count
+            if done >= 2:
+                break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 2 <= done < 10, f"the batch was not killed mid-way ({done} done)"
+    before = BatchManifest.load(manifest_path)
+    finished = {r.job_id: r for r in before.records if r.status is RunStatus.SUCCESS}
+    stamps = {i: r.output.stat().st_mtime_ns for i, r in finished.items()}
+    # A half-written output can only be a temp file; it must not count as done.
+    (out / ".clip9.npz.deadbeef.tmp").write_bytes(b"PK\x03 half")
+
+    jobs = discover_jobs(src, "**/*.bvh", out)
+    after = run_grouped(
+        jobs, worker, manifest_path=manifest_path, max_windows=1, devices=jax.devices()[:1]
+    )
+    recs = after.records_by_id()
+    assert len(recs) == 10
+    assert all(r.status in (RunStatus.SUCCESS, RunStatus.SKIPPED) for r in recs.values())
+    for job_id in finished:  # not done twice
+        assert recs[job_id].provenance.get("resumed")
+        assert recs[job_id].output.stat().st_mtime_ns == stamps[job_id]
+    for job in jobs:  # not lost: every output is complete and readable
+        assert RobotMotion.load(job.output).num_frames == 12
+    assert json.loads(manifest_path.read_text())["total"] == 10
