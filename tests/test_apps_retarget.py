@@ -20,7 +20,8 @@ TINY = [
     "solver.window=32",
     "solver.overlap=8",
     "solver.init_iterations=3",
-    "solver.iterations=8",
+    "solver.iterations=3",
+    "solver.cg_iterations=8",
 ]
 
 

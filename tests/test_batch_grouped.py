@@ -35,7 +35,7 @@ from retargetjax.retarget._windows import plan_windows
 
 #: The same tiny solver settings everywhere (and in test_batch_app/test_experiments), so the
 #: compiled solver is shared across tests.
-SOLVER = {"init_iterations": 0, "iterations": 3, "window": 32, "overlap": 8}
+SOLVER = {"init_iterations": 0, "iterations": 3, "cg_iterations": 8, "window": 32, "overlap": 8}
 SOLVER_OVERRIDES = [f"solver.{k}={v}" for k, v in SOLVER.items()]
 #: (start, stop) frames of the sample clip: mixed lengths, 1 or 2 windows of 32.
 CUTS = [(0, 12), (20, 60), (60, 90), (100, 140), (150, 170), (200, 236)]

@@ -39,7 +39,7 @@ def test_experiment_values():
         return worker.settings_for(job.model_copy(update={"config_path": Path(name)}))
 
     assert settings("smooth_heavy").config.costs.smooth == 10.0
-    assert settings("fast_preview").config.solver.iterations == 20
+    assert settings("fast_preview").config.solver.iterations == 3
     assert settings("h1").robot == "unitree_h1"
     # Command-line overrides win over the experiment.
     worker = RetargetWorker.from_hydra(

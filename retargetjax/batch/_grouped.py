@@ -152,15 +152,7 @@ def solve_groups(
             np.float32
         ),
     )
-    static = SolverStatic(
-        frame_keypoints=frame_kp,
-        init_iterations=sc.init_iterations,
-        iterations=sc.iterations,
-        optimizer=sc.optimizer,
-        learning_rate=sc.learning_rate,
-        damping=sc.damping,
-        max_pairs=sc.max_pairs,
-    )
+    static = SolverStatic.from_config(sc, frame_kp)
     weights = np.array([getattr(config.costs, n) for n in WEIGHT_NAMES], np.float32)
     fps = np.asarray(everyone[0].problem.fps, np.float32)
     # Dispatch every device's block before waiting for any (asynchronous dispatch lets the

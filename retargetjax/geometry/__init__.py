@@ -63,6 +63,7 @@ from ._quaternion import (
 from ._quaternion import (
     rpy_to_mat as rpy_to_mat,
 )
+from ._segments import segment_segment_closest as segment_segment_closest
 from ._segments import segment_segment_distance as segment_segment_distance
 
 __all__ = [
@@ -84,5 +85,6 @@ __all__ = [
     "quat_xyzw_to_wxyz",
     "rotvec_to_mat",
     "rpy_to_mat",
+    "segment_segment_closest",
     "segment_segment_distance",
 ]

@@ -7,16 +7,10 @@ import jax.numpy as jnp
 from ..types import Array
 
 
-def segment_segment_distance(p0: Array, p1: Array, q0: Array, q1: Array) -> Array:
-    """Distance (..., ) between segments ``[p0, p1]`` and ``[q0, q1]`` (each (..., 3)).
-
-    Minimises ``|p0 + s·d1 − (q0 + t·d2)|`` over ``s, t ∈ [0, 1]``, with ``d1 = p1 − p0`` and
-    ``d2 = q1 − q0``: the unconstrained ``s`` of the infinite lines is clamped, ``t`` is
-    recomputed for that ``s`` and clamped, then ``s`` is recomputed for the clamped ``t``.
-    Degenerate segments (spheres, ``d = 0``) and parallel segments are handled without a
-    division by zero. Two capsules of radii ``r1, r2`` interpenetrate by
-    ``max(0, r1 + r2 − distance)``.
-    """
+def segment_segment_closest(p0: Array, p1: Array, q0: Array, q1: Array) -> tuple[Array, Array]:
+    """Parameters ``(s, t)`` (each (...,), in [0, 1]) of the closest points
+    ``p0 + s (p1 − p0)`` and ``q0 + t (q1 − q0)`` of two segments; see
+    :func:`segment_segment_distance` for the method."""
     d1 = p1 - p0
     d2 = q1 - q0
     r = p0 - q0
@@ -38,5 +32,19 @@ def segment_segment_distance(p0: Array, p1: Array, q0: Array, q1: Array) -> Arra
         s,
     )
     s = jnp.where(a > eps, s, 0.0)
-    closest = (p0 + s[..., None] * d1) - (q0 + t_clamped[..., None] * d2)
+    return s, t_clamped
+
+
+def segment_segment_distance(p0: Array, p1: Array, q0: Array, q1: Array) -> Array:
+    """Distance (..., ) between segments ``[p0, p1]`` and ``[q0, q1]`` (each (..., 3)).
+
+    Minimises ``|p0 + s·d1 − (q0 + t·d2)|`` over ``s, t ∈ [0, 1]``, with ``d1 = p1 − p0`` and
+    ``d2 = q1 − q0``: the unconstrained ``s`` of the infinite lines is clamped, ``t`` is
+    recomputed for that ``s`` and clamped, then ``s`` is recomputed for the clamped ``t``.
+    Degenerate segments (spheres, ``d = 0``) and parallel segments are handled without a
+    division by zero. Two capsules of radii ``r1, r2`` interpenetrate by
+    ``max(0, r1 + r2 − distance)``.
+    """
+    s, t = segment_segment_closest(p0, p1, q0, q1)
+    closest = (p0 + s[..., None] * (p1 - p0)) - (q0 + t[..., None] * (q1 - q0))
     return jnp.sqrt(jnp.sum(closest * closest, axis=-1) + 1e-12)

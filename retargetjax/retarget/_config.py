@@ -28,7 +28,7 @@ class CostWeights(BaseModel):
     contact: float = Field(4.0, ge=0, description="planted sole parts at floor height, feet held")
     slip: float = Field(1000.0, ge=0, description="no horizontal motion of planted sole points")
     ground: float = Field(100.0, ge=0, description="no collision primitive below the floor")
-    self_collision: float = Field(20.0, ge=0, description="no interpenetration of primitives")
+    self_collision: float = Field(200.0, ge=0, description="no interpenetration of primitives")
     smooth: float = Field(1.0, ge=0, description="joint/root velocity and acceleration")
     velocity_limit: float = Field(1.0, ge=0, description="joint speed above the robot's limit")
     default_pose: float = Field(0.02, ge=0, description="pull towards the standing pose")
@@ -40,9 +40,14 @@ class SolverConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fps: float = Field(30.0, gt=0, description="rate the clip is solved at (Hz)")
-    init_iterations: int = Field(8, ge=0, description="per-frame Gauss-Newton steps")
-    iterations: int = Field(100, ge=0, description="whole-window refinement steps")
-    optimizer: str = Field("adam", pattern="^(adam|lbfgs)$", description="refinement optimizer")
+    init_iterations: int = Field(6, ge=0, description="per-frame Levenberg-Marquardt steps")
+    iterations: int = Field(6, ge=0, description="whole-window refinement steps")
+    optimizer: str = Field(
+        "gauss_newton",
+        pattern="^(gauss_newton|adam|lbfgs)$",
+        description="refinement: gauss_newton (LM with CG), or optax adam / lbfgs",
+    )
+    cg_iterations: int = Field(16, ge=1, description="conjugate-gradient steps per GN step")
     learning_rate: float = Field(3e-3, gt=0, description="Adam peak step size")
     window: int = Field(256, ge=8, description="frames per window (the fixed solve shape)")
     overlap: int = Field(32, ge=0, description="frames shared by neighbouring windows")

@@ -95,31 +95,72 @@ def self_collision_cost(capsule_a: Array, capsule_b: Array, radius: Array, pairs
     return jnp.sum(pen * pen, axis=-1)
 
 
+def self_collision_residual(
+    capsule_a: Array, capsule_b: Array, radius: Array, pairs: Array
+) -> Array:
+    """Per-pair interpenetration ``r_ij = max(0, ρ_i + ρ_j + margin − d(seg_i, seg_j))``,
+    (P,) for one frame: the residual form of :func:`self_collision_cost` (``Σ r²``)."""
+    if pairs.shape[0] == 0:
+        return jnp.zeros((0,), capsule_a.dtype)
+    i, j = pairs[:, 0], pairs[:, 1]
+    d = segment_segment_distance(capsule_a[i], capsule_b[i], capsule_a[j], capsule_b[j])
+    return jnp.maximum(radius[i] + radius[j] + SELF_COLLISION_MARGIN - d, 0.0)
+
+
 def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:
     """Small pull towards the standing pose: ``r = q − q₀``, (N,)."""
     return joint_pos - default_joint_pos
 
 
-def slip_cost(
+def slip_residual(
     sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
 ) -> Array:
-    """Foot skating over a window: ``Σ_t Σ_p g_tp m_t m_{t+1} |xy(s_{t+1,p} − s_tp)|²``.
+    """Foot skating over a window, residual form: ``r_tp = √g_tp m_t m_{t+1}
+    xy(s_{t+1,p} − s_tp)`` flattened; :func:`slip_cost` is ``Σ r²``.
 
     ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P). A sole point may not move
     horizontally between two frames in which the human has that part of the foot down
     (``c_tp c_{t+1,p}``), nor while the human's foot is in contact (``foot_contact`` (T, 2))
     and the point touches the floor (``z < FLOOR_TOUCH_M`` at both frames) — a point that
-    touches the floor and slides is skating whatever the labels say. The touch gate is held
+    touches the floor and slides is skating whatever the labels say. The gate ``g`` is held
     constant in the gradient, so lifting a foot is never a way to avoid the cost.
     """
     gate = sole_contact[1:] * sole_contact[:-1]
     if foot_contact is not None:
-        low = jax.lax.stop_gradient(sole_points[..., 2] < FLOOR_TOUCH_M).astype(sole_points.dtype)
+        low = (sole_points[..., 2] < FLOOR_TOUCH_M).astype(sole_points.dtype)
         touch = low[1:] * low[:-1] * (foot_contact[1:] * foot_contact[:-1])[..., None]
         gate = jnp.maximum(gate, touch)
     both = gate * (mask[1:] * mask[:-1])[:, None, None]
+    both = jnp.sqrt(jnp.clip(jax.lax.stop_gradient(both), 0.0, None))
     dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]  # (T-1, 2, P, 2)
-    return jnp.sum(both * jnp.sum(dxy * dxy, axis=-1))
+    return (both[..., None] * dxy).reshape(-1)
+
+
+def slip_cost(
+    sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
+) -> Array:
+    """Foot skating over a window: ``Σ_t Σ_p g_tp m_t m_{t+1} |xy(s_{t+1,p} − s_tp)|²``
+    (see :func:`slip_residual` for the gate ``g``)."""
+    r = slip_residual(sole_points, sole_contact, mask, foot_contact)
+    return jnp.sum(r * r)
+
+
+def smoothness_residual(
+    joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
+) -> Array:
+    """Residual form of :func:`smoothness_cost` (``Σ r²``), flattened."""
+    k = REFERENCE_FPS / fps
+    m1 = (mask[1:] * mask[:-1])[:, None]
+    m2 = (mask[2:] * mask[1:-1] * mask[:-2])[:, None]
+    dq = (joint_pos[1:] - joint_pos[:-1]) * k
+    ddq = (joint_pos[2:] - 2 * joint_pos[1:-1] + joint_pos[:-2]) * k * k
+    dp = (root_pos[1:] - root_pos[:-1]) * k
+    ddp = (root_pos[2:] - 2 * root_pos[1:-1] + root_pos[:-2]) * k * k
+    omega = quat_log(quat_mul(quat_conj(root_quat[:-1]), root_quat[1:])) * k
+    domega = (omega[1:] - omega[:-1]) * k
+    v = jnp.sqrt(0.1)
+    parts = [v * m1 * dq, v * m1 * dp, m2 * ddq, m2 * ddp, m2 * domega]
+    return jnp.concatenate([p.reshape(-1) for p in parts])
 
 
 def smoothness_cost(
@@ -131,28 +172,26 @@ def smoothness_cost(
     ``Δx_t = (x_{t+1} − x_t)·(30/fps)``, ``Δ²x_t = (x_{t+1} − 2x_t + x_{t−1})·(30/fps)²`` and
     ``ω_t = log(q_t⁻¹ q_{t+1})`` the root's rotation between frames.
     """
-    k = REFERENCE_FPS / fps
-    m1 = mask[1:] * mask[:-1]
-    m2 = mask[2:] * mask[1:-1] * mask[:-2]
-    dq = (joint_pos[1:] - joint_pos[:-1]) * k
-    ddq = (joint_pos[2:] - 2 * joint_pos[1:-1] + joint_pos[:-2]) * k * k
-    dp = (root_pos[1:] - root_pos[:-1]) * k
-    ddp = (root_pos[2:] - 2 * root_pos[1:-1] + root_pos[:-2]) * k * k
-    omega = quat_log(quat_mul(quat_conj(root_quat[:-1]), root_quat[1:])) * k
-    domega = (omega[1:] - omega[:-1]) * k
-    vel = 0.1 * (jnp.sum(dq * dq, -1) + jnp.sum(dp * dp, -1))
-    acc = jnp.sum(ddq * ddq, -1) + jnp.sum(ddp * ddp, -1) + jnp.sum(domega * domega, -1)
-    return jnp.sum(m1 * vel) + jnp.sum(m2 * acc)
+    r = smoothness_residual(joint_pos, root_pos, root_quat, mask, fps)
+    return jnp.sum(r * r)
+
+
+def velocity_limit_residual(
+    joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array
+) -> Array:
+    """Residual form of :func:`velocity_limit_cost` (``Σ r²``), flattened."""
+    qdot = (joint_pos[1:] - joint_pos[:-1]) * fps
+    lim = jnp.where(jnp.isfinite(velocity_limit), velocity_limit, jnp.inf)
+    over = jnp.maximum(jnp.abs(qdot) - lim, 0.0) / fps
+    over = jnp.where(jnp.isfinite(over), over, 0.0)
+    return ((mask[1:] * mask[:-1])[:, None] * over).reshape(-1)
 
 
 def velocity_limit_cost(joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array) -> Array:
     """Joint speed above the robot's limit: ``Σ_t Σ_j max(0, |q̇_tj| − v̄_j)² / fps²``
     with ``q̇_t = (q_{t+1} − q_t)·fps`` (rad/s); joints without a limit never pay."""
-    qdot = (joint_pos[1:] - joint_pos[:-1]) * fps
-    lim = jnp.where(jnp.isfinite(velocity_limit), velocity_limit, jnp.inf)
-    over = jnp.maximum(jnp.abs(qdot) - lim, 0.0) / fps
-    over = jnp.where(jnp.isfinite(over), over, 0.0)
-    return jnp.sum((mask[1:] * mask[:-1])[:, None] * over * over)
+    r = velocity_limit_residual(joint_pos, velocity_limit, mask, fps)
+    return jnp.sum(r * r)
 
 
 __all__ = [
@@ -164,7 +203,11 @@ __all__ = [
     "keypoint_residual",
     "orientation_residual",
     "self_collision_cost",
+    "self_collision_residual",
     "slip_cost",
+    "slip_residual",
     "smoothness_cost",
+    "smoothness_residual",
     "velocity_limit_cost",
+    "velocity_limit_residual",
 ]

@@ -130,15 +130,7 @@ def solve_problems(
     frame_kp = problems[0].frame_keypoints
     if any(p.frame_keypoints != frame_kp for p in problems):
         raise RetargetError("problems for one solve must come from the same robot")
-    static = SolverStatic(
-        frame_keypoints=frame_kp,
-        init_iterations=sc.init_iterations,
-        iterations=sc.iterations,
-        optimizer=sc.optimizer,
-        learning_rate=sc.learning_rate,
-        damping=sc.damping,
-        max_pairs=sc.max_pairs,
-    )
+    static = SolverStatic.from_config(sc, frame_kp)
     weights = jnp.asarray(_weights(config))
     fps = jnp.asarray(problems[0].fps, jnp.float32)
     if device is not None:

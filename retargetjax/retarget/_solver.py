@@ -1,17 +1,33 @@
-"""The optimisation: per-frame Gauss-Newton initialisation, then whole-window refinement.
+"""The optimisation: per-frame Levenberg-Marquardt, then whole-window Gauss-Newton.
 
-Both stages run inside one ``jax.jit`` on fixed shapes ``(num_windows, window)``:
+Both stages run inside one ``jax.jit`` on fixed shapes ``(num_windows, window)``, with the
+tangent ``δ = (δp, δθ, δq)`` per frame (root translation, root rotation vector in the root
+frame, joint angles; ``D = 6 + N``). Every cost is a sum of squared residuals, and every
+residual is a function of points on bodies (keypoints, sole points, capsule ends) and of the
+joint angles and root pose, so its Jacobian is ``∂r/∂points · ∂points/∂δ`` with the points'
+geometric Jacobian from one FK sweep (:func:`~retargetjax.robot.point_jacobian`), not one
+FK sweep per degree of freedom.
 
 1. **Initialisation** (vmapped over every frame of every window): Levenberg-Marquardt on the
-   per-frame residuals ``r(x)`` (keypoints, built frames, sole height in contact, floor,
-   standing-pose pull). With ``J = ∂r/∂δ`` at the current ``x`` (``δ`` = root translation,
-   root rotation vector in the root frame, joint angles) each step solves
-   ``(JᵀJ + λ diag(JᵀJ) + μI) δ = −Jᵀr``, keeps it if ``|r|²`` decreases (``λ ← λ/3``) and
-   rejects it otherwise (``λ ← 10λ``); joint angles are clipped into their limits.
-2. **Refinement** (vmapped over windows): optax (Adam with a cosine schedule, or L-BFGS) on
-   the full window cost ``Σ_t m_t |r(x_t)|² + w_sc·self-collision + w_c·slip +
-   w_s·smoothness + w_v·velocity limits``, divided by the number of valid frames; joint
-   angles are projected into their limits after every step, so limits are never violated.
+   per-frame residuals ``r_t`` (keypoints, built frames, sole height in contact, floor,
+   standing-pose pull): ``(JᵀJ + λ diag(JᵀJ) + μI) δ = −Jᵀr``, kept if ``|r|²`` decreases
+   (``λ ← λ/3``), rejected otherwise (``λ ← 10λ``).
+2. **Refinement** (vmapped over windows), ``optimizer: gauss_newton`` (default):
+   Levenberg-Marquardt on the whole window ``Σ_t m_t |r_t|² + |e|²``, where ``r_t`` adds the
+   self-collision residuals of the window's closest capsule pairs and ``e`` stacks the
+   temporal residuals (smoothness, slip, velocity limits) that couple neighbouring frames.
+   The normal equations ``(H + TᵀT + λ diag H + μI) δ = −(Σ J_tᵀr_t + Tᵀe)`` have the
+   per-frame blocks ``H_t = J_tᵀJ_t`` and the banded ``TᵀT`` (``T = ∂e/∂δ``, applied
+   matrix-free with ``jax.linearize``); they are solved by conjugate gradients
+   preconditioned with the exact block diagonal (``TᵀT``'s blocks probed with three colours:
+   a temporal residual spans at most three consecutive frames). ``optimizer: adam`` or
+   ``lbfgs`` runs optax on the same window cost instead.
+
+In both stages the step is tried at the sizes :data:`STEP_SIZES` (all at once; the best is
+kept if it lowers the cost), joints that sit at a limit with the gradient pushing them out
+are held out of the linear solve (projected Newton: the clip would undo their move and spoil
+the others'), and joint angles are clipped into their limits after every step, so limits are
+never violated; the step is clipped to ±0.5 per coordinate.
 """
 
 from __future__ import annotations
@@ -22,24 +38,38 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
-from ..geometry import quat_exp, quat_mul, quat_normalize, segment_segment_distance
+from ..geometry import (
+    quat_exp,
+    quat_mul,
+    quat_normalize,
+    segment_segment_closest,
+    segment_segment_distance,
+)
 from ..robot import collision_capsules_world, forward_kinematics, keypoint_positions
+from ..robot._jacobian import point_tangents
 from ..types import Array
 from ._costs import (
+    SELF_COLLISION_MARGIN,
     contact_height_residual,
     default_pose_residual,
     ground_residual,
     keypoint_residual,
     orientation_residual,
     self_collision_cost,
+    self_collision_residual,
     slip_cost,
+    slip_residual,
     smoothness_cost,
+    smoothness_residual,
     velocity_limit_cost,
+    velocity_limit_residual,
 )
 
 _PER_FRAME_KEYS = ("target_keypoints", "keypoint_weight", "target_frames", "sole_contact")
+OPTIMIZERS = ("gauss_newton", "adam", "lbfgs")
 
 WEIGHT_NAMES = (
     "keypoint",
@@ -87,6 +117,21 @@ class SolverStatic:
     learning_rate: float
     damping: float
     max_pairs: int = 32
+    cg_iterations: int = 16
+
+    @classmethod
+    def from_config(cls, solver: Any, frame_keypoints: tuple) -> SolverStatic:
+        """From a :class:`~retargetjax.retarget.SolverConfig` and the problem's frames."""
+        return cls(
+            frame_keypoints=frame_keypoints,
+            init_iterations=solver.init_iterations,
+            iterations=solver.iterations,
+            optimizer=solver.optimizer,
+            learning_rate=solver.learning_rate,
+            damping=solver.damping,
+            max_pairs=solver.max_pairs,
+            cg_iterations=solver.cg_iterations,
+        )
 
 
 def sole_points_world(robot: Any, fk: Any) -> Array:
@@ -97,11 +142,47 @@ def sole_points_world(robot: Any, fk: Any) -> Array:
     return pos[..., None, :] + jnp.einsum("...fij,fpj->...fpi", rot, robot.sole_points)
 
 
-def _retract(x: FrameState, delta: Array) -> FrameState:
-    return FrameState(
-        x.root_pos + delta[:3],
-        quat_normalize(quat_mul(x.root_quat, quat_exp(delta[3:6]))),
-        x.joint_pos + delta[6:],
+# --- points on bodies ----------------------------------------------------------------------
+
+
+def _point_bodies(robot: Any) -> tuple[int, ...]:
+    """Bodies of the solver's points: keypoints, sole points (left, right), capsule ends."""
+    P = robot.sole_points.shape[1]
+    feet = tuple(int(f) for f in robot.foot_body for _ in range(P))
+    caps = tuple(int(b) for b in robot.capsule_body)
+    return tuple(int(b) for b in robot.keypoint_body) + feet + caps + caps
+
+
+def _point_offsets(robot: Any) -> Array:
+    return jnp.concatenate(
+        [
+            robot.keypoint_offset,
+            robot.sole_points.reshape(-1, 3),
+            robot.capsule_p0,
+            robot.capsule_p1,
+        ]
+    )
+
+
+def _sole_slice(robot: Any) -> slice:
+    K = len(robot.keypoint_names)
+    return slice(K, K + robot.sole_points.shape[0] * robot.sole_points.shape[1])
+
+
+def _split_points(robot: Any, pts: Array) -> tuple[Array, Array, Array, Array]:
+    """``(keypoints, soles (2, P, 3), capsule_a, capsule_b)`` from the stacked points."""
+    K = len(robot.keypoint_names)
+    C = len(robot.capsule_body)
+    sole = _sole_slice(robot)
+    soles = pts[..., sole, :].reshape(*pts.shape[:-2], *robot.sole_points.shape)
+    caps = pts[..., sole.stop :, :]
+    return pts[..., :K, :], soles, caps[..., :C, :], caps[..., C:, :]
+
+
+def _points_and_jacobian(robot: Any, x: FrameState) -> tuple[Array, Array]:
+    """Points (..., M, 3) and their tangents ``∂p/∂δ_k`` (..., D, M, 3), any batch shape."""
+    return point_tangents(
+        robot, x.root_pos, x.root_quat, x.joint_pos, _point_bodies(robot), _point_offsets(robot)
     )
 
 
@@ -111,6 +192,9 @@ def _kinematics(robot: Any, x: FrameState):
     soles = sole_points_world(robot, fk)
     cap_a, cap_b = collision_capsules_world(robot, fk)
     return kp, soles, cap_a, cap_b
+
+
+# --- residuals -----------------------------------------------------------------------------
 
 
 def _residuals(
@@ -140,43 +224,302 @@ def frame_residuals(
     return _residuals(robot, _kinematics(robot, x), x.joint_pos, frame, w, static)
 
 
+def _frame_residual_from_points(
+    robot: Any, pts: Array, q: Array, frame: dict, w: Array, static: SolverStatic, pairs
+) -> Array:
+    kin = _split_points(robot, pts)
+    r = _residuals(robot, kin, q, frame, w, static)
+    if pairs is None:
+        return r
+    _, _, cap_a, cap_b = kin
+    sc = self_collision_residual(cap_a, cap_b, robot.capsule_radius, pairs)
+    return jnp.concatenate([r, jnp.sqrt(w[4]) * sc])
+
+
+def _temporal_residual(
+    robot: Any, soles: Array, x: FrameState, win: dict, w: Array, fps: Array
+) -> Array:
+    """Residuals that couple frames of a window (smoothness, slip, velocity limits)."""
+    mask = win["mask"]
+    return jnp.concatenate(
+        [
+            jnp.sqrt(w[5]) * smoothness_residual(x.joint_pos, x.root_pos, x.root_quat, mask, fps),
+            jnp.sqrt(w[8]) * slip_residual(soles, win["sole_contact"], mask, win["contact"]),
+            jnp.sqrt(w[6]) * velocity_limit_residual(x.joint_pos, robot.velocity_limit, mask, fps),
+        ]
+    )
+
+
+def _self_collision_rows(robot: Any, pts: Array, tangents: Array, pairs: Array, w: Array):
+    """Self-collision residuals of one frame and their Jacobian, (P,) and (D, P).
+
+    ``r = √w (ρ_i + ρ_j + margin − |c_i − c_j|)⁺`` with ``c_i = a_i + s (b_i − a_i)`` and
+    ``c_j = a_j + t (b_j − a_j)`` the closest points; at the optimal ``(s, t)`` the distance's
+    derivative is ``nᵀ (∂c_i − ∂c_j)`` with ``n`` the unit vector ``c_j → c_i`` (the terms
+    through ``s`` and ``t`` vanish there), so the rows are built from the end points'
+    Jacobians — no forward-mode pass through the closest-point search.
+    """
+    C = len(robot.capsule_body)
+    base = _sole_slice(robot).stop
+    ia, ib = base + pairs[:, 0], base + C + pairs[:, 0]
+    ja, jb = base + pairs[:, 1], base + C + pairs[:, 1]
+    a_i, b_i, a_j, b_j = pts[ia], pts[ib], pts[ja], pts[jb]
+    s, t = segment_segment_closest(a_i, b_i, a_j, b_j)
+    diff = (a_i + s[:, None] * (b_i - a_i)) - (a_j + t[:, None] * (b_j - a_j))
+    dist = jnp.sqrt(jnp.sum(diff * diff, axis=-1) + 1e-12)
+    normal = diff / dist[:, None]
+    radius = robot.capsule_radius
+    pen = radius[pairs[:, 0]] + radius[pairs[:, 1]] + SELF_COLLISION_MARGIN - dist
+    active = (pen > 0).astype(pts.dtype)
+    tan_i = (1.0 - s)[:, None] * tangents[:, ia] + s[:, None] * tangents[:, ib]  # (D, P, 3)
+    tan_j = (1.0 - t)[:, None] * tangents[:, ja] + t[:, None] * tangents[:, jb]
+    rows = -jnp.sum(normal * (tan_i - tan_j), axis=-1)  # (D, P)
+    k = jnp.sqrt(w[4])
+    return k * jnp.maximum(pen, 0.0), k * active * rows
+
+
+def _linearize_frames(robot, pts, tangents, q, frames, mask, w, static, pairs):
+    """Per-frame residuals ``r_t``, ``H_t = J_tᵀJ_t`` and ``g_t = J_tᵀr_t`` (masked).
+
+    ``J_t`` is built one tangent ``∂p/∂δ_k`` at a time (a forward-mode pass through the cheap
+    point → residual map per degree of freedom), never through forward kinematics."""
+    D = tangents.shape[-3]
+    joint_tangents = jnp.eye(D, dtype=pts.dtype)[:, 6:]  # ∂q/∂δ_k
+
+    def one(p, tan, qt, fr, m):
+        def f(p, qt):
+            return _frame_residual_from_points(robot, p, qt, fr, w, static, None)
+
+        r = f(p, qt)
+        Jr = jax.vmap(lambda tp, tq: jax.jvp(f, (p, qt), (tp, tq))[1])(tan, joint_tangents)
+        if pairs is not None:
+            r_sc, J_sc = _self_collision_rows(robot, p, tan, pairs, w)
+            r, Jr = jnp.concatenate([r, r_sc]), jnp.concatenate([Jr, J_sc], axis=-1)
+        k = jnp.sqrt(m)
+        return k * r, k * Jr  # (R,), (D, R)
+
+    r, Jr = jax.vmap(one)(pts, tangents, q, frames, mask)
+    H = jnp.einsum("tdr,ter->tde", Jr, Jr)
+    g = jnp.einsum("tdr,tr->td", Jr, r)
+    return jnp.sum(r * r, axis=-1), H, g
+
+
+# --- steps ---------------------------------------------------------------------------------
+
+
+def _retract(x: FrameState, delta: Array) -> FrameState:
+    return FrameState(
+        x.root_pos + delta[..., :3],
+        quat_normalize(quat_mul(x.root_quat, quat_exp(delta[..., 3:6]))),
+        x.joint_pos + delta[..., 6:],
+    )
+
+
 def _clip_joints(robot: Any, q: Array) -> Array:
     return jnp.clip(q, robot.joint_lower, robot.joint_upper)
 
 
-def _init_frame(
-    robot: Any, x: FrameState, frame: dict, w: Array, static: SolverStatic
-) -> FrameState:
-    """Levenberg-Marquardt on one frame's residuals (module docstring, stage 1)."""
-    n = 6 + x.joint_pos.shape[-1]
-    zero = jnp.zeros(n, x.root_pos.dtype)
+def _step(robot: Any, x: FrameState, delta: Array) -> FrameState:
+    x = _retract(x, jnp.clip(delta, -0.5, 0.5))
+    return x._replace(joint_pos=_clip_joints(robot, x.joint_pos))
 
-    def res(delta, x):
-        return frame_residuals(robot, _retract(x, delta), frame, w, static)
+
+def _select(accept: Array, a: Any, b: Any) -> Any:
+    def pick(u, v):
+        c = accept.reshape(accept.shape + (1,) * (u.ndim - accept.ndim))
+        return jnp.where(c, u, v)
+
+    return jax.tree_util.tree_map(pick, a, b)
+
+
+def _free_mask(robot: Any, q: Array, grad: Array) -> Array:
+    """(..., D) 1 for coordinates a step may move, 0 for joints held at a limit.
+
+    A joint at its lower (upper) limit whose gradient points further down (up) is held
+    (projected Newton): solving for it would spend the step on a move the clip undoes.
+    """
+    g = grad[..., 6:]
+    at_lower = (q <= robot.joint_lower + 1e-4) & (g > 0)
+    at_upper = (q >= robot.joint_upper - 1e-4) & (g < 0)
+    held = (at_lower | at_upper).astype(q.dtype)
+    root = jnp.ones((*q.shape[:-1], 6), q.dtype)
+    return jnp.concatenate([root, 1.0 - held], axis=-1)
+
+
+def _restrict(A: Array, free: Array, eye: Array) -> Array:
+    """``A`` on the free coordinates, identity on the held ones."""
+    return A * free[..., :, None] * free[..., None, :] + (1.0 - free)[..., None] * eye
+
+
+#: Step sizes tried along each Gauss-Newton direction (all evaluated at once).
+STEP_SIZES = (1.0, 0.5, 0.2)
+
+
+def _line_search(candidate, costs, frame_axis: bool):
+    """The best of the steps ``α ∈ STEP_SIZES`` along a direction, per frame
+    (``frame_axis``) or per window; returns the candidate state and its cost."""
+    alphas = jnp.asarray(STEP_SIZES)
+    xs = jax.vmap(candidate)(alphas)  # leading axis: step size
+    c = costs(xs)  # (A,) or (A, T)
+    best = jnp.argmin(c, axis=0)
+    if frame_axis:
+        pick = jax.tree_util.tree_map(
+            lambda a: jnp.take_along_axis(a, best.reshape((1, -1) + (1,) * (a.ndim - 2)), axis=0)[
+                0
+            ],
+            xs,
+        )
+        return pick, jnp.take_along_axis(c, best[None], axis=0)[0]
+    return jax.tree_util.tree_map(lambda a: a[best], xs), c[best]
+
+
+def _init_frames(
+    robot: Any, x: FrameState, frames: dict, w: Array, static: SolverStatic
+) -> FrameState:
+    """Levenberg-Marquardt on each frame's residuals (module docstring, stage 1).
+
+    ``x`` and ``frames`` carry a leading frame axis (T, ...)."""
+    T = x.root_pos.shape[0]
+    ones = jnp.ones((T,), x.root_pos.dtype)
+    D = 6 + x.joint_pos.shape[-1]
+    eye = jnp.eye(D, dtype=x.root_pos.dtype)
+
+    def cost_of(x):
+        kin = jax.vmap(partial(_kinematics, robot))(x)
+        r = jax.vmap(lambda k, q, fr: _residuals(robot, k, q, fr, w, static))(
+            kin, x.joint_pos, frames
+        )
+        return jnp.sum(r * r, axis=-1)
+
+    def step(carry, _):
+        x, lam = carry
+        pts, jac = _points_and_jacobian(robot, x)
+        cost, H, g = _linearize_frames(robot, pts, jac, x.joint_pos, frames, ones, w, static, None)
+        free = _free_mask(robot, x.joint_pos, g)
+        diag = jnp.diagonal(H, axis1=-2, axis2=-1)
+        A = H + (lam[:, None] * diag)[..., None] * eye + 1e-6 * eye
+        A = _restrict(A, free, eye)
+        delta = -jnp.linalg.solve(A, (free * g)[..., None])[..., 0]
+        x_new, cost_new = _line_search(
+            lambda a: _step(robot, x, a * delta), jax.vmap(cost_of), frame_axis=True
+        )
+        accept = cost_new < cost
+        x = _select(accept, x_new, x)
+        lam = jnp.where(accept, lam / 3.0, lam * 10.0)
+        return (x, lam), None
+
+    lam0 = jnp.full((T,), static.damping, x.root_pos.dtype)
+    (x, _), _ = jax.lax.scan(step, (x, lam0), None, length=static.init_iterations)
+    return x
+
+
+def _probe_vectors(W: int, D: int, dtype) -> Array:
+    """(3D, W, D) probes: unit vector ``e_k`` on every frame ``t ≡ c (mod 3)``."""
+    t = np.arange(W)
+    v = np.zeros((3, D, W, D), np.float32)
+    for c in range(3):
+        for k in range(D):
+            v[c, k, t % 3 == c, k] = 1.0
+    return jnp.asarray(v.reshape(3 * D, W, D), dtype)
+
+
+def _window_gauss_newton(
+    robot: Any, x: FrameState, win: dict, w: Array, fps: Array, static: SolverStatic, pairs
+) -> tuple[FrameState, Array]:
+    """Levenberg-Marquardt on one window's full cost (module docstring, stage 2)."""
+    W = x.root_pos.shape[0]
+    D = 6 + x.joint_pos.shape[-1]
+    dtype = x.root_pos.dtype
+    mask = win["mask"]
+    frames = {**{k: win[k] for k in _PER_FRAME_KEYS}}
+    frames["frame_weight"] = jnp.broadcast_to(win["frame_weight"], (W, *win["frame_weight"].shape))
+    sole = _sole_slice(robot)
+    eye = jnp.eye(D, dtype=dtype)
+    probes = _probe_vectors(W, D, dtype)
+    colour = jnp.asarray(np.arange(W) % 3)
+
+    def total_cost(x):
+        kin = jax.vmap(partial(_kinematics, robot))(x)
+        pts = jnp.concatenate([kin[0], kin[1].reshape(W, -1, 3), kin[2], kin[3]], axis=-2)
+        r = jax.vmap(
+            lambda p, q, fr: _frame_residual_from_points(robot, p, q, fr, w, static, pairs)
+        )(pts, x.joint_pos, frames)
+        e = _temporal_residual(robot, kin[1], x, win, w, fps)
+        return jnp.sum(mask * jnp.sum(r * r, axis=-1)) + jnp.sum(e * e)
 
     def step(carry, _):
         x, lam, cost = carry
-        r = res(zero, x)
-        J = jax.jacfwd(res)(zero, x)
-        JtJ = J.T @ J
-        g = J.T @ r
-        A = JtJ + lam * jnp.diag(jnp.diag(JtJ)) + 1e-6 * jnp.eye(n, dtype=J.dtype)
-        delta = -jnp.linalg.solve(A, g)
-        delta = jnp.clip(delta, -0.5, 0.5)
-        x_new = _retract(x, delta)
-        x_new = x_new._replace(joint_pos=_clip_joints(robot, x_new.joint_pos))
-        r_new = res(zero, x_new)
-        cost_new = jnp.sum(r_new * r_new)
+        pts, jac = _points_and_jacobian(robot, x)
+        _, H, g = _linearize_frames(robot, pts, jac, x.joint_pos, frames, mask, w, static, pairs)
+        sole_pts, sole_jac = pts[:, sole], jac[:, :, sole]
+
+        def temporal(d):
+            soles = sole_pts + jnp.einsum("tdmi,td->tmi", sole_jac, d)
+            soles = soles.reshape(W, *robot.sole_points.shape)
+            return _temporal_residual(robot, soles, _retract(x, d), win, w, fps)
+
+        zero = jnp.zeros((W, D), dtype)
+        e0, t_jvp = jax.linearize(temporal, zero)
+        t_vjp = jax.linear_transpose(t_jvp, zero)
+
+        def tt(v):
+            return t_vjp(t_jvp(v))[0]
+
+        g = g + t_vjp(e0)[0]  # Σ J_tᵀr_t + Tᵀe
+        # Block diagonal of TᵀT by probing: frame t's block is read from its colour's probes.
+        probed = jax.vmap(tt)(probes).reshape(3, D, W, D)
+        blocks = jnp.take_along_axis(
+            jnp.moveaxis(probed, 2, 0), colour[:, None, None, None], axis=1
+        )[:, 0]  # (W, D(k), D)
+        diag = jnp.diagonal(H, axis1=-2, axis2=-1)
+        damp = lam * diag + 1e-6
+        free = _free_mask(robot, x.joint_pos, g)
+        g = free * g
+
+        def apply(v):
+            v = free * v
+            Av = jnp.einsum("tde,te->td", H, v) + tt(v) + damp * v
+            return free * Av + (1.0 - free) * v
+
+        P = _restrict(H + blocks + damp[..., None] * eye, free, eye)
+        chol = jnp.linalg.cholesky(P)
+
+        def precond(r):
+            y = jax.lax.linalg.triangular_solve(chol, r[..., None], left_side=True, lower=True)
+            z = jax.lax.linalg.triangular_solve(
+                chol, y, left_side=True, lower=True, transpose_a=True
+            )
+            return z[..., 0]
+
+        def cg(carry, _):
+            d, r, p, z, rz = carry
+            Ap = apply(p)
+            pAp = jnp.sum(p * Ap)
+            alpha = jnp.where(pAp > 0, rz / jnp.where(pAp > 0, pAp, 1.0), 0.0)
+            d = d + alpha * p
+            r = r - alpha * Ap
+            z = precond(r)
+            rz_new = jnp.sum(r * z)
+            beta = jnp.where(rz > 0, rz_new / jnp.where(rz > 0, rz, 1.0), 0.0)
+            return (d, r, z + beta * p, z, rz_new), None
+
+        r0 = -g
+        z0 = precond(r0)
+        init = (zero, r0, z0, z0, jnp.sum(r0 * z0))
+        (delta, *_), _ = jax.lax.scan(cg, init, None, length=static.cg_iterations)
+        delta = jnp.where(jnp.isfinite(delta), delta, 0.0) * mask[:, None]
+        x_new, cost_new = _line_search(
+            lambda a: _step(robot, x, a * delta), jax.vmap(total_cost), frame_axis=False
+        )
         accept = cost_new < cost
-        x = jax.tree_util.tree_map(lambda a, b: jnp.where(accept, a, b), x_new, x)
+        x = _select(accept, x_new, x)
         lam = jnp.where(accept, lam / 3.0, lam * 10.0)
         cost = jnp.where(accept, cost_new, cost)
         return (x, lam, cost), None
 
-    r0 = res(zero, x)
-    init = (x, jnp.asarray(static.damping, x.root_pos.dtype), jnp.sum(r0 * r0))
-    (x, _, _), _ = jax.lax.scan(step, init, None, length=static.init_iterations)
-    return x
+    init = (x, jnp.asarray(static.damping, dtype), total_cost(x))
+    (x, _, cost), _ = jax.lax.scan(step, init, None, length=static.iterations)
+    return x, cost / jnp.maximum(jnp.sum(mask), 1.0)
 
 
 def window_cost(
@@ -240,6 +583,8 @@ def _refine_window(
         "joint_pos": x0.joint_pos,
     }
     pairs = active_pairs(robot, x0, win["mask"], static.max_pairs)
+    if static.optimizer == "gauss_newton":
+        return _window_gauss_newton(robot, x0, win, w, fps, static, pairs)
 
     def f(z):
         return window_cost(robot, z, x0.root_quat, win, w, fps, static, pairs)
@@ -297,7 +642,7 @@ def solve_windows(robot: Any, data: WindowData, weights: Array, fps: Array, stat
     }
     flat = jax.tree_util.tree_map(lambda a: a.reshape((n * W, *a.shape[2:])), (x0, frame))
     if static.init_iterations > 0:
-        x_init = jax.vmap(lambda x, fr: _init_frame(robot, x, fr, weights, static))(*flat)
+        x_init = _init_frames(robot, *flat, weights, static)
     else:
         x_init = flat[0]
     x_init = jax.tree_util.tree_map(lambda a: a.reshape((n, W, *a.shape[1:])), x_init)

@@ -5,8 +5,10 @@ returns a :class:`RobotModel`, a JAX pytree whose topology is static and whose p
 are arrays, so it can be passed to jitted and vmapped functions as an argument.
 :func:`forward_kinematics` maps ``(root_pos, root_quat wxyz, joint_pos)`` with any batch
 shape to world body transforms; :func:`keypoint_positions`, :func:`site_positions` and
-:func:`collision_capsules_world` read points off them. Collision pair rules are in
-:mod:`retargetjax.robot._collision`; keypoint choices in :mod:`retargetjax.robot._registry`.
+:func:`collision_capsules_world` read points off them; :func:`point_jacobian` gives points
+with their geometric Jacobian from one sweep (what the Gauss-Newton solver linearises with).
+Collision pair rules are in :mod:`retargetjax.robot._collision`; keypoint choices in
+:mod:`retargetjax.robot._registry`.
 """
 
 from ._build import build_model as build_model
@@ -17,6 +19,8 @@ from ._fk import collision_capsules_world as collision_capsules_world
 from ._fk import forward_kinematics as forward_kinematics
 from ._fk import keypoint_positions as keypoint_positions
 from ._fk import site_positions as site_positions
+from ._jacobian import point_jacobian as point_jacobian
+from ._jacobian import point_tangents as point_tangents
 from ._keypoints import guess_keypoints as guess_keypoints
 from ._mjcf import parse_mjcf as parse_mjcf
 from ._model import BodyTransforms as BodyTransforms
@@ -45,6 +49,8 @@ __all__ = [
     "parse_mjcf",
     "parse_robot_file",
     "parse_urdf",
+    "point_jacobian",
+    "point_tangents",
     "robot_asset_path",
     "site_positions",
 ]
