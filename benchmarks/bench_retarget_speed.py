@@ -59,7 +59,7 @@ def main() -> None:
     args = ap.parse_args()
     robot = load_robot("unitree_g1")
     rows = []
-    iteration_grid = [(8, 60)] if args.quick else [(4, 20), (8, 40), (8, 60), (8, 100)]
+    iteration_grid = [(6, 6)] if args.quick else [(3, 3), (4, 4), (6, 6), (10, 10)]
     for init_it, it in iteration_grid:
         config = RetargetConfig()
         config.solver.init_iterations = init_it
@@ -86,8 +86,8 @@ def main() -> None:
             rows.append(
                 {
                     "case": f"1 clip, {seconds:.0f} s",
-                    "init_iterations": 8,
-                    "iterations": 60,
+                    "init_iterations": config.solver.init_iterations,
+                    "iterations": config.solver.iterations,
                     "frames": problem.num_frames,
                     "compile_s": first - best,
                     "solve_s": best,
@@ -107,8 +107,8 @@ def main() -> None:
     rows.append(
         {
             "case": "16 mixed clips",
-            "init_iterations": 8,
-            "iterations": 60,
+            "init_iterations": config.solver.init_iterations,
+            "iterations": config.solver.iterations,
             "frames": frames,
             "compile_s": first - best,
             "solve_s": best,

@@ -104,7 +104,10 @@ def test_targets_are_robot_sized_and_feet_on_the_floor(problem, robot):
         assert np.all(np.abs(z) < 0.03)
 
 
-def test_same_shapes_do_not_recompile_and_weights_are_traced(problem, robot, config, clip):
+def test_same_shapes_do_not_recompile_and_weights_are_traced(
+    problem, solution, robot, config, clip
+):
+    del solution  # compiled the 2-window shape already
     before = solve_windows._cache_size()
     other = prepare_problem(clip.trim(3, 48), robot, config)  # still 2 windows of 32
     solve_problems([other], robot, config)

@@ -112,18 +112,15 @@ def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:
     return joint_pos - default_joint_pos
 
 
-def slip_residual(
+def slip_gate(
     sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
 ) -> Array:
-    """Foot skating over a window, residual form: ``r_tp = √g_tp m_t m_{t+1}
-    xy(s_{t+1,p} − s_tp)`` flattened; :func:`slip_cost` is ``Σ r²``.
+    """(T−1, 2, P) gate ``g_tp ∈ [0, 1]`` of :func:`slip_residual`, held constant in gradients.
 
-    ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P). A sole point may not move
-    horizontally between two frames in which the human has that part of the foot down
-    (``c_tp c_{t+1,p}``), nor while the human's foot is in contact (``foot_contact`` (T, 2))
-    and the point touches the floor (``z < FLOOR_TOUCH_M`` at both frames) — a point that
-    touches the floor and slides is skating whatever the labels say. The gate ``g`` is held
-    constant in the gradient, so lifting a foot is never a way to avoid the cost.
+    A sole point may not move horizontally between two frames in which the human has that
+    part of the foot down (``c_tp c_{t+1,p}``), nor while the human's foot is in contact
+    (``foot_contact`` (T, 2)) and the point touches the floor (``z < FLOOR_TOUCH_M`` at both
+    frames) — a point that touches the floor and slides is skating whatever the labels say.
     """
     gate = sole_contact[1:] * sole_contact[:-1]
     if foot_contact is not None:
@@ -131,7 +128,19 @@ def slip_residual(
         touch = low[1:] * low[:-1] * (foot_contact[1:] * foot_contact[:-1])[..., None]
         gate = jnp.maximum(gate, touch)
     both = gate * (mask[1:] * mask[:-1])[:, None, None]
-    both = jnp.sqrt(jnp.clip(jax.lax.stop_gradient(both), 0.0, None))
+    return jax.lax.stop_gradient(both)
+
+
+def slip_residual(
+    sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
+) -> Array:
+    """Foot skating over a window, residual form: ``r_tp = √g_tp xy(s_{t+1,p} − s_tp)``
+    flattened, with the gate ``g`` of :func:`slip_gate`; :func:`slip_cost` is ``Σ r²``.
+
+    ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P). The gate is held constant
+    in the gradient, so lifting a foot is never a way to avoid the cost.
+    """
+    both = jnp.sqrt(jnp.clip(slip_gate(sole_points, sole_contact, mask, foot_contact), 0.0))
     dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]  # (T-1, 2, P, 2)
     return (both[..., None] * dxy).reshape(-1)
 
@@ -205,6 +214,7 @@ __all__ = [
     "self_collision_cost",
     "self_collision_residual",
     "slip_cost",
+    "slip_gate",
     "slip_residual",
     "smoothness_cost",
     "smoothness_residual",

@@ -19,8 +19,8 @@ FK sweep per degree of freedom.
    The normal equations ``(H + TᵀT + λ diag H + μI) δ = −(Σ J_tᵀr_t + Tᵀe)`` have the
    per-frame blocks ``H_t = J_tᵀJ_t`` and the banded ``TᵀT`` (``T = ∂e/∂δ``, applied
    matrix-free with ``jax.linearize``); they are solved by conjugate gradients
-   preconditioned with the exact block diagonal (``TᵀT``'s blocks probed with three colours:
-   a temporal residual spans at most three consecutive frames). ``optimizer: adam`` or
+   preconditioned with the block diagonal ``H_t + (TᵀT)_tt`` (:func:`temporal_blocks`,
+   built in closed form from the temporal terms' stencils). ``optimizer: adam`` or
    ``lbfgs`` runs optax on the same window cost instead.
 
 In both stages the step is tried at the sizes :data:`STEP_SIZES` (all at once; the best is
@@ -38,7 +38,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from ..geometry import (
@@ -52,6 +51,7 @@ from ..robot import collision_capsules_world, forward_kinematics, keypoint_posit
 from ..robot._jacobian import point_tangents
 from ..types import Array
 from ._costs import (
+    REFERENCE_FPS,
     SELF_COLLISION_MARGIN,
     contact_height_residual,
     default_pose_residual,
@@ -61,6 +61,7 @@ from ._costs import (
     self_collision_cost,
     self_collision_residual,
     slip_cost,
+    slip_gate,
     slip_residual,
     smoothness_cost,
     smoothness_residual,
@@ -379,6 +380,10 @@ def _init_frames(
     """Levenberg-Marquardt on each frame's residuals (module docstring, stage 1).
 
     ``x`` and ``frames`` carry a leading frame axis (T, ...)."""
+    return _in_chunks(partial(_init_chunk, robot, w=w, static=static), x, frames)
+
+
+def _init_chunk(robot: Any, x: FrameState, frames: dict, w: Array, static: SolverStatic):
     T = x.root_pos.shape[0]
     ones = jnp.ones((T,), x.root_pos.dtype)
     D = 6 + x.joint_pos.shape[-1]
@@ -413,14 +418,71 @@ def _init_frames(
     return x
 
 
-def _probe_vectors(W: int, D: int, dtype) -> Array:
-    """(3D, W, D) probes: unit vector ``e_k`` on every frame ``t ≡ c (mod 3)``."""
-    t = np.arange(W)
-    v = np.zeros((3, D, W, D), np.float32)
-    for c in range(3):
-        for k in range(D):
-            v[c, k, t % 3 == c, k] = 1.0
-    return jnp.asarray(v.reshape(3 * D, W, D), dtype)
+#: Frames linearised together: small enough that the point Jacobians stay in cache.
+CHUNK_FRAMES = 8
+
+
+def _in_chunks(fn, *args):
+    """``fn`` over the leading (frame) axis of ``args`` in chunks of :data:`CHUNK_FRAMES`
+    (``lax.map``): the same result as one call, with its intermediates cache-sized."""
+    T = jax.tree_util.tree_leaves(args)[0].shape[0]
+    chunk = next(c for c in (CHUNK_FRAMES, 4, 2, 1) if T % c == 0)
+    if chunk == T:
+        return fn(*args)
+
+    def split(a):
+        return a.reshape(T // chunk, chunk, *a.shape[1:])
+
+    def join(a):
+        return a.reshape(T, *a.shape[2:])
+
+    out = jax.lax.map(lambda a: fn(*a), jax.tree_util.tree_map(split, args))
+    return jax.tree_util.tree_map(join, out)
+
+
+def temporal_blocks(
+    robot: Any, x: FrameState, soles: Array, sole_tangents: Array, win: dict, w: Array, fps
+) -> Array:
+    """(W, D, D) per-frame diagonal blocks of ``TᵀT``, ``T`` the Jacobian of
+    :func:`_temporal_residual` — the preconditioner of the window solve.
+
+    With masks ``m¹_t = m_t m_{t+1}``, ``m²_t = m_t m_{t+1} m_{t+2}`` and ``k = 30/fps``:
+    joints and root position get ``w_s (0.1 k² (m¹_{t−1} + m¹_t) + k⁴ (m²_{t−2} + 4 m²_{t−1}
+    + m²_t))`` on the diagonal (the first and second differences' stencils squared), root
+    rotation the second-difference part (exact where the root turns slowly), joints above
+    their speed limit ``w_v (a_{t−1} + a_t)``; sole point ``p`` adds
+    ``w_slip (g_{t−1,p} + g_{t,p}) J_pᵀ J_p`` over its horizontal rows ``J_p``.
+    """
+    W, D = sole_tangents.shape[0], sole_tangents.shape[1]
+    mask = win["mask"]
+    k = REFERENCE_FPS / fps
+
+    def around(a):  # a_{t−1} + a_t for per-step values a (W−1, ...)
+        zero = jnp.zeros_like(a[:1])
+        return jnp.concatenate([zero, a]) + jnp.concatenate([a, zero])
+
+    m1 = mask[1:] * mask[:-1]
+    m2 = mask[2:] * mask[1:-1] * mask[:-2]
+    z1 = jnp.zeros((1,), mask.dtype)
+    acc = (
+        jnp.concatenate([z1, z1, m2])
+        + 4.0 * jnp.concatenate([z1, m2, z1])
+        + jnp.concatenate([m2, z1, z1])
+    )
+    lin = w[5] * (0.1 * k * k * around(m1) + k**4 * acc)
+    rot = w[5] * k**4 * acc
+    qdot = (x.joint_pos[1:] - x.joint_pos[:-1]) * fps
+    over = (jnp.abs(qdot) > robot.velocity_limit).astype(mask.dtype) * m1[:, None]
+    joints = lin[:, None] + w[6] * around(over)
+    diag = jnp.concatenate(
+        [jnp.broadcast_to(lin[:, None], (W, 3)), jnp.broadcast_to(rot[:, None], (W, 3)), joints],
+        axis=-1,
+    )
+    gate = slip_gate(soles, win["sole_contact"], mask, win["contact"])  # (W−1, 2, P)
+    weight = w[8] * around(gate).reshape(W, -1)  # (W, 2P)
+    txy = sole_tangents[..., :2]  # (W, D, 2P, 2)
+    blocks = jnp.einsum("tdpi,tp,tepi->tde", txy, weight, txy)
+    return blocks + diag[..., None] * jnp.eye(D, dtype=diag.dtype)
 
 
 def _window_gauss_newton(
@@ -435,8 +497,6 @@ def _window_gauss_newton(
     frames["frame_weight"] = jnp.broadcast_to(win["frame_weight"], (W, *win["frame_weight"].shape))
     sole = _sole_slice(robot)
     eye = jnp.eye(D, dtype=dtype)
-    probes = _probe_vectors(W, D, dtype)
-    colour = jnp.asarray(np.arange(W) % 3)
 
     def total_cost(x):
         kin = jax.vmap(partial(_kinematics, robot))(x)
@@ -449,9 +509,13 @@ def _window_gauss_newton(
 
     def step(carry, _):
         x, lam, cost = carry
-        pts, jac = _points_and_jacobian(robot, x)
-        _, H, g = _linearize_frames(robot, pts, jac, x.joint_pos, frames, mask, w, static, pairs)
-        sole_pts, sole_jac = pts[:, sole], jac[:, :, sole]
+
+        def linearize(x, frames, m):
+            pts, jac = _points_and_jacobian(robot, x)
+            _, H, g = _linearize_frames(robot, pts, jac, x.joint_pos, frames, m, w, static, pairs)
+            return H, g, pts[:, sole], jac[:, :, sole]
+
+        H, g, sole_pts, sole_jac = _in_chunks(linearize, x, frames, mask)
 
         def temporal(d):
             soles = sole_pts + jnp.einsum("tdmi,td->tmi", sole_jac, d)
@@ -466,11 +530,8 @@ def _window_gauss_newton(
             return t_vjp(t_jvp(v))[0]
 
         g = g + t_vjp(e0)[0]  # Σ J_tᵀr_t + Tᵀe
-        # Block diagonal of TᵀT by probing: frame t's block is read from its colour's probes.
-        probed = jax.vmap(tt)(probes).reshape(3, D, W, D)
-        blocks = jnp.take_along_axis(
-            jnp.moveaxis(probed, 2, 0), colour[:, None, None, None], axis=1
-        )[:, 0]  # (W, D(k), D)
+        soles = sole_pts.reshape(W, *robot.sole_points.shape)
+        blocks = temporal_blocks(robot, x, soles, sole_jac, win, w, fps)
         diag = jnp.diagonal(H, axis1=-2, axis2=-1)
         damp = lam * diag + 1e-6
         free = _free_mask(robot, x.joint_pos, g)
