@@ -91,3 +91,12 @@ def test_submitit_sweep_runs_own_dirs_and_gathers(clips, tmp_path, capsys):
     assert len(rows) == 3 and rows[1].startswith("0,") and ",10," in rows[2]
     with pytest.raises(FileNotFoundError, match="no run folders"):
         sweep_app.gather_sweep(tmp_path / "nothing")
+
+
+def test_console_scripts_are_installed():
+    from importlib.metadata import entry_points
+
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts["retargetjax-batch"] == "retargetjax.apps.batch:main"
+    assert scripts["retargetjax-batch-merge"] == "retargetjax.apps.batch:merge_main"
+    assert scripts["retargetjax-sweep"] == "retargetjax.apps.sweep:main"

@@ -443,7 +443,7 @@ def test_sigkill_mid_batch_then_rerun_completes_each_job_once(tmp_path):
 
 
 def test_sigint_to_pool_batch_stops_promptly_and_rerun_resumes(tmp_path):
-    n_jobs = 12
+    n_jobs = 40  # 6 s of work: a busy machine cannot finish it before the signal lands
     path = tmp_path / "manifest.json"
     proc = _start_batch(tmp_path, n_jobs, sleep_s=0.3, max_workers=2)
     try:
