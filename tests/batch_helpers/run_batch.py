@@ -6,6 +6,7 @@ Usage: ``python run_batch.py WORK_DIR N_JOBS SLEEP_S MAX_WORKERS``; the manifest
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from retargetjax.batch import BatchRunner
 
 
 def main() -> None:
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the test run was started in
+    # the background (a shell starts background jobs with SIGINT ignored, and children inherit
+    # that).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     work_dir, n_jobs, sleep_s, max_workers = sys.argv[1:5]
     work_dir = Path(work_dir)
     BatchRunner.run(
