@@ -10,7 +10,8 @@ lengths (2 s to 2 min at 30 fps), then retargets it onto the G1:
 * ``one_at_a_time``: ``BatchRunner.run(..., max_workers=1)`` with ``RetargetWorker`` (one
   clip per solve, one process; each distinct window count is a new compile);
 * ``process_per_clip``: ``retargetjax-retarget`` once per clip (how peers run datasets),
-  timed on ``--process-clips`` clips and extrapolated.
+  timed on ``--process-clips`` clips spread over the length range; a fit
+  ``seconds = a + b·frames`` to them predicts the whole dataset.
 
 ``--devices 4`` fakes four CPU devices (``XLA_FLAGS``). Results go to
 ``benchmarks/results/bench_batch*.json``. Compile time is included in every mode (a real run
@@ -33,7 +34,7 @@ def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clips", type=int, default=64)
     parser.add_argument("--devices", type=int, default=1)
-    parser.add_argument("--process-clips", type=int, default=3)
+    parser.add_argument("--process-clips", type=int, default=4)
     parser.add_argument("--modes", default="grouped,one_at_a_time,process_per_clip")
     parser.add_argument("--quick", action="store_true")
     return parser.parse_args()
@@ -148,9 +149,14 @@ def main() -> None:
             assert manifest.success_count == len(jobs), manifest.failed_count
             row("one_at_a_time", seconds, len(jobs), frames, compiles=compile_count() - before)
         if "process_per_clip" in modes:
-            jobs = discover_jobs(data, "**/*.bvh", Path(tmp) / "procs")[: ARGS.process_clips]
-            t0 = time.perf_counter()
-            for job in jobs:
+            # Clips spread over the length range, each in a fresh process; the per-clip time
+            # t = a + b·frames fitted to them predicts the whole dataset.
+            jobs = discover_jobs(data, "**/*.bvh", Path(tmp) / "procs")
+            by_len = sorted(jobs, key=lambda j: lengths[int(j.id.rsplit("clip", 1)[1])])
+            k = max(2, ARGS.process_clips)
+            picks = [by_len[round(i * (len(by_len) - 1) / (k - 1))] for i in range(k)]
+            times, sub_frames = [], []
+            for job in picks:
                 cmd = [
                     sys.executable,
                     "-m",
@@ -161,11 +167,30 @@ def main() -> None:
                     f"hydra.run.dir={Path(tmp) / 'runs' / job.id}",
                     *[f"solver.{k}={v}" for k, v in solver.items()],
                 ]
+                t0 = time.perf_counter()
                 subprocess.run(cmd, check=True, capture_output=True)
-            seconds = time.perf_counter() - t0
-            sub_frames = sum(lengths[int(j.id.rsplit("clip", 1)[1])] for j in jobs)
-            row("process_per_clip", seconds, len(jobs), sub_frames, extrapolated_from=len(jobs))
+                times.append(time.perf_counter() - t0)
+                sub_frames.append(lengths[int(job.id.rsplit("clip", 1)[1])])
+            b, a = np.polyfit(np.asarray(sub_frames, float), np.asarray(times), 1)
+            predicted = float(len(lengths) * a + b * frames)
+            print(
+                f"process per clip: {k} clips of {sub_frames} frames took "
+                f"{[round(t, 1) for t in times]} s; fit {a:.1f} s + {b * 1000:.2f} ms/frame"
+            )
+            row(
+                "process_per_clip",
+                predicted,
+                len(lengths),
+                frames,
+                extrapolated_from=k,
+                seconds_per_clip_fixed=round(float(a), 2),
+            )
     print(table(results, list(results[0])))
+    speed = {r["mode"]: r["clips_per_s"] for r in results}
+    if "grouped" in speed:
+        for other in ("one_at_a_time", "process_per_clip"):
+            if other in speed:
+                print(f"grouped / {other}: {speed['grouped'] / speed[other]:.2f}x")
     suffix = f"_{ARGS.devices}dev" + ("_quick" if ARGS.quick else "")
     print(write_result(f"bench_batch{suffix}.json", {"args": vars(ARGS), "results": results}))
 

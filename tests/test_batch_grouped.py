@@ -24,7 +24,7 @@ from retargetjax.batch import (
     discover_jobs,
     merge_manifests,
     parse_shard,
-    plan_groups,
+    plan_rows,
     run_grouped,
     select_shard,
 )
@@ -111,28 +111,46 @@ def test_discovery_detects_format(dataset, tmp_path):
 
 
 # ------------------------------------------------------------------ packing (no solve)
-def test_plan_groups_packs_first_fit_decreasing():
-    plan = plan_groups([1, 3, 2, 2, 1, 5], max_windows=4)
+def _row_usage(plan, frames, window):
+    """Frames taken per row; asserts that no two clips (or windows) share a frame."""
+    taken = np.zeros((plan.num_rows, window), int)
+    for slot, n in zip(plan.slots, frames):
+        assert slot.plan.num_frames == n
+        taken[slot.rows, slot.frames] += 1
+    assert taken.max() <= 1
+    return taken
+
+
+def test_plan_rows_puts_short_clips_side_by_side_with_a_gap():
+    plan = plan_rows([300, 100, 120, 30, 130], window=256, overlap=32, max_windows=4)
     assert plan.group_windows == 4
-    assert plan.oversized == ((5, 8),)
-    assert sorted(sorted(g) for g in plan.groups) == [[0, 1], [2, 3], [4]]
-    for group in plan.groups:
-        assert sum([1, 3, 2, 2, 1, 5][i] for i in group) <= 4
-    assert plan_groups([1, 1], max_windows=64).group_windows == 2  # small runs, small blocks
+    long = plan.slots[0]
+    assert (long.row, long.offset, len(long.plan.starts)) == (0, 0, 2)  # longest first
+    rows = {i: plan.slots[i].row for i in range(1, 5)}
+    # First-fit decreasing: 130 + gap + 120 (251 frames), then 100 + gap + 30.
+    assert rows[4] == rows[2] != rows[1] == rows[3]
+    assert plan.num_rows == 4
+    taken = _row_usage(plan, [300, 100, 120, 30, 130], 256)
+    assert taken[rows[4]].sum() == 250 and taken[rows[1]].sum() == 130
+    for i in (1, 2, 3, 4):  # a masked frame before every clip that is not first on its row
+        s = plan.slots[i]
+        assert s.offset == 0 or taken[s.row, s.offset - 1] == 0
+    assert plan_rows([10, 10], 256, 32, max_windows=64).group_windows == 1  # small runs
 
 
-def test_mixed_lengths_ten_frames_to_ten_minutes_compile_few_shapes():
+def test_mixed_lengths_ten_frames_to_ten_minutes_compile_one_shape():
     # 500 clips from 10 frames to 10 minutes at 30 fps, default window 256 / overlap 32.
     rng = np.random.default_rng(0)
     frames = np.concatenate([[10, 18000], rng.integers(10, 18000, 498)])
-    counts = [len(plan_windows(int(n), 256, 32).starts) for n in frames]
-    plan = plan_groups(counts, max_windows=64)
-    shapes = {plan.group_windows} | {g for _, g in plan.oversized}
-    assert shapes == {64, 128}  # one block size, plus one for clips over 64 windows
-    placed = [i for g in plan.groups for i in g] + [i for i, _ in plan.oversized]
-    assert sorted(placed) == list(range(500))
-    used = sum(counts[i] for g in plan.groups for i in g)
-    assert used / (len(plan.groups) * 64) > 0.95  # first-fit decreasing packs tightly
+    plan = plan_rows(frames, 256, 32, max_windows=16)
+    assert plan.group_windows == 16  # the one block shape; a 10-minute clip spans calls
+    taken = _row_usage(plan, frames, 256)
+    assert plan.last_row(1) - plan.slots[1].row + 1 == len(plan_windows(18000, 256, 32).starts)
+    calls = -(-plan.num_rows // plan.group_windows)
+    assert taken.sum() / (calls * 16 * 256) > 0.85  # overlap is the only real waste
+    short = plan_rows(rng.integers(10, 120, 200), 256, 32, max_windows=16)
+    assert _row_usage(short, short_frames := [s.plan.num_frames for s in short.slots], 256).sum()
+    assert short.num_rows <= np.ceil((sum(short_frames) + 200) / 256) + 2  # rows are shared
 
 
 # ------------------------------------------------------------------------- shards

@@ -155,7 +155,7 @@ def test_resample_never_extrapolates():
 
 
 def _fake_robot_module():
-    """A stand-in for ``retargetjax.robot`` with the same API (load_robot, forward_kinematics)."""
+    """A stand-in for ``retargetjax.robot`` (load_robot, clip_forward_kinematics)."""
     robot = types.SimpleNamespace(
         name="toy",
         joint_names=("ankle", "hip", "knee"),  # another order than the motion's columns
@@ -171,6 +171,7 @@ def _fake_robot_module():
     module = types.ModuleType("retargetjax.robot")
     module.load_robot = lambda name: robot
     module.forward_kinematics = forward_kinematics
+    module.clip_forward_kinematics = forward_kinematics
     return module, robot
 
 

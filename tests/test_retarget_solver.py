@@ -1,7 +1,7 @@
 """The solver end to end on the bundled sample clip (small shapes, few iterations).
 
-All tests share one tiny solver setting so that the jitted solve compiles only for the two
-window counts used here (2 and 4 windows of 32 frames).
+All tests share one tiny solver setting so that the jitted solve compiles only for the few
+shapes used here (2 and 3 windows of 32 frames, 1 window of 16).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def test_same_shapes_do_not_recompile_and_weights_are_traced(
 def test_mixed_lengths_batch_matches_clips_solved_alone(problem, solution, robot, config, clip):
     short = prepare_problem(clip.trim(0, 12), robot, config)
     before = solve_windows._cache_size()
-    together = solve_problems([short, problem], robot, config)  # 1 + 2 windows → padded to 4
+    together = solve_problems([short, problem], robot, config)  # 2 + 1 windows → bucket 3
     assert solve_windows._cache_size() - before <= 1
     # Windows are independent: a neighbour changes only float rounding (which the
     # accept/reject steps of the initialisation may amplify a little), not the answer.
@@ -133,6 +133,21 @@ def test_mixed_lengths_batch_matches_clips_solved_alone(problem, solution, robot
         robot, problem, together[1]["root_pos"], together[1]["root_quat"], together[1]["joint_pos"]
     )
     assert err_together == pytest.approx(err_alone, abs=0.003)
+
+
+def test_short_clips_share_a_window_and_are_solved_exactly_as_alone(clip, robot, config):
+    a = prepare_problem(clip.trim(0, 8), robot, config)
+    b = prepare_problem(clip.trim(20, 27), robot, config)
+    alone = [solve_problems([p], robot, config)[0] for p in (a, b)]
+    before = solve_windows._cache_size()
+    packed = solve_problems([a, b], robot, config)
+    assert solve_windows._cache_size() == before  # 8 + gap + 7 frames: the same (1, 16) row
+    assert [s["batch_windows"] for s in packed] == [1, 1]
+    # Every scalar of the refinement is per segment, so the neighbour changes nothing but
+    # float rounding.
+    for one, two in zip(alone, packed):
+        for key in ("root_pos", "root_quat", "joint_pos"):
+            np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)
 
 
 def test_missing_keypoints_fail_clearly(problem, robot):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retargetjax.retarget._windows import blend_windows, next_pow2, plan_windows
+from retargetjax.retarget._windows import blend_windows, next_pow2, plan_windows, window_bucket
 
 
 @pytest.mark.parametrize("T", [1, 5, 64, 65, 300, 1800])
@@ -36,3 +36,10 @@ def test_quaternion_blend_aligns_signs():
 
 def test_next_pow2():
     assert [next_pow2(n) for n in (0, 1, 2, 3, 8, 9)] == [1, 1, 2, 4, 8, 16]
+
+
+def test_window_bucket_wastes_less_than_a_third():
+    buckets = [window_bucket(n) for n in range(1, 200)]
+    assert sorted(set(buckets))[:9] == [1, 2, 3, 4, 6, 8, 12, 16, 24]
+    for n, b in zip(range(1, 200), buckets):
+        assert n <= b and ((b - n) < b / 3 + 1e-9 or b <= 2)

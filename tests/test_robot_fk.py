@@ -9,6 +9,7 @@ import pytest
 
 from retargetjax.robot import (
     body_quat,
+    clip_forward_kinematics,
     collision_capsules_world,
     forward_kinematics,
     keypoint_positions,
@@ -224,6 +225,29 @@ def test_second_call_does_not_recompile():
     # A freshly loaded model of the same robot reuses the compiled function too.
     loss(load_robot("unitree_g1"), root_pos, root_quat, q)
     assert len(traces) == 1
+
+
+def test_clip_fk_matches_jit_and_compiles_once_for_every_length():
+    from retargetjax.robot._fk import _fk_chunk
+
+    robot = load_robot("unitree_g1")
+    rng = np.random.default_rng(6)
+    before = None
+    for frames in (1, 7, 20, 41):
+        root_pos, root_quat, q = (
+            np.asarray(a, np.float32) for a in _random_config(robot, rng, batch=(frames,))
+        )
+        clip = clip_forward_kinematics(robot, root_pos, root_quat, q, chunk=16)
+        ref = jax.jit(forward_kinematics)(robot, root_pos, root_quat, q)
+        assert clip.pos.shape == (frames, robot.num_bodies, 3)
+        assert isinstance(clip.pos, np.ndarray) and clip.pos.dtype == np.float32
+        np.testing.assert_allclose(clip.pos, ref.pos, atol=1e-5)
+        np.testing.assert_allclose(clip.rot, ref.rot, atol=1e-5)
+        if before is None:
+            before = _fk_chunk._cache_size()
+    assert _fk_chunk._cache_size() == before  # one program for every clip length
+    with pytest.raises(ValueError, match="joints"):
+        clip_forward_kinematics(robot, root_pos, root_quat, q[:, :-1])
 
 
 def test_no_nan_at_extremes():

@@ -115,7 +115,7 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
             jobs,
             worker,
             devices=devices,
-            max_windows=int(cfg.max_windows),
+            max_windows=int(cfg.max_windows) if cfg.get("max_windows") else None,
             chunk_jobs=int(cfg.chunk_jobs),
             **common,
         )

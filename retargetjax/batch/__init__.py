@@ -10,10 +10,12 @@ from ..types import MotionFormatKind as MotionFormatKind
 from ..types import RobotKind as RobotKind
 from ..types import RunStatus as RunStatus
 from ._discovery import discover_jobs as discover_jobs
+from ._grouped import RowPlan as RowPlan
 from ._grouped import compile_count as compile_count
-from ._grouped import plan_groups as plan_groups
+from ._grouped import default_max_windows as default_max_windows
+from ._grouped import plan_rows as plan_rows
 from ._grouped import run_grouped as run_grouped
-from ._grouped import solve_groups as solve_groups
+from ._grouped import solve_rows as solve_rows
 from ._manifest_io import write_json_atomic as write_json_atomic
 from ._manifest_io import write_text_atomic as write_text_atomic
 from ._models import MANIFEST_SCHEMA_VERSION as MANIFEST_SCHEMA_VERSION
@@ -42,16 +44,18 @@ __all__ = [
     "MotionFormatKind",
     "RetargetWorker",
     "RobotKind",
+    "RowPlan",
     "RunStatus",
     "compile_count",
     "compose_config",
+    "default_max_windows",
     "discover_jobs",
     "merge_manifests",
     "parse_shard",
-    "plan_groups",
+    "plan_rows",
     "run_grouped",
     "select_shard",
-    "solve_groups",
+    "solve_rows",
     "write_json_atomic",
     "write_text_atomic",
 ]

@@ -276,14 +276,15 @@ class RobotMotion:
                 for :func:`retargetjax.robot.load_robot`.
             forward_kinematics: ``fk(robot, root_pos, root_quat, joint_pos)`` returning an
                 object with ``pos`` (T, B, 3) and ``rot`` (T, B, 3, 3); defaults to
-                :func:`retargetjax.robot.forward_kinematics`.
+                :func:`retargetjax.robot.clip_forward_kinematics` (one compilation per
+                robot for clips of every length).
 
         The joint columns are matched to ``robot.joint_names`` by name (so a motion whose
         columns are in another order still works); a joint of the robot missing from the
         motion is an error.
         """
         if isinstance(robot, (str, os.PathLike)) or forward_kinematics is None:
-            from ..robot import forward_kinematics as robot_fk
+            from ..robot import clip_forward_kinematics as robot_fk
             from ..robot import load_robot
 
             if isinstance(robot, (str, os.PathLike)):

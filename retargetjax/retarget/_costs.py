@@ -140,9 +140,16 @@ def slip_residual(
     ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P). The gate is held constant
     in the gradient, so lifting a foot is never a way to avoid the cost.
     """
+    return slip_steps(sole_points, sole_contact, mask, foot_contact).reshape(-1)
+
+
+def slip_steps(
+    sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
+) -> Array:
+    """:func:`slip_residual` before flattening: (T−1, 2, P, 2), row ``t`` for frames t, t+1."""
     both = jnp.sqrt(jnp.clip(slip_gate(sole_points, sole_contact, mask, foot_contact), 0.0))
     dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]  # (T-1, 2, P, 2)
-    return (both[..., None] * dxy).reshape(-1)
+    return both[..., None] * dxy
 
 
 def slip_cost(
@@ -158,6 +165,15 @@ def smoothness_residual(
     joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
 ) -> Array:
     """Residual form of :func:`smoothness_cost` (``Σ r²``), flattened."""
+    parts = smoothness_steps(joint_pos, root_pos, root_quat, mask, fps)
+    return jnp.concatenate([p.reshape(-1) for p in parts])
+
+
+def smoothness_steps(
+    joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
+) -> list[Array]:
+    """:func:`smoothness_residual` before flattening: velocity parts (T−1, ·) and
+    acceleration parts (T−2, ·), row ``t`` starting at frame ``t``."""
     k = REFERENCE_FPS / fps
     m1 = (mask[1:] * mask[:-1])[:, None]
     m2 = (mask[2:] * mask[1:-1] * mask[:-2])[:, None]
@@ -168,8 +184,7 @@ def smoothness_residual(
     omega = quat_log(quat_mul(quat_conj(root_quat[:-1]), root_quat[1:])) * k
     domega = (omega[1:] - omega[:-1]) * k
     v = jnp.sqrt(0.1)
-    parts = [v * m1 * dq, v * m1 * dp, m2 * ddq, m2 * ddp, m2 * domega]
-    return jnp.concatenate([p.reshape(-1) for p in parts])
+    return [v * m1 * dq, v * m1 * dp, m2 * ddq, m2 * ddp, m2 * domega]
 
 
 def smoothness_cost(
@@ -189,11 +204,16 @@ def velocity_limit_residual(
     joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array
 ) -> Array:
     """Residual form of :func:`velocity_limit_cost` (``Σ r²``), flattened."""
+    return velocity_limit_steps(joint_pos, velocity_limit, mask, fps).reshape(-1)
+
+
+def velocity_limit_steps(joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array) -> Array:
+    """:func:`velocity_limit_residual` before flattening: (T−1, N), row ``t`` for t, t+1."""
     qdot = (joint_pos[1:] - joint_pos[:-1]) * fps
     lim = jnp.where(jnp.isfinite(velocity_limit), velocity_limit, jnp.inf)
     over = jnp.maximum(jnp.abs(qdot) - lim, 0.0) / fps
     over = jnp.where(jnp.isfinite(over), over, 0.0)
-    return ((mask[1:] * mask[:-1])[:, None] * over).reshape(-1)
+    return (mask[1:] * mask[:-1])[:, None] * over
 
 
 def velocity_limit_cost(joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array) -> Array:
@@ -216,8 +236,11 @@ __all__ = [
     "slip_cost",
     "slip_gate",
     "slip_residual",
+    "slip_steps",
     "smoothness_cost",
     "smoothness_residual",
+    "smoothness_steps",
     "velocity_limit_cost",
     "velocity_limit_residual",
+    "velocity_limit_steps",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -14,7 +13,7 @@ import numpy as np
 from ._config import RetargetConfig
 from ._solver import WEIGHT_NAMES, SolverStatic, WindowData, solve_windows
 from ._targets import RetargetError, RetargetProblem, build_problem
-from ._windows import WindowPlan, blend_windows, next_pow2, plan_windows
+from ._windows import ClipSlot, WindowPlan, blend_windows, next_pow2, pack_clips, window_bucket
 
 __all__ = [
     "prepare_problem",
@@ -57,15 +56,108 @@ def prepare_problem(
     )
 
 
-@dataclass(frozen=True)
-class _Slot:
-    problem: RetargetProblem
-    plan: WindowPlan
-    first: int  # index of its first window in the stacked batch
-
-
 def _weights(config: RetargetConfig) -> np.ndarray:
     return np.array([getattr(config.costs, n) for n in WEIGHT_NAMES], np.float32)
+
+
+def stack_windows(
+    problems: Sequence[RetargetProblem],
+    slots: Sequence[ClipSlot],
+    num_rows: int,
+    window: int,
+    robot: Any,
+    *,
+    first_row: int = 0,
+) -> WindowData:
+    """The solver's input for clips laid out by :func:`~retargetjax.retarget._windows.pack_clips`
+    (``slots[i]`` places ``problems[i]``): rows ``first_row … first_row + num_rows − 1`` of
+    the layout, ``window`` frames each (a clip's rows outside them are left out).
+
+    Frames no clip owns (gaps, tails, padding rows) repeat the first clip's first frame with
+    mask 0, so they are finite and never reach a cost. ``problems`` must not be empty
+    (``slots`` may be: an all-padding stack).
+    """
+
+    filler = WindowPlan(1, 1, (0,))
+
+    def stack(get: Any) -> np.ndarray:
+        first = get(problems[0], filler)
+        out = np.empty((num_rows, window, *first.shape[2:]), np.float32)
+        out[...] = first[0, 0]
+        for p, s in zip(problems, slots):
+            lo, hi = _overlap(s)
+            if lo < hi:
+                out[s.row + lo - first_row : s.row + hi - first_row, s.frames] = get(p, s.plan)[
+                    lo:hi
+                ]
+        return out
+
+    def _overlap(s: ClipSlot) -> tuple[int, int]:
+        """The clip's windows ``[lo, hi)`` that fall on the requested rows."""
+        n = len(s.plan.starts)
+        return max(0, first_row - s.row), min(n, first_row + num_rows - s.row)
+
+    def per_frame(name: str) -> Any:
+        return lambda p, plan: getattr(p, name)[plan.frame_index()]
+
+    mask = np.zeros((num_rows, window), np.float32)
+    for s in slots:
+        lo, hi = _overlap(s)
+        if lo < hi:
+            mask[s.row + lo - first_row : s.row + hi - first_row, s.frames] = s.plan.mask()[lo:hi]
+    default_q = np.asarray(robot.default_joint_pos, np.float32)
+    return WindowData(
+        target_keypoints=stack(per_frame("target_keypoints")),
+        keypoint_weight=stack(per_frame("keypoint_frame_weight")),
+        target_frames=stack(per_frame("target_frames")),
+        frame_weight=stack(
+            lambda p, plan: np.broadcast_to(
+                p.frame_weight, (*plan.frame_index().shape, *p.frame_weight.shape)
+            )
+        ),
+        sole_contact=stack(per_frame("sole_contact")),
+        contact=stack(per_frame("contact")),
+        mask=mask,
+        root_pos=stack(per_frame("root_pos_init")),
+        root_quat=stack(per_frame("root_quat_init")),
+        joint_pos=np.broadcast_to(default_q, (num_rows, window, default_q.shape[0])).astype(
+            np.float32
+        ),
+    )
+
+
+def unstack_clip(
+    problem: RetargetProblem, slot: ClipSlot, x: Any, loss: np.ndarray, robot: Any
+) -> dict[str, Any]:
+    """One clip's ``root_pos``, ``root_quat``, ``joint_pos`` (float32, joints clipped to the
+    limits) and ``final_loss`` from a solved stack (numpy ``FrameState`` and loss per row).
+
+    Raises:
+        RetargetError: the clip's solution is not finite (nothing is written for it).
+    """
+    root_pos = blend_windows(slot.plan, x.root_pos[slot.rows, slot.frames])
+    root_quat = blend_windows(
+        slot.plan, x.root_quat[slot.rows, slot.frames], reference=problem.root_quat_init
+    )
+    joint_pos = np.clip(
+        blend_windows(slot.plan, x.joint_pos[slot.rows, slot.frames]),
+        np.asarray(robot.joint_lower),
+        np.asarray(robot.joint_upper),
+    )
+    # A continuous quaternion sign (q and −q are one rotation) suits trackers.
+    flips = np.cumsum(np.sum(root_quat[1:] * root_quat[:-1], axis=-1) < 0) % 2
+    root_quat[1:] *= np.where(flips[:, None] == 1, -1.0, 1.0)
+    out = {"root_pos": root_pos, "root_quat": root_quat, "joint_pos": joint_pos}
+    bad = [k for k, v in out.items() if not np.all(np.isfinite(v))]
+    if bad:
+        raise RetargetError(
+            f"the solver produced non-finite {', '.join(bad)}; refusing to write it"
+        )
+    return {
+        **{k: v.astype(np.float32) for k, v in out.items()},
+        "final_loss": float(np.mean(loss[slot.rows])),
+        "windows": len(slot.plan.starts),
+    }
 
 
 def solve_problems(
@@ -75,61 +167,35 @@ def solve_problems(
     *,
     device: Any = None,
 ) -> list[dict[str, Any]]:
-    """Solve several clips for one robot together (one jitted call per window length).
+    """Solve several clips for one robot together (one jitted call).
+
+    Clips are packed on rows of one window length (:func:`pack_clips`, longest first; short
+    clips share rows), and the row count is padded to a :func:`window_bucket`, so a set of
+    clips compiles once per (window length, bucket).
 
     Returns, per clip, ``root_pos (T,3)``, ``root_quat (T,4)``, ``joint_pos (T,N)``,
-    ``final_loss`` and ``solve_s``. ``device`` places the arrays (``jax.device_put``).
+    ``final_loss`` (mean cost per valid frame of the rows holding the clip, shared with the
+    clips packed beside it), ``solve_s``, ``windows``, ``window`` and ``batch_windows``.
+    ``device`` places the arrays (``jax.device_put``).
     """
     config = config or RetargetConfig()
     robot = _resolve_robot(robot)
     sc = config.solver
     if not problems:
         return []
-    longest = max(p.num_frames for p in problems)
-    # Clips all shorter than the window get a smaller power-of-two window (fewer wasted frames).
-    window = min(sc.window, max(16, next_pow2(longest)))
-    slots, first = [], 0
-    for p in problems:
-        plan = plan_windows(p.num_frames, window, sc.overlap)
-        slots.append(_Slot(p, plan, first))
-        first += len(plan.starts)
-    n_pad = next_pow2(first)
-    N = len(robot.joint_names)
-
-    def stack(get, dtype=np.float32):
-        parts = [get(s) for s in slots]
-        arr = np.concatenate(parts, axis=0)
-        pad = n_pad - arr.shape[0]
-        if pad:
-            arr = np.concatenate([arr, np.repeat(arr[:1], pad, axis=0)], axis=0)
-        return arr.astype(dtype)
-
-    default_q = np.asarray(robot.default_joint_pos, np.float32)
-    data = WindowData(
-        target_keypoints=stack(lambda s: s.problem.target_keypoints[s.plan.frame_index()]),
-        keypoint_weight=stack(lambda s: s.problem.keypoint_frame_weight[s.plan.frame_index()]),
-        target_frames=stack(lambda s: s.problem.target_frames[s.plan.frame_index()]),
-        frame_weight=stack(
-            lambda s: np.broadcast_to(
-                s.problem.frame_weight, (len(s.plan.starts), *s.problem.frame_weight.shape)
-            )
-        ),
-        sole_contact=stack(lambda s: s.problem.sole_contact[s.plan.frame_index()]),
-        contact=stack(lambda s: s.problem.contact[s.plan.frame_index()]),
-        mask=np.concatenate(
-            [
-                np.concatenate([s.plan.mask() for s in slots], axis=0),
-                np.zeros((n_pad - first, window), np.float32),
-            ],
-            axis=0,
-        ),
-        root_pos=stack(lambda s: s.problem.root_pos_init[s.plan.frame_index()]),
-        root_quat=stack(lambda s: s.problem.root_quat_init[s.plan.frame_index()]),
-        joint_pos=np.broadcast_to(default_q, (n_pad, window, N)).astype(np.float32),
-    )
     frame_kp = problems[0].frame_keypoints
     if any(p.frame_keypoints != frame_kp for p in problems):
         raise RetargetError("problems for one solve must come from the same robot")
+    longest = max(p.num_frames for p in problems)
+    # Clips all shorter than the window get a smaller power-of-two window (fewer wasted frames).
+    window = min(sc.window, max(16, next_pow2(longest)))
+    order = sorted(range(len(problems)), key=lambda i: (-problems[i].num_frames, i))
+    packed, rows = pack_clips([problems[i].num_frames for i in order], window, sc.overlap)
+    slots: list[ClipSlot] = [None] * len(problems)  # type: ignore[list-item]
+    for i, slot in zip(order, packed):
+        slots[i] = slot
+    n_pad = window_bucket(rows)
+    data = stack_windows(problems, slots, n_pad, window, robot)
     static = SolverStatic.from_config(sc, frame_kp)
     weights = jnp.asarray(_weights(config))
     fps = jnp.asarray(problems[0].fps, jnp.float32)
@@ -140,33 +206,15 @@ def solve_problems(
     x = jax.tree_util.tree_map(np.asarray, jax.block_until_ready(x))
     loss = np.asarray(loss)
     elapsed = time.perf_counter() - t0
-
-    results = []
-    lower = np.asarray(robot.joint_lower)
-    upper = np.asarray(robot.joint_upper)
-    for s in slots:
-        sl = slice(s.first, s.first + len(s.plan.starts))
-        root_pos = blend_windows(s.plan, x.root_pos[sl])
-        root_quat = blend_windows(s.plan, x.root_quat[sl], reference=s.problem.root_quat_init)
-        joint_pos = np.clip(blend_windows(s.plan, x.joint_pos[sl]), lower, upper)
-        # A continuous quaternion sign makes the output friendlier to trackers.
-        flips = np.cumsum(np.sum(root_quat[1:] * root_quat[:-1], axis=-1) < 0) % 2
-        root_quat[1:] *= np.where(flips[:, None] == 1, -1.0, 1.0)
-        out = {"root_pos": root_pos, "root_quat": root_quat, "joint_pos": joint_pos}
-        for k, v in out.items():
-            if not np.all(np.isfinite(v)):
-                raise RetargetError(f"the solver produced non-finite {k}; refusing to write it")
-        results.append(
-            {
-                **{k: v.astype(np.float32) for k, v in out.items()},
-                "final_loss": float(np.mean(loss[sl])),
-                "solve_s": elapsed,
-                "windows": len(s.plan.starts),
-                "window": window,
-                "batch_windows": n_pad,
-            }
-        )
-    return results
+    return [
+        {
+            **unstack_clip(p, s, x, loss, robot),
+            "solve_s": elapsed,
+            "window": window,
+            "batch_windows": n_pad,
+        }
+        for p, s in zip(problems, slots)
+    ]
 
 
 def _versions() -> dict[str, str]:

@@ -23,6 +23,12 @@ FK sweep per degree of freedom.
    built in closed form from the temporal terms' stencils). ``optimizer: adam`` or
    ``lbfgs`` runs optax on the same window cost instead.
 
+   A window may hold several clips side by side, each a **segment** of valid frames
+   between masked gaps (see :func:`~retargetjax.retarget._windows.pack_clips`). No term
+   couples two segments, so the normal equations are block diagonal by segment, and every
+   scalar of the Gauss-Newton stage (conjugate-gradient ``α``, ``β``, the step size, the
+   accept test and ``λ``) is kept per segment: each clip is solved exactly as if alone.
+
 In both stages the step is tried at the sizes :data:`STEP_SIZES` (all at once; the best is
 kept if it lowers the cost), joints that sit at a limit with the gradient pushing them out
 are held out of the linear solve (projected Newton: the clip would undo their move and spoil
@@ -63,13 +69,22 @@ from ._costs import (
     slip_cost,
     slip_gate,
     slip_residual,
+    slip_steps,
     smoothness_cost,
     smoothness_residual,
+    smoothness_steps,
     velocity_limit_cost,
     velocity_limit_residual,
+    velocity_limit_steps,
 )
 
-_PER_FRAME_KEYS = ("target_keypoints", "keypoint_weight", "target_frames", "sole_contact")
+_PER_FRAME_KEYS = (
+    "target_keypoints",
+    "keypoint_weight",
+    "target_frames",
+    "frame_weight",
+    "sole_contact",
+)
 OPTIMIZERS = ("gauss_newton", "adam", "lbfgs")
 
 WEIGHT_NAMES = (
@@ -87,12 +102,12 @@ WEIGHT_NAMES = (
 
 class WindowData(NamedTuple):
     """Targets of a stack of windows, every array with leading shape ``(num_windows, W)``
-    except the per-window weights."""
+    (per frame, so clips packed side by side in one window keep their own weights)."""
 
     target_keypoints: Array  # (n, W, K, 3)
     keypoint_weight: Array  # (n, W, K) per frame
     target_frames: Array  # (n, W, F, 3, 3)
-    frame_weight: Array  # (n, F)
+    frame_weight: Array  # (n, W, F) 0 where the clip lacks a frame's keypoints
     sole_contact: Array  # (n, W, 2, P)
     contact: Array  # (n, W, 2) human foot contact
     mask: Array  # (n, W)
@@ -485,6 +500,34 @@ def temporal_blocks(
     return blocks + diag[..., None] * jnp.eye(D, dtype=diag.dtype)
 
 
+def _segments(mask: Array) -> Array:
+    """(W,) index of the segment (run of valid frames) each frame belongs to; a masked
+    frame takes the segment before it (it carries no cost and never moves)."""
+    valid = mask > 0
+    start = valid & ~jnp.concatenate([jnp.zeros((1,), bool), valid[:-1]])
+    return jnp.maximum(jnp.cumsum(start.astype(jnp.int32)) - 1, 0)
+
+
+def _temporal_frame_cost(
+    robot: Any, soles: Array, x: FrameState, win: dict, w: Array, fps: Array
+) -> Array:
+    """(W,) the temporal cost ``|e|²`` split by frame: each difference term counted at the
+    first frame it spans (so a segment's sum is its own temporal cost)."""
+    mask = win["mask"]
+    W = mask.shape[0]
+    parts = [
+        (w[5], smoothness_steps(x.joint_pos, x.root_pos, x.root_quat, mask, fps)),
+        (w[8], [slip_steps(soles, win["sole_contact"], mask, win["contact"])]),
+        (w[6], [velocity_limit_steps(x.joint_pos, robot.velocity_limit, mask, fps)]),
+    ]
+    total = jnp.zeros((W,), mask.dtype)
+    for weight, steps in parts:
+        for r in steps:
+            rows = weight * jnp.sum(r.reshape(r.shape[0], -1) ** 2, axis=-1)
+            total = total.at[: rows.shape[0]].add(rows)
+    return total
+
+
 def _window_gauss_newton(
     robot: Any, x: FrameState, win: dict, w: Array, fps: Array, static: SolverStatic, pairs
 ) -> tuple[FrameState, Array]:
@@ -494,21 +537,26 @@ def _window_gauss_newton(
     dtype = x.root_pos.dtype
     mask = win["mask"]
     frames = {**{k: win[k] for k in _PER_FRAME_KEYS}}
-    frames["frame_weight"] = jnp.broadcast_to(win["frame_weight"], (W, *win["frame_weight"].shape))
     sole = _sole_slice(robot)
     eye = jnp.eye(D, dtype=dtype)
 
-    def total_cost(x):
+    seg = _segments(mask)
+
+    def seg_sum(v: Array) -> Array:
+        """Per-segment totals (W,) of per-frame values (W, ...)."""
+        return jax.ops.segment_sum(jnp.sum(v.reshape(W, -1), axis=-1), seg, num_segments=W)
+
+    def frame_cost(x):
         kin = jax.vmap(partial(_kinematics, robot))(x)
         pts = jnp.concatenate([kin[0], kin[1].reshape(W, -1, 3), kin[2], kin[3]], axis=-2)
         r = jax.vmap(
             lambda p, q, fr: _frame_residual_from_points(robot, p, q, fr, w, static, pairs)
         )(pts, x.joint_pos, frames)
-        e = _temporal_residual(robot, kin[1], x, win, w, fps)
-        return jnp.sum(mask * jnp.sum(r * r, axis=-1)) + jnp.sum(e * e)
+        temporal = _temporal_frame_cost(robot, kin[1], x, win, w, fps)
+        return mask * jnp.sum(r * r, axis=-1) + temporal
 
     def step(carry, _):
-        x, lam, cost = carry
+        x, lam, cost = carry  # lam, cost: per segment (W,)
 
         def linearize(x, frames, m):
             pts, jac = _points_and_jacobian(robot, x)
@@ -533,7 +581,7 @@ def _window_gauss_newton(
         soles = sole_pts.reshape(W, *robot.sole_points.shape)
         blocks = temporal_blocks(robot, x, soles, sole_jac, win, w, fps)
         diag = jnp.diagonal(H, axis1=-2, axis2=-1)
-        damp = lam * diag + 1e-6
+        damp = lam[seg][:, None] * diag + 1e-6
         free = _free_mask(robot, x.joint_pos, g)
         g = free * g
 
@@ -552,35 +600,46 @@ def _window_gauss_newton(
             )
             return z[..., 0]
 
-        def cg(carry, _):
+        def ratio(num, den):
+            return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0)
+
+        def cg(carry, _):  # conjugate gradients, one independent run per segment
             d, r, p, z, rz = carry
             Ap = apply(p)
-            pAp = jnp.sum(p * Ap)
-            alpha = jnp.where(pAp > 0, rz / jnp.where(pAp > 0, pAp, 1.0), 0.0)
+            alpha = ratio(rz, seg_sum(p * Ap))[seg][:, None]
             d = d + alpha * p
             r = r - alpha * Ap
             z = precond(r)
-            rz_new = jnp.sum(r * z)
-            beta = jnp.where(rz > 0, rz_new / jnp.where(rz > 0, rz, 1.0), 0.0)
+            rz_new = seg_sum(r * z)
+            beta = ratio(rz_new, rz)[seg][:, None]
             return (d, r, z + beta * p, z, rz_new), None
 
         r0 = -g
         z0 = precond(r0)
-        init = (zero, r0, z0, z0, jnp.sum(r0 * z0))
+        init = (zero, r0, z0, z0, seg_sum(r0 * z0))
         (delta, *_), _ = jax.lax.scan(cg, init, None, length=static.cg_iterations)
         delta = jnp.where(jnp.isfinite(delta), delta, 0.0) * mask[:, None]
-        x_new, cost_new = _line_search(
-            lambda a: _step(robot, x, a * delta), jax.vmap(total_cost), frame_axis=False
+        # Step sizes tried at once; each segment keeps its best, if it lowers its cost.
+        xs = jax.vmap(lambda a: _step(robot, x, a * delta))(jnp.asarray(STEP_SIZES))
+        costs = jax.vmap(lambda xa: seg_sum(frame_cost(xa)))(xs)  # (A, W segments)
+        best = jnp.argmin(costs, axis=0)
+        cost_new = jnp.take_along_axis(costs, best[None], axis=0)[0]
+        x_new = jax.tree_util.tree_map(
+            lambda a: jnp.take_along_axis(
+                a, best[seg].reshape((1, W) + (1,) * (a.ndim - 2)), axis=0
+            )[0],
+            xs,
         )
         accept = cost_new < cost
-        x = _select(accept, x_new, x)
+        x = _select(accept[seg], x_new, x)
         lam = jnp.where(accept, lam / 3.0, lam * 10.0)
         cost = jnp.where(accept, cost_new, cost)
         return (x, lam, cost), None
 
-    init = (x, jnp.asarray(static.damping, dtype), total_cost(x))
+    lam0 = jnp.full((W,), static.damping, dtype)
+    init = (x, lam0, seg_sum(frame_cost(x)))
     (x, _, cost), _ = jax.lax.scan(step, init, None, length=static.iterations)
-    return x, cost / jnp.maximum(jnp.sum(mask), 1.0)
+    return x, jnp.sum(cost) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
 def window_cost(
@@ -599,10 +658,9 @@ def window_cost(
     kp, soles, cap_a, cap_b = jax.vmap(partial(_kinematics, robot))(x)
     mask = win["mask"]
     per_frame_data = {k: win[k] for k in _PER_FRAME_KEYS}
-    frame_weight = win["frame_weight"]
 
     def per_frame(kin, q, frame):
-        r = _residuals(robot, kin, q, {**frame, "frame_weight": frame_weight}, w, static)
+        r = _residuals(robot, kin, q, frame, w, static)
         return jnp.sum(r * r)
 
     kin = (kp, soles, cap_a, cap_b)
@@ -696,9 +754,7 @@ def solve_windows(robot: Any, data: WindowData, weights: Array, fps: Array, stat
         "target_keypoints": data.target_keypoints,
         "keypoint_weight": data.keypoint_weight,
         "target_frames": data.target_frames,
-        "frame_weight": jnp.broadcast_to(
-            data.frame_weight[:, None], (n, W, *data.frame_weight.shape[1:])
-        ),
+        "frame_weight": data.frame_weight,
         "sole_contact": data.sole_contact,
     }
     flat = jax.tree_util.tree_map(lambda a: a.reshape((n * W, *a.shape[2:])), (x0, frame))

@@ -5,8 +5,10 @@ returns a :class:`RobotModel`, a JAX pytree whose topology is static and whose p
 are arrays, so it can be passed to jitted and vmapped functions as an argument.
 :func:`forward_kinematics` maps ``(root_pos, root_quat wxyz, joint_pos)`` with any batch
 shape to world body transforms; :func:`keypoint_positions`, :func:`site_positions` and
-:func:`collision_capsules_world` read points off them; :func:`point_jacobian` gives points
-with their geometric Jacobian from one sweep (what the Gauss-Newton solver linearises with).
+:func:`collision_capsules_world` read points off them; :func:`clip_forward_kinematics`
+runs a whole clip on the host through one compiled program per robot;
+:func:`point_jacobian` gives points with their geometric Jacobian from one sweep (what the
+Gauss-Newton solver linearises with).
 Collision pair rules are in :mod:`retargetjax.robot._collision`; keypoint choices in
 :mod:`retargetjax.robot._registry`.
 """
@@ -15,6 +17,7 @@ from ._build import build_model as build_model
 from ._description import RobotDescription as RobotDescription
 from ._description import RobotFileError as RobotFileError
 from ._fk import body_quat as body_quat
+from ._fk import clip_forward_kinematics as clip_forward_kinematics
 from ._fk import collision_capsules_world as collision_capsules_world
 from ._fk import forward_kinematics as forward_kinematics
 from ._fk import keypoint_positions as keypoint_positions
@@ -41,6 +44,7 @@ __all__ = [
     "RobotModel",
     "body_quat",
     "build_model",
+    "clip_forward_kinematics",
     "collision_capsules_world",
     "forward_kinematics",
     "guess_keypoints",

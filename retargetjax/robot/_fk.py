@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -13,6 +14,7 @@ from ._model import BodyTransforms, RobotModel
 
 __all__ = [
     "body_quat",
+    "clip_forward_kinematics",
     "collision_capsules_world",
     "forward_kinematics",
     "keypoint_positions",
@@ -99,6 +101,54 @@ def forward_kinematics(
     if np.array_equal(body_node, np.arange(rot_all.shape[-3])):
         return BodyTransforms(pos=pos_all, rot=rot_all)
     return BodyTransforms(pos=pos_all[..., body_node, :], rot=rot_all[..., body_node, :, :])
+
+
+CLIP_CHUNK = 256
+"""Frames per compiled call of :func:`clip_forward_kinematics`."""
+
+
+@jax.jit
+def _fk_chunk(robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array):
+    return forward_kinematics(robot, root_pos, root_quat, joint_pos)
+
+
+def clip_forward_kinematics(
+    robot: RobotModel,
+    root_pos: np.ndarray,
+    root_quat: np.ndarray,
+    joint_pos: np.ndarray,
+    *,
+    chunk: int = CLIP_CHUNK,
+) -> BodyTransforms:
+    """:func:`forward_kinematics` of a whole clip on the host, as float32 numpy arrays.
+
+    ``root_pos`` (T, 3), ``root_quat`` (T, 4) ``wxyz``, ``joint_pos`` (T, N). The frames go
+    through one jitted program in chunks of ``chunk`` frames (the last one padded by
+    repeating its final frame), so clips of every length share one compilation per robot;
+    called eagerly instead, every new ``T`` would compile each of FK's operations anew.
+    """
+    root_pos = np.asarray(root_pos, np.float32).reshape(-1, 3)
+    num_frames = root_pos.shape[0]
+    root_quat = np.asarray(root_quat, np.float32).reshape(num_frames, 4)
+    joint_pos = np.asarray(joint_pos, np.float32).reshape(num_frames, -1)
+    if joint_pos.shape[-1] != robot.num_joints:
+        raise ValueError(
+            f"joint_pos has {joint_pos.shape[-1]} values per frame; robot {robot.name!r} "
+            f"has {robot.num_joints} joints"
+        )
+    if num_frames == 0:
+        nb = len(robot.body_names)
+        return BodyTransforms(
+            pos=np.zeros((0, nb, 3), np.float32), rot=np.zeros((0, nb, 3, 3), np.float32)
+        )
+    pos, rot = [], []
+    for start in range(0, num_frames, chunk):
+        idx = np.minimum(np.arange(start, start + chunk), num_frames - 1)
+        out = _fk_chunk(robot, root_pos[idx], root_quat[idx], joint_pos[idx])
+        keep = min(chunk, num_frames - start)
+        pos.append(np.asarray(out.pos)[:keep])
+        rot.append(np.asarray(out.rot)[:keep])
+    return BodyTransforms(pos=np.concatenate(pos), rot=np.concatenate(rot))
 
 
 def _points_on_bodies(fk: BodyTransforms, bodies: Sequence[int], offsets: Array) -> Array:
