@@ -250,6 +250,30 @@ def test_bad_files_fail_alone(dataset, worker, tmp_path):
     assert "mystery.dat" in rec["mystery"].message
 
 
+def test_a_call_that_raises_is_redone_clip_by_clip(dataset, worker, tmp_path, monkeypatch):
+    import retargetjax.batch._grouped as grouped
+
+    real = grouped.solve_rows
+
+    def flaky(problems, *args, **kwargs):
+        if any(str(p.source).endswith("clip2.bvh") for p in problems):
+            raise FloatingPointError("injected failure for clip2")
+        return real(problems, *args, **kwargs)
+
+    monkeypatch.setattr(grouped, "solve_rows", flaky)
+    jobs = discover_jobs(dataset, "**/*.bvh", tmp_path / "out")
+    manifest = run_grouped(
+        jobs, worker, manifest_path=tmp_path / "m.json", max_windows=2, devices=jax.devices()[:1]
+    )
+    rec = manifest.records_by_id()
+    assert rec["clip2"].status is RunStatus.FAILED
+    assert "injected failure" in rec["clip2"].message
+    assert not (tmp_path / "out" / "clip2.npz").exists()
+    others = [j for j in jobs if j.id != "clip2"]
+    assert all(rec[j.id].status is RunStatus.SUCCESS for j in others)
+    assert all(j.output.exists() for j in others)
+
+
 def test_rerun_resumes_and_force_redoes(four_device_run, worker):
     jobs, _manifest, _ = four_device_run
     path = jobs[0].output.parent / "manifest.json"

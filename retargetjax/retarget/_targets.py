@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..geometry import mat_to_quat
+from ..io._rowwise import rot_to_quat_rows
 from ..keypoints import CANONICAL_KEYPOINTS
 from ..robot import forward_kinematics, keypoint_positions
 from ._frames import built_frame
@@ -129,7 +129,6 @@ def _contact_runs(contact: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-_mat_to_quat_jit = jax.jit(mat_to_quat)
 
 
 @jax.jit
@@ -337,7 +336,9 @@ def build_problem(
         root_rot = frames[:, 0] @ (rest_pelvis.T @ rest["root_rot"])
     else:
         root_rot = np.broadcast_to(rest["root_rot"], (T, 3, 3))
-    root_quat = np.asarray(_mat_to_quat_jit(np.asarray(root_rot, np.float32)), np.float64)
+    # Bucketed rows: a handful of compilations for every clip length (a jit on (T, 3, 3)
+    # would compile anew for each T, half a second per clip in a batch).
+    root_quat = np.asarray(rot_to_quat_rows(np.asarray(root_rot, np.float32)), np.float64)
     pelvis_offset_rest = rest["root_rot"].T @ (R["pelvis"] - rest["root_pos"])
     root_pos = X[:, idx["pelvis"]] - np.einsum("tij,j->ti", root_rot, pelvis_offset_rest)
 
