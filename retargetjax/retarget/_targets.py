@@ -129,8 +129,6 @@ def _contact_runs(contact: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-
-
 @jax.jit
 def _rest_kinematics(robot: Any):
     fk = forward_kinematics(
