@@ -112,29 +112,37 @@ def test_discovery_detects_format(dataset, tmp_path):
 
 # ------------------------------------------------------------------ packing (no solve)
 def _row_usage(plan, frames, window):
-    """Frames taken per row; asserts that no two clips (or windows) share a frame."""
+    """Frames taken per row; asserts that every clip frame has a place, no two windows share
+    a frame, and a masked frame precedes every piece that is not first on its row."""
     taken = np.zeros((plan.num_rows, window), int)
     for slot, n in zip(plan.slots, frames):
-        assert slot.plan.num_frames == n
-        taken[slot.rows, slot.frames] += 1
+        assert slot.plan.num_frames == n and slot.plan.window == window
+        assert slot.plan.lengths().sum() - (len(slot.plan.starts) - 1) * 32 == n  # overlap 32
+        for (row, offset), length in zip(slot.places, slot.plan.lengths()):
+            taken[row, offset : offset + length] += 1
     assert taken.max() <= 1
+    for slot in plan.slots:
+        for row, offset in slot.places:
+            assert offset == 0 or taken[row, offset - 1] == 0
     return taken
 
 
-def test_plan_rows_puts_short_clips_side_by_side_with_a_gap():
+def test_plan_rows_shares_rows_between_short_clips_and_long_clips_tails():
     plan = plan_rows([300, 100, 120, 30, 130], window=256, overlap=32, max_windows=4)
     assert plan.group_windows == 4
     long = plan.slots[0]
-    assert (long.row, long.offset, len(long.plan.starts)) == (0, 0, 2)  # longest first
-    rows = {i: plan.slots[i].row for i in range(1, 5)}
-    # First-fit decreasing: 130 + gap + 120 (251 frames), then 100 + gap + 30.
-    assert rows[4] == rows[2] != rows[1] == rows[3]
-    assert plan.num_rows == 4
+    # Longest first: its full window [0, 256) on row 0, its tail [224, 300) (76 frames)
+    # opens the first shared row.
+    assert long.plan.starts == (0, 224) and long.places == ((0, 0), (1, 0))
+    assert long.plan.lengths().tolist() == [256, 76]
+    # First fit in order 300, 130, 120, 100, 30: row 1 = 76 | 130 | 30, row 2 = 120 | 100.
+    assert plan.slots[4].places == ((1, 77),)
+    assert plan.slots[3].places == ((1, 208),)
+    assert plan.slots[2].places == ((2, 0),)
+    assert plan.slots[1].places == ((2, 121),)
+    assert plan.num_rows == 3 and plan.last_row(0) == 1
     taken = _row_usage(plan, [300, 100, 120, 30, 130], 256)
-    assert taken[rows[4]].sum() == 250 and taken[rows[1]].sum() == 130
-    for i in (1, 2, 3, 4):  # a masked frame before every clip that is not first on its row
-        s = plan.slots[i]
-        assert s.offset == 0 or taken[s.row, s.offset - 1] == 0
+    assert taken.sum() == 300 + 32 + 100 + 120 + 30 + 130  # frames + the overlap
     assert plan_rows([10, 10], 256, 32, max_windows=64).group_windows == 1  # small runs
 
 
@@ -145,9 +153,11 @@ def test_mixed_lengths_ten_frames_to_ten_minutes_compile_one_shape():
     plan = plan_rows(frames, 256, 32, max_windows=16)
     assert plan.group_windows == 16  # the one block shape; a 10-minute clip spans calls
     taken = _row_usage(plan, frames, 256)
-    assert plan.last_row(1) - plan.slots[1].row + 1 == len(plan_windows(18000, 256, 32).starts)
+    ten_min = plan.slots[1]
+    full = len(plan_windows(18000, 256, 32).starts) - 1
+    assert [r for r, _ in ten_min.places[:full]] == list(range(full))  # its own rows, in order
     calls = -(-plan.num_rows // plan.group_windows)
-    assert taken.sum() / (calls * 16 * 256) > 0.85  # overlap is the only real waste
+    assert taken.sum() / (calls * 16 * 256) > 0.86  # overlap (1/8) is the only real waste
     short = plan_rows(rng.integers(10, 120, 200), 256, 32, max_windows=16)
     assert _row_usage(short, short_frames := [s.plan.num_frames for s in short.slots], 256).sum()
     assert short.num_rows <= np.ceil((sum(short_frames) + 200) / 256) + 2  # rows are shared

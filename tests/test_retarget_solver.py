@@ -150,6 +150,19 @@ def test_short_clips_share_a_window_and_are_solved_exactly_as_alone(clip, robot,
             np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)
 
 
+def test_a_short_clip_in_a_long_clips_tail_is_solved_exactly_as_alone(clip, robot, config):
+    long = prepare_problem(clip.trim(0, 40), robot, config)  # windows [0, 32) and tail [24, 40)
+    short = prepare_problem(clip.trim(30, 40), robot, config)
+    alone = [solve_problems([p], robot, config)[0] for p in (long, short)]
+    before = solve_windows._cache_size()
+    packed = solve_problems([long, short], robot, config)
+    assert solve_windows._cache_size() == before  # 2 rows of 32, as the long clip alone
+    assert [s["batch_windows"] for s in packed] == [2, 2]  # the short one rides in the tail
+    for one, two in zip(alone, packed):
+        for key in ("root_pos", "root_quat", "joint_pos"):
+            np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)
+
+
 def test_missing_keypoints_fail_clearly(problem, robot):
     names = tuple(n for n in robot.keypoint_names if n != "left_ankle")
     cols = [robot.keypoint_names.index(n) for n in names]

@@ -6,9 +6,10 @@ by :meth:`~retargetjax.batch.JobSettings.key` (robot, costs, solver, loader opti
 with different settings never share a solve). The clips of one key are laid on **rows** of
 ``W = solver.window`` frames (:func:`plan_rows`):
 
-* longest first, a clip longer than ``W`` gets its overlapping windows (overlap
-  ``solver.overlap``) on rows of its own; shorter clips share rows, first fit, each after a
-  one-frame masked gap (the solver keeps every scalar per run of valid frames, so clips
+* longest first, each clip cut into overlapping windows (overlap ``solver.overlap``): its
+  full windows on rows of their own, its last piece shorter than ``W`` (a whole short
+  clip, or a long clip's tail) on a row shared with other pieces, first fit, each after a
+  one-frame masked gap (the solver keeps every scalar per run of valid frames, so pieces
   side by side are solved exactly as if alone);
 * the rows are solved in **calls** of ``D·G`` rows (``D = len(devices)``, ``G`` rows per
   device, fixed for the run): rows ``[kDG + iG, kDG + (i+1)G)`` go to ``devices[i]`` as one
@@ -87,7 +88,7 @@ class RowPlan:
 
     def last_row(self, i: int) -> int:
         """The row after which clip ``i`` is fully solved."""
-        return self.slots[i].row + len(self.slots[i].plan.starts) - 1
+        return self.slots[i].last_row
 
 
 def plan_rows(
@@ -344,9 +345,7 @@ def _run_key(
     for first in range(0, plan.num_rows, block):
         stop = first + block
         inside = [
-            i
-            for i, s in enumerate(plan.slots)
-            if s.row < stop and s.row + len(s.plan.starts) > first and i not in handled
+            i for i, s in enumerate(plan.slots) if i not in handled and s.windows_on(first, block)
         ]
         call = calls[0]
         calls[0] += 1
@@ -395,11 +394,12 @@ def _finish(
         done(_fail(prepared.job, exc, started_at))
         return
     rows = slot.rows
-    devices = list(dict.fromkeys(str(d) for d in buffer.device[rows]))
+    devices = list(dict.fromkeys(str(buffer.device[r]) for r in rows))
     first_row = slot.row
     first_device = buffer.device[first_row]
+    share = slot.plan.lengths() / slot.plan.window  # of each row's time, by frames
     solution.update(
-        solve_s=float(np.sum(buffer.solve_s[rows])),
+        solve_s=float(np.sum(buffer.solve_s[rows] * share)),
         window=int(buffer.x.root_pos.shape[1]),
         batch_windows=G,
     )

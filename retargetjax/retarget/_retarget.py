@@ -13,7 +13,7 @@ import numpy as np
 from ._config import RetargetConfig
 from ._solver import WEIGHT_NAMES, SolverStatic, WindowData, solve_windows
 from ._targets import RetargetError, RetargetProblem, build_problem
-from ._windows import ClipSlot, WindowPlan, blend_windows, next_pow2, pack_clips, window_bucket
+from ._windows import ClipSlot, blend_windows, next_pow2, pack_clips, window_bucket
 
 __all__ = [
     "prepare_problem",
@@ -78,42 +78,36 @@ def stack_windows(
     (``slots`` may be: an all-padding stack).
     """
 
-    filler = WindowPlan(1, 1, (0,))
+    on_rows = [(p, s, s.windows_on(first_row, num_rows)) for p, s in zip(problems, slots)]
+    on_rows = [(p, s, wins) for p, s, wins in on_rows if wins]
 
     def stack(get: Any) -> np.ndarray:
-        first = get(problems[0], filler)
+        first = get(problems[0], np.zeros((1, 1), np.int64))
         out = np.empty((num_rows, window, *first.shape[2:]), np.float32)
         out[...] = first[0, 0]
-        for p, s in zip(problems, slots):
-            lo, hi = _overlap(s)
-            if lo < hi:
-                out[s.row + lo - first_row : s.row + hi - first_row, s.frames] = get(p, s.plan)[
-                    lo:hi
-                ]
+        for p, s, wins in on_rows:
+            values = get(p, s.plan.frame_index()[wins])
+            lengths = s.plan.lengths()
+            for k, i in enumerate(wins):
+                row, offset = s.places[i]
+                out[row - first_row, offset : offset + lengths[i]] = values[k, : lengths[i]]
         return out
 
-    def _overlap(s: ClipSlot) -> tuple[int, int]:
-        """The clip's windows ``[lo, hi)`` that fall on the requested rows."""
-        n = len(s.plan.starts)
-        return max(0, first_row - s.row), min(n, first_row + num_rows - s.row)
-
     def per_frame(name: str) -> Any:
-        return lambda p, plan: getattr(p, name)[plan.frame_index()]
+        return lambda p, idx: getattr(p, name)[idx]
 
     mask = np.zeros((num_rows, window), np.float32)
-    for s in slots:
-        lo, hi = _overlap(s)
-        if lo < hi:
-            mask[s.row + lo - first_row : s.row + hi - first_row, s.frames] = s.plan.mask()[lo:hi]
+    for _, s, wins in on_rows:
+        for i in wins:
+            row, offset = s.places[i]
+            mask[row - first_row, offset : offset + s.plan.lengths()[i]] = 1.0
     default_q = np.asarray(robot.default_joint_pos, np.float32)
     return WindowData(
         target_keypoints=stack(per_frame("target_keypoints")),
         keypoint_weight=stack(per_frame("keypoint_frame_weight")),
         target_frames=stack(per_frame("target_frames")),
         frame_weight=stack(
-            lambda p, plan: np.broadcast_to(
-                p.frame_weight, (*plan.frame_index().shape, *p.frame_weight.shape)
-            )
+            lambda p, idx: np.broadcast_to(p.frame_weight, (*idx.shape, *p.frame_weight.shape))
         ),
         sole_contact=stack(per_frame("sole_contact")),
         contact=stack(per_frame("contact")),
@@ -135,12 +129,10 @@ def unstack_clip(
     Raises:
         RetargetError: the clip's solution is not finite (nothing is written for it).
     """
-    root_pos = blend_windows(slot.plan, x.root_pos[slot.rows, slot.frames])
-    root_quat = blend_windows(
-        slot.plan, x.root_quat[slot.rows, slot.frames], reference=problem.root_quat_init
-    )
+    root_pos = blend_windows(slot.plan, slot.gather(x.root_pos))
+    root_quat = blend_windows(slot.plan, slot.gather(x.root_quat), reference=problem.root_quat_init)
     joint_pos = np.clip(
-        blend_windows(slot.plan, x.joint_pos[slot.rows, slot.frames]),
+        blend_windows(slot.plan, slot.gather(x.joint_pos)),
         np.asarray(robot.joint_lower),
         np.asarray(robot.joint_upper),
     )
@@ -155,7 +147,7 @@ def unstack_clip(
         )
     return {
         **{k: v.astype(np.float32) for k, v in out.items()},
-        "final_loss": float(np.mean(loss[slot.rows])),
+        "final_loss": float(np.mean(loss[np.unique(slot.rows)])),
         "windows": len(slot.plan.starts),
     }
 

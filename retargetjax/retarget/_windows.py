@@ -1,16 +1,18 @@
 """Fixed solve shapes for clips of any length: overlapping windows, padded, blended back.
 
 A clip of ``T`` frames is cut into windows of ``W`` frames starting every ``S = W − O``
-frames (the last one ends at the clip's end); a clip shorter than ``W`` is one window padded
-by repeating its last frame, with mask 0 on the padding. The number of windows in a solve is
-rounded up to a bucket ``2^k`` or ``3·2^k`` (:func:`window_bucket`; dummy windows are fully
-masked), so clips compile once per (window length, bucket) and waste at most a third.
+frames (``O`` the overlap): full windows ``[kS, kS + W)`` while they end before the clip
+does, then one last **piece** ``[kS, T)`` of ``L ∈ (O, W]`` frames; a clip of at most ``W``
+frames is a single piece. The number of windows in a solve is rounded up to a bucket
+``2^k`` or ``3·2^k`` (:func:`window_bucket`; dummy windows are fully masked), so clips
+compile once per (window length, bucket) and waste at most a third.
 
-Clips shorter than a window need not waste the rest of it: :func:`pack_clips` lays several
-of them side by side on one row of ``W`` frames, each after a one-frame gap with mask 0.
-Every temporal term multiplies the masks of the neighbouring frames it couples
-(``m_t m_{t+1}``, ``m_t m_{t+1} m_{t+2}``), so the gap decouples the clips exactly; every
-other term is per frame. Overlapping results are blended with weights that
+Pieces need not waste the rest of their row: :func:`pack_clips` lays full windows on rows of
+their own and pieces (short clips, and the tails of long ones) side by side on shared rows
+of ``W`` frames, each after a one-frame gap with mask 0. Every temporal term multiplies the
+masks of the neighbouring frames it couples (``m_t m_{t+1}``, ``m_t m_{t+1} m_{t+2}``), so
+the gap decouples the pieces exactly, and the solver keeps every scalar per run of valid
+frames; every other term is per frame. Overlapping results are blended with weights that
 ramp linearly across each overlap.
 """
 
@@ -63,6 +65,10 @@ class WindowPlan:
         idx = np.asarray(self.starts)[:, None] + np.arange(self.window)[None, :]
         return (idx < self.num_frames).astype(np.float32)
 
+    def lengths(self) -> np.ndarray:
+        """(n,) real frames of each window (``W`` but for the last piece)."""
+        return np.minimum(self.window, self.num_frames - np.asarray(self.starts))
+
     def blend_weights(self) -> np.ndarray:
         """(n, W) weights of each slot in the blend (ramps across overlaps, 0 on padding)."""
         n = len(self.starts)
@@ -81,72 +87,94 @@ class WindowPlan:
 
 
 def plan_windows(num_frames: int, window: int, overlap: int) -> WindowPlan:
-    """Cut ``num_frames`` into windows of ``window`` frames overlapping by ``overlap``."""
+    """Cut ``num_frames`` into windows of ``window`` frames overlapping by ``overlap``: full
+    windows every ``window − overlap`` frames, the last one a piece that ends with the clip
+    and still overlaps the one before it by ``overlap`` frames."""
     if num_frames < 1:
         raise ValueError(f"a clip needs at least one frame, got {num_frames}")
     overlap = min(overlap, window // 2)
     if num_frames <= window:
         return WindowPlan(num_frames, window, (0,))
     stride = window - overlap
-    starts = list(range(0, num_frames - window, stride))
-    starts.append(num_frames - window)
-    return WindowPlan(num_frames, window, tuple(starts))
+    before_last = -(-(num_frames - window) // stride)  # ceil: the last start k·S has k·S+W ≥ T
+    return WindowPlan(num_frames, window, tuple(range(0, before_last * stride + 1, stride)))
 
 
 @dataclass(frozen=True)
 class ClipSlot:
-    """Where one clip lies in a stack of rows of ``W`` frames (see :func:`pack_clips`)."""
+    """Where one clip's windows lie in a stack of rows of ``W`` frames (see
+    :func:`pack_clips`)."""
 
     plan: WindowPlan
-    """The clip's own windows; a clip of at most ``W`` frames is one window of its length."""
-    row: int
-    """Row of its first window."""
-    offset: int
-    """Frame of that row where it starts (non-zero only beside another clip)."""
+    """The clip's own windows (of the stack's ``W`` frames)."""
+    places: tuple[tuple[int, int], ...]
+    """``(row, offset)`` of each window: its first frame is frame ``offset`` of ``row``
+    (offset non-zero only for a piece beside another)."""
 
     @property
-    def rows(self) -> slice:
-        """Its rows in the stack."""
-        return slice(self.row, self.row + len(self.plan.starts))
+    def row(self) -> int:
+        """Row of its first window."""
+        return self.places[0][0]
 
     @property
-    def frames(self) -> slice:
-        """Its frames within each of its rows."""
-        return slice(self.offset, self.offset + self.plan.window)
+    def rows(self) -> np.ndarray:
+        """Row of each window."""
+        return np.array([r for r, _ in self.places], np.int64)
+
+    @property
+    def last_row(self) -> int:
+        """Its highest row: once that is solved, so is the clip."""
+        return max(r for r, _ in self.places)
+
+    def windows_on(self, first_row: int, num_rows: int) -> list[int]:
+        """Its windows that lie on rows ``[first_row, first_row + num_rows)``."""
+        return [i for i, (r, _) in enumerate(self.places) if first_row <= r < first_row + num_rows]
+
+    def gather(self, stack: np.ndarray) -> np.ndarray:
+        """Its windows ``(n, W, …)`` from a stack ``(rows, W, …)``; slots past a piece's
+        end repeat its last frame (they weigh nothing in :func:`blend_windows`)."""
+        W = self.plan.window
+        out = np.empty((len(self.places), W, *stack.shape[2:]), stack.dtype)
+        for i, ((r, o), n) in enumerate(zip(self.places, self.plan.lengths())):
+            out[i, :n] = stack[r, o : o + n]
+            out[i, n:] = stack[r, o + n - 1]
+        return out
 
 
 def pack_clips(num_frames: Sequence[int], window: int, overlap: int) -> tuple[list[ClipSlot], int]:
     """Lay clips on rows of ``window`` frames, in the order given; returns their slots (same
     order) and the number of rows.
 
-    A clip longer than ``window`` gets its overlapping windows (:func:`plan_windows`) on
-    rows of its own. A shorter one goes on the first row of short clips with room for it
-    behind a one-frame gap (first fit), else on a new row. Given the clips of some rows row
-    by row, first fit never needs more rows than those: every new row it opens holds only
-    clips that shared a row before.
+    Each clip is cut by :func:`plan_windows`. Its full windows take new rows of their own;
+    its last piece (the whole clip if it is no longer than ``window``) goes on the first
+    shared row with room for it behind a one-frame gap (first fit), else on a new row. A
+    clip's rows are thus all opened while it is laid, so clips given longest first finish,
+    row by row, in roughly that order.
     """
     slots: list[ClipSlot] = []
-    used: dict[int, int] = {}  # row of short clips -> frames taken (gaps included)
+    taken: dict[int, int] = {}  # shared row -> frames used (gaps included)
     rows = 0
     for n in num_frames:
         n = int(n)
         if n < 1:
             raise ValueError(f"a clip needs at least one frame, got {n}")
-        if n > window:
-            plan = plan_windows(n, window, overlap)
-            slots.append(ClipSlot(plan, rows, 0))
-            rows += len(plan.starts)
-            continue
-        plan = WindowPlan(n, n, (0,))
-        for row, taken in used.items():
-            if taken + 1 + n <= window:
-                slots.append(ClipSlot(plan, row, taken + 1))
-                used[row] = taken + 1 + n
-                break
-        else:
-            slots.append(ClipSlot(plan, rows, 0))
-            used[rows] = n
-            rows += 1
+        plan = plan_windows(n, window, overlap)
+        places: list[tuple[int, int]] = []
+        for length in plan.lengths().tolist():
+            if length == window:
+                places.append((rows, 0))
+                rows += 1
+                continue
+            for row, used in taken.items():
+                if used + 1 + length <= window:
+                    places.append((row, used + 1))
+                    taken[row] = used + 1 + length
+                    break
+            else:
+                places.append((rows, 0))
+                taken[rows] = length
+                rows += 1
+        slots.append(ClipSlot(plan, tuple(places)))
     return slots, rows
 
 
