@@ -52,6 +52,8 @@ _LAZY = {
     # evaluation
     "compute_metrics": "evaluation",
     "evaluate_outputs": "evaluation",
+    # runtime
+    "enable_compile_cache": "compile_cache",
 }
 
 __all__ = sorted(["MotionFormatKind", "RobotKind", "RunStatus", "__version__", *_LAZY])
@@ -79,6 +81,7 @@ if TYPE_CHECKING:  # static analysers see the real names
         BatchWorker,
         ManifestError,
     )
+    from .compile_cache import enable_compile_cache  # noqa: F401
     from .evaluation import compute_metrics, evaluate_outputs  # noqa: F401
     from .io import RobotMotion, RobotMotionFormat, load_robot_motion  # noqa: F401
     from .motion import (  # noqa: F401

@@ -63,8 +63,10 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     """
     from ..batch import BatchRunner, RetargetWorker, discover_jobs, run_grouped
     from ..batch._shards import select_shard, shard_manifest_name
+    from ..compile_cache import enable_compile_cache
 
     t0 = time.perf_counter()
+    enable_compile_cache(cfg.get("compile_cache"))
     run_dir = _hydra_output_dir()
     output_dir = Path(cfg.output_dir) if cfg.get("output_dir") else None
     if output_dir is None:

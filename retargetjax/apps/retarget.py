@@ -49,11 +49,13 @@ def run_retarget(cfg: DictConfig) -> dict[str, Any]:
 
     Returns a summary dict (output path, metrics path, keypoint error, frames/s).
     """
+    from ..compile_cache import enable_compile_cache
     from ..io import RobotMotion
     from ..motion import load_motion
     from ..retarget import retarget
 
     t0 = time.perf_counter()
+    enable_compile_cache(cfg.get("compile_cache"))
     robot = load_robot_from_config(cfg)
     options = cfg.motion.get("options")
     options = OmegaConf.to_container(options, resolve=True) if options is not None else {}
