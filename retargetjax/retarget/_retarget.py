@@ -81,10 +81,12 @@ def stack_windows(
     on_rows = [(p, s, s.windows_on(first_row, num_rows)) for p, s in zip(problems, slots)]
     on_rows = [(p, s, wins) for p, s, wins in on_rows if wins]
 
-    def stack(get: Any) -> np.ndarray:
+    def stack(get: Any, fill: float | None = None) -> np.ndarray:
+        """Scatter ``get(problem, frame_index)`` of each clip's windows onto the rows; frames
+        no clip owns hold ``fill`` (default: the first clip's first frame)."""
         first = get(problems[0], np.zeros((1, 1), np.int64))
         out = np.empty((num_rows, window, *first.shape[2:]), np.float32)
-        out[...] = first[0, 0]
+        out[...] = first[0, 0] if fill is None else fill
         for p, s, wins in on_rows:
             values = get(p, s.plan.frame_index()[wins])
             lengths = s.plan.lengths()
@@ -96,11 +98,7 @@ def stack_windows(
     def per_frame(name: str) -> Any:
         return lambda p, idx: getattr(p, name)[idx]
 
-    mask = np.zeros((num_rows, window), np.float32)
-    for _, s, wins in on_rows:
-        for i in wins:
-            row, offset = s.places[i]
-            mask[row - first_row, offset : offset + s.plan.lengths()[i]] = 1.0
+    mask = stack(lambda p, idx: np.ones(idx.shape, np.float32), fill=0.0)
     default_q = np.asarray(robot.default_joint_pos, np.float32)
     return WindowData(
         target_keypoints=stack(per_frame("target_keypoints")),
