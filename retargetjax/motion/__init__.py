@@ -1,9 +1,15 @@
 """Human motion in: ``HumanMotion``, loaders (BVH, SMPL family, keypoints), skeleton presets
-(joint → canonical keypoint), foot contacts, BVH writer.
+(joint → canonical keypoint), foot contacts and contacts of any body part, BVH writer.
 
 Everything here is numpy at the edges: metres, Z up, world frame, quaternions ``wxyz``.
 """
 
+from ._body_contacts import BODY_PARTS as BODY_PARTS
+from ._body_contacts import PART_THRESHOLDS as PART_THRESHOLDS
+from ._body_contacts import BodyContacts as BodyContacts
+from ._body_contacts import PartThresholds as PartThresholds
+from ._body_contacts import body_contacts as body_contacts
+from ._body_contacts import detect_body_contacts as detect_body_contacts
 from ._bvh import BvhSkeleton as BvhSkeleton
 from ._bvh import bvh_forward_kinematics as bvh_forward_kinematics
 from ._bvh import load_bvh as load_bvh
@@ -36,19 +42,25 @@ from ._units import detect_units as detect_units
 from ._units import up_axis_to_z_matrix as up_axis_to_z_matrix
 
 __all__ = [
+    "BODY_PARTS",
     "KEYPOINT_FILE_KEYS",
     "KEYPOINT_SYNONYMS",
+    "PART_THRESHOLDS",
     "SKELETON_PRESETS",
     "SMPLH_JOINT_NAMES",
     "SMPLX_JOINT_NAMES",
     "SMPL_JOINT_NAMES",
+    "BodyContacts",
     "BodyModel",
     "BvhSkeleton",
     "HumanMotion",
     "KeypointMap",
     "KeypointMapError",
     "MotionFormatError",
+    "PartThresholds",
+    "body_contacts",
     "bvh_forward_kinematics",
+    "detect_body_contacts",
     "detect_motion_format",
     "detect_units",
     "estimate_floor_height",
