@@ -198,3 +198,63 @@ def test_clips_in_one_length_bucket_share_a_compilation(g1):
         geo = motion_geometry(_standing(g1, T=length), g1)
         assert geo.keypoints.shape[0] == length
     assert _geometry_core._cache_size() == before
+
+
+def _planted(part: str, T=T):
+    from retargetjax.motion import BODY_PARTS, BodyContacts
+
+    parts = tuple(BODY_PARTS)
+    labels = np.zeros((T, len(parts)), bool)
+    labels[:, parts.index(part)] = True
+    return BodyContacts(
+        parts=parts,
+        part_keypoints=tuple(BODY_PARTS.values()),
+        present=np.ones(len(parts), bool),
+        labels=labels,
+        support_height=np.zeros((T, len(parts)), np.float32),
+        raised=np.zeros((T, len(parts)), bool),
+        floor_z=0.0,
+        fps=30.0,
+    )
+
+
+def test_material_point_slide_group_penetration_and_planted_parts(g1):
+    still = compute_metrics(
+        _standing(g1), g1, contact=np.ones((T, 2)), body_contacts=_planted("left_hand")
+    )
+    assert still["foot_slide_max_mm_per_frame"] == pytest.approx(0.0, abs=1e-6)
+    assert still["foot_slide_points"] > 2 * (T - 1)  # several points per foot on the floor
+    assert still["self_penetration_arm_torso_max_m"] == 0.0
+    assert still["body_contact_slide_max_mm_per_frame"] == pytest.approx(0.0, abs=1e-6)
+    assert still["body_contact_steps"] == T - 1 and still["body_contact_parts"] == 1
+    base = _standing(g1)
+    root_pos = np.array(base.root_pos)
+    root_pos[:, 0] += np.arange(T) * 0.003  # the whole robot slides 3 mm per frame
+    m = compute_metrics(
+        base.replace(root_pos=root_pos),
+        g1,
+        contact=np.ones((T, 2)),
+        body_contacts=_planted("left_hand"),
+    )
+    assert m["foot_slide_mean_mm_per_frame"] == pytest.approx(3.0, rel=1e-3)
+    assert m["foot_slide_max_mm_per_frame"] == pytest.approx(3.0, rel=1e-3)
+    assert m["foot_slide_p99_mm_per_frame"] == pytest.approx(3.0, rel=1e-3)
+    assert m["body_contact_slide_max_mm_per_frame"] == pytest.approx(3.0, rel=1e-3)
+
+
+def test_a_hand_under_the_floor_is_penetrating(g1):
+    from retargetjax.evaluation import capsule_limbs
+
+    base = _standing(g1)
+    root_pos = np.array(base.root_pos)
+    root_pos[:, 2] = 0.5
+    pitched = np.tile(np.array([np.cos(np.pi / 4), 0, np.sin(np.pi / 4), 0], np.float32), (T, 1))
+    lying = base.replace(root_pos=root_pos, root_quat=pitched)  # lying face down, in the air
+    arm = np.asarray([limb.endswith("arm") for limb in capsule_limbs(g1)])
+    arm_low = motion_geometry(lying, g1).capsule_bottom_z[0, arm].min()
+    root_pos[:, 2] -= arm_low + 0.03  # the lowest hand/arm point 3 cm under the floor
+    m = compute_metrics(lying.replace(root_pos=root_pos), g1, contact=np.zeros((T, 2)))
+    assert m["ground_penetration_max_arm_m"] == pytest.approx(0.03, abs=1e-4)
+    assert m["ground_penetration_max_m"] >= m["ground_penetration_max_arm_m"]
+    assert m["ground_lowest_m"] == pytest.approx(-m["ground_penetration_max_m"])
+    assert m["ground_frames_below_5mm_frac"] == 1.0

@@ -74,6 +74,9 @@ def test_native_csv_and_pickle_give_identical_metrics(clips, tmp_path):
     assert reference["contact_source"] == "human"
     assert reference["keypoint_error_mean_m"] > 0
     assert reference["foot_skate_mean_mm_per_frame"] == pytest.approx(2.0, rel=1e-2)
+    # The human's contact spans per part (the Mixamo clip walks: feet only).
+    assert reference["contact_spans"].startswith("left_foot: ")
+    assert "right_foot: " in reference["contact_spans"]
     for row in peers.rows:
         for key, value in reference.items():
             if isinstance(value, float) and key not in ("duration_s",):

@@ -1,10 +1,12 @@
 """Evaluation: is this retargeting good? Metrics, reports, comparisons, plots and renders.
 
 :func:`compute_metrics` grades one ``RobotMotion`` on its robot: keypoint error against the
-scaled human targets (raw and Procrustes-aligned), foot skating, ground penetration,
-self-penetration, joint position/velocity limit violations, jitter and floating. Each metric
-family is a pure function of arrays in its own module, with its exact definition in its
-docstring; forward kinematics runs once per clip in JAX.
+scaled human targets (raw and Procrustes-aligned), foot skating (sole centre and every
+material point of the feet), ground penetration of every collision primitive,
+self-penetration (overall and per pair group: arm–torso, arm–leg, leg–leg, ...), how still
+planted hands/elbows/knees are held, joint position/velocity limit violations, jitter and
+floating. Each metric family is a pure function of arrays in its own module, with its exact
+definition in its docstring; forward kinematics runs once per clip in JAX.
 
 :func:`evaluate_outputs` grades a file, a folder or a batch manifest into ``metrics.csv``,
 ``metrics.json`` and ``summary.md`` (peers' GMR pickles, BeyondMimic CSVs and mjlab npz
@@ -13,11 +15,16 @@ folders; :func:`plot_clip` draws a clip's diagnostic PNG and :func:`render_motio
 of the robot beside the human.
 """
 
+from ._body_groups import PAIR_GROUPS as PAIR_GROUPS
+from ._body_groups import capsule_limbs as capsule_limbs
+from ._body_groups import foot_capsules as foot_capsules
+from ._body_groups import pair_groups as pair_groups
 from ._compare import Comparison as Comparison
 from ._compare import compare_reports as compare_reports
 from ._compare import load_report as load_report
 from ._compare import which_is_better as which_is_better
 from ._contacts import align_contact as align_contact
+from ._contacts import body_contact_metrics as body_contact_metrics
 from ._contacts import resolve_contact as resolve_contact
 from ._contacts import robot_foot_contact as robot_foot_contact
 from ._descriptions import HEADLINE_METRICS as HEADLINE_METRICS
@@ -56,8 +63,12 @@ from ._report import evaluate_clip as evaluate_clip
 from ._report import evaluate_outputs as evaluate_outputs
 from ._report import summarize as summarize
 from ._report import write_report as write_report
+from ._self_collision import self_penetration_group_metrics as self_penetration_group_metrics
 from ._self_collision import self_penetration_metrics as self_penetration_metrics
 from ._skating import foot_skate_metrics as foot_skate_metrics
+from ._skating import foot_slide_metrics as foot_slide_metrics
+from ._skating import foot_slide_steps_mm as foot_slide_steps_mm
+from ._skating import sole_material_points as sole_material_points
 from ._skating import sole_slide_mm as sole_slide_mm
 
 __all__ = [
@@ -65,6 +76,7 @@ __all__ = [
     "HUMAN_BONES",
     "INFORMATIONAL_METRICS",
     "METRIC_DESCRIPTIONS",
+    "PAIR_GROUPS",
     "ClipResult",
     "ClipSpec",
     "Comparison",
@@ -74,6 +86,8 @@ __all__ = [
     "MotionGeometry",
     "RenderResult",
     "align_contact",
+    "body_contact_metrics",
+    "capsule_limbs",
     "collect_clips",
     "compare_reports",
     "compute_metrics",
@@ -84,7 +98,10 @@ __all__ = [
     "ffmpeg_path",
     "floating_frames",
     "floating_metrics",
+    "foot_capsules",
     "foot_skate_metrics",
+    "foot_slide_metrics",
+    "foot_slide_steps_mm",
     "ground_depth",
     "ground_penetration_metrics",
     "human_reference",
@@ -96,13 +113,16 @@ __all__ = [
     "load_report",
     "metric_direction",
     "motion_geometry",
+    "pair_groups",
     "plot_clip",
     "procrustes_align",
     "render_motion",
     "resolve_contact",
     "robot_foot_contact",
     "root_angular_acceleration",
+    "self_penetration_group_metrics",
     "self_penetration_metrics",
+    "sole_material_points",
     "sole_slide_mm",
     "summarize",
     "which_is_better",

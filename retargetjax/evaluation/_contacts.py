@@ -1,4 +1,5 @@
-"""Which foot contact labels the metrics use: the human's, or a fallback from the robot."""
+"""Which foot contact labels the metrics use (the human's, or a fallback from the robot), and
+how still the robot holds the other body parts the human has on the floor."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import numpy as np
 from ..types import NDArray
 
 __all__ = [
+    "PLANTED_LIMB_PARTS",
     "ROBOT_CONTACT_HEIGHT_M",
     "ROBOT_CONTACT_SPEED_MPS",
     "align_contact",
+    "body_contact_metrics",
     "resolve_contact",
     "robot_foot_contact",
 ]
@@ -84,3 +87,62 @@ def resolve_contact(motion: Any, sole_points: NDArray, contact: Any = None) -> t
         src_fps = motion.metadata.get("resampled_from_fps")
         return align_contact(meta, num_frames, motion.fps, src_fps), "metadata"
     return robot_foot_contact(sole_points, motion.fps), "robot"
+
+
+#: Parts that should stay still while planted (hands, elbows, knees; the trunk may roll).
+PLANTED_LIMB_PARTS: tuple[str, ...] = (
+    "left_hand",
+    "right_hand",
+    "left_elbow",
+    "right_elbow",
+    "left_knee",
+    "right_knee",
+)
+
+
+def body_contact_metrics(
+    robot_keypoints: NDArray,
+    robot_keypoint_names: tuple[str, ...],
+    contacts: Any,
+    fps: float,
+) -> dict[str, float]:
+    """How still the robot holds the body parts that the human has planted.
+
+    ``contacts`` is a :class:`retargetjax.motion.BodyContacts` at the robot clip's frames.
+    For each part ``p`` of :data:`PLANTED_LIMB_PARTS` let ``y_p(t)`` be the mean of the
+    robot keypoints of the part's canonical keypoints (``left_wrist``/``left_hand`` for the
+    left hand; parts the robot lacks are skipped). Over the steps where the human's part is
+    down at both ends, ``S = {(t, p) : c_tp ∧ c_{t+1,p}}``, the horizontal displacement
+    ``u_tp = ‖y_p(t+1) − y_p(t)‖_xy · fps · 1000 / 30`` (mm per 30 fps frame) gives
+
+    - ``body_contact_slide_mean_mm_per_frame``: ``mean_S u``;
+    - ``body_contact_slide_max_mm_per_frame``: ``max_S u``;
+    - ``body_contact_steps``: ``|S|`` (informational);
+    - ``body_contact_parts``: number of parts (any, feet and trunk included) with a contact
+      span (informational).
+
+    0 where ``S`` is empty.
+    """
+    from ..motion import BODY_PARTS
+
+    kps = np.asarray(robot_keypoints, np.float64)
+    names = tuple(robot_keypoint_names)
+    labels = np.asarray(contacts.labels, bool)
+    values = []
+    for part in PLANTED_LIMB_PARTS:
+        if part not in contacts.parts:
+            continue
+        cols = [names.index(k) for k in BODY_PARTS[part] if k in names]
+        if not cols or kps.shape[0] < 2:
+            continue
+        y = kps[:, cols].mean(axis=1)
+        c = labels[:, contacts.part_index(part)]
+        step = np.linalg.norm(np.diff(y[:, :2], axis=0), axis=-1)
+        values.append(step[c[:-1] & c[1:]])
+    u = np.concatenate(values) * float(fps) * 1000.0 / 30.0 if values else np.zeros(0)
+    return {
+        "body_contact_slide_mean_mm_per_frame": float(u.mean()) if u.size else 0.0,
+        "body_contact_slide_max_mm_per_frame": float(u.max()) if u.size else 0.0,
+        "body_contact_steps": float(u.size),
+        "body_contact_parts": float(labels.any(axis=0).sum()),
+    }

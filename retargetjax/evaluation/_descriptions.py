@@ -22,9 +22,29 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
         "fraction of planted steps sliding more than 1 mm per 30 fps frame"
     ),
     "foot_contact_steps": "number of (step, foot) pairs planted at both ends",
+    "foot_slide_mean_mm_per_frame": (
+        "mean horizontal step of foot material points (capsule ends, box corners) within 1 cm "
+        "of the floor at both ends of a step while the human foot is down (mm per 30 fps frame)"
+    ),
+    "foot_slide_p99_mm_per_frame": "99th percentile of those steps",
+    "foot_slide_max_mm_per_frame": "largest such step (target ≤ 10)",
+    "foot_slide_frac_above_1cm": "fraction of those steps longer than 1 cm",
+    "foot_slide_points": "number of (step, material point) pairs scored",
     "ground_penetration_max_m": "deepest point of any collision primitive below z = 0",
     "ground_penetration_mean_m": "mean over frames of that depth",
     "ground_frames_below_1cm_frac": "fraction of frames deeper than 1 cm",
+    "ground_frames_below_5mm_frac": "fraction of frames deeper than 5 mm",
+    "ground_lowest_m": "lowest point of any collision primitive over the clip (signed, m)",
+    "ground_penetration_max_arm_m": "deepest point of an arm/hand primitive below z = 0",
+    "ground_penetration_max_leg_m": "deepest point of a leg/foot primitive below z = 0",
+    "ground_penetration_max_torso_m": "deepest point of a pelvis/torso/head primitive below z = 0",
+    "body_contact_slide_mean_mm_per_frame": (
+        "mean horizontal step of a robot hand/elbow/knee while the human's is planted "
+        "(mm per 30 fps frame)"
+    ),
+    "body_contact_slide_max_mm_per_frame": "largest such step",
+    "body_contact_steps": "number of (step, part) pairs with a planted hand, elbow or knee",
+    "body_contact_parts": "number of body parts the human puts down at least once",
     "self_penetration_max_m": "deepest overlap of two non-adjacent collision capsules",
     "self_penetration_p99_m": "99th percentile over frames of the per-frame deepest overlap",
     "self_penetration_frames_above_1cm_frac": "fraction of frames overlapping more than 1 cm",
@@ -62,6 +82,8 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "joint_velocity_within_limit_frac",
     "joint_acc_p99_rad_s2",
     "floating_frames_frac",
+    "foot_slide_max_mm_per_frame",
+    "ground_frames_below_5mm_frac",
 )
 
 
@@ -69,6 +91,12 @@ def describe_metric(name: str) -> str:
     """One-line definition of metric ``name`` (per-keypoint errors included)."""
     if name in METRIC_DESCRIPTIONS:
         return METRIC_DESCRIPTIONS[name]
+    if name.startswith("self_penetration_") and name.endswith("_max_m"):
+        group = name[len("self_penetration_") : -len("_max_m")]
+        return f"deepest overlap between capsules of the {group.replace('_', '–')} pair group"
+    if name.startswith("self_penetration_") and name.endswith("_frames_above_1cm_frac"):
+        group = name[len("self_penetration_") : -len("_frames_above_1cm_frac")]
+        return f"fraction of frames where the {group.replace('_', '–')} group overlaps > 1 cm"
     if name.startswith("keypoint_error_") and name.endswith("_m"):
         return f"mean distance of keypoint {name[len('keypoint_error_') : -2]!r} to its target"
     return ""

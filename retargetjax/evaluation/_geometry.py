@@ -36,6 +36,12 @@ class MotionGeometry(NamedTuple):
     self_penetration: NDArray
     #: (T,) index into ``robot.collision_pairs`` of the deepest pair (−1 when no pairs).
     self_penetration_pair: NDArray
+    #: (T, C, 3) world end points of each collision capsule's segment (m); radii are
+    #: ``robot.capsule_radius``. ``None`` only for geometry built by hand without them.
+    capsule_p0: NDArray | None = None
+    capsule_p1: NDArray | None = None
+    #: (T, P) overlap ``max(0, r_i + r_j − d_ij)`` of each of ``robot.collision_pairs`` (m).
+    pair_penetration: NDArray | None = None
 
 
 def robot_joint_columns(motion_joint_names: tuple[str, ...], robot: Any) -> NDArray:
@@ -52,17 +58,18 @@ def robot_joint_columns(motion_joint_names: tuple[str, ...], robot: Any) -> NDAr
     return np.asarray([names.index(n) for n in robot.joint_names], dtype=np.int64)
 
 
-def _pair_penetration(robot: Any, p0: Array, p1: Array) -> tuple[Array, Array]:
-    """Per-frame ``max_pairs max(0, r_i + r_j − d(seg_i, seg_j))`` and the argmax pair."""
+def _pair_penetration(robot: Any, p0: Array, p1: Array) -> tuple[Array, Array, Array]:
+    """Per-frame ``max_pairs max(0, r_i + r_j − d(seg_i, seg_j))``, the argmax pair, and the
+    (..., P) overlap of every pair."""
     pairs = robot.collision_pairs
     if pairs is None or pairs.shape[0] == 0:
         zeros = jnp.zeros(p0.shape[:-2], p0.dtype)
-        return zeros, jnp.full(p0.shape[:-2], -1, jnp.int32)
+        return zeros, jnp.full(p0.shape[:-2], -1, jnp.int32), zeros[..., None][..., :0]
     i, j = pairs[:, 0], pairs[:, 1]
     dist = segment_segment_distance(p0[..., i, :], p1[..., i, :], p0[..., j, :], p1[..., j, :])
     radius = robot.capsule_radius.astype(p0.dtype)
     depth = jnp.maximum(radius[i] + radius[j] - dist, 0.0)
-    return jnp.max(depth, axis=-1), jnp.argmax(depth, axis=-1).astype(jnp.int32)
+    return jnp.max(depth, axis=-1), jnp.argmax(depth, axis=-1).astype(jnp.int32), depth
 
 
 @jax.jit
@@ -79,8 +86,8 @@ def _geometry_core(robot: Any, root_pos: Array, root_quat: Array, joint_pos: Arr
     p0, p1 = collision_capsules_world(robot, fk)
     radius = robot.capsule_radius.astype(p0.dtype)
     bottom = jnp.minimum(p0[..., 2], p1[..., 2]) - radius
-    pen, pair = _pair_penetration(robot, p0, p1)
-    return keypoints, soles, bottom, pen, pair
+    pen, pair, pair_depth = _pair_penetration(robot, p0, p1)
+    return keypoints, soles, bottom, pen, pair, p0, p1, pair_depth
 
 
 def _bucket(num_frames: int) -> int:
@@ -104,11 +111,16 @@ def motion_geometry(motion: Any, robot: Any) -> MotionGeometry:
     root_pos = np.asarray(motion.root_pos, np.float32)[pad]
     root_quat = np.asarray(motion.root_quat, np.float32)[pad]
     out = _geometry_core(robot, root_pos, root_quat, joint_pos)
-    keypoints, soles, bottom, pen, pair = (np.asarray(x)[:num_frames] for x in out)
+    keypoints, soles, bottom, pen, pair, p0, p1, pair_depth = (
+        np.asarray(x)[:num_frames] for x in out
+    )
     return MotionGeometry(
         keypoints=keypoints.astype(np.float32),
         sole_points=soles.astype(np.float32),
         capsule_bottom_z=bottom.astype(np.float32),
         self_penetration=pen.astype(np.float32),
         self_penetration_pair=pair.astype(np.int64),
+        capsule_p0=p0.astype(np.float32),
+        capsule_p1=p1.astype(np.float32),
+        pair_penetration=pair_depth.astype(np.float32),
     )

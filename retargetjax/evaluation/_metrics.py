@@ -9,15 +9,16 @@ from typing import Any
 import numpy as np
 
 from ..types import NDArray
-from ._contacts import resolve_contact
+from ._body_groups import PAIR_GROUPS, capsule_limbs, foot_capsules, pair_groups
+from ._contacts import body_contact_metrics, resolve_contact
 from ._floating import floating_metrics
 from ._geometry import MotionGeometry, motion_geometry, robot_joint_columns
 from ._ground import ground_penetration_metrics
 from ._jitter import jitter_metrics
 from ._keypoint_error import keypoint_error_metrics, keypoint_errors
 from ._limits import joint_limit_metrics
-from ._self_collision import self_penetration_metrics
-from ._skating import foot_skate_metrics
+from ._self_collision import self_penetration_group_metrics, self_penetration_metrics
+from ._skating import foot_skate_metrics, foot_slide_metrics, sole_material_points
 
 __all__ = [
     "INFORMATIONAL_METRICS",
@@ -29,7 +30,16 @@ __all__ = [
 
 #: Metrics that describe the clip rather than grade it (no "better" direction).
 INFORMATIONAL_METRICS = frozenset(
-    {"foot_contact_steps", "contact_from_human", "joint_speed_max_rad_s", "floating_frames"}
+    {
+        "foot_contact_steps",
+        "foot_slide_points",
+        "body_contact_steps",
+        "body_contact_parts",
+        "contact_from_human",
+        "joint_speed_max_rad_s",
+        "floating_frames",
+        "ground_lowest_m",
+    }
 )
 
 
@@ -44,6 +54,30 @@ def metric_direction(name: str) -> int:
     if name.endswith("_within_limit_frac"):
         return 1
     return -1
+
+
+def _geometry_metrics(
+    geometry: MotionGeometry, robot: Any, contact: NDArray, fps: float
+) -> dict[str, float]:
+    """Ground, foot-slide and per-group self-penetration metrics from the capsules."""
+    out: dict[str, float] = {}
+    limbs = capsule_limbs(robot) if robot.capsule_body else None
+    out.update(ground_penetration_metrics(geometry.capsule_bottom_z, limbs))
+    if geometry.capsule_p0 is None or geometry.capsule_p1 is None:
+        return out
+    radius = np.asarray(robot.capsule_radius, np.float64)
+    feet = [
+        sole_material_points(geometry.capsule_p0, geometry.capsule_p1, radius, caps)
+        for caps in foot_capsules(robot)
+    ]
+    out.update(foot_slide_metrics(feet, contact, fps))
+    if geometry.pair_penetration is not None:
+        out.update(
+            self_penetration_group_metrics(
+                geometry.pair_penetration, pair_groups(robot), PAIR_GROUPS
+            )
+        )
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +115,7 @@ def evaluate_motion(
     target_weight: NDArray | None = None,
     contact: NDArray | None = None,
     velocity_limit: NDArray | None = None,
+    body_contacts: Any = None,
 ) -> MotionEvaluation:
     """All metrics of ``motion`` on ``robot`` plus the per-frame series; see
     :func:`compute_metrics` for the arguments and the metrics."""
@@ -98,8 +133,8 @@ def evaluate_motion(
             joint_pos, np.asarray(robot.joint_lower), np.asarray(robot.joint_upper), fps, vmax
         )
     )
-    metrics.update(ground_penetration_metrics(geometry.capsule_bottom_z))
     metrics.update(foot_skate_metrics(geometry.sole_points, contact_used, fps))
+    metrics.update(_geometry_metrics(geometry, robot, contact_used, fps))
     metrics.update(self_penetration_metrics(geometry.self_penetration))
     metrics.update(jitter_metrics(joint_pos, motion.root_pos, motion.root_quat, fps))
     if source == "robot":
@@ -109,6 +144,15 @@ def evaluate_motion(
     else:
         metrics.update(floating_metrics(geometry.sole_points, contact_used))
     metrics["contact_from_human"] = 0.0 if source == "robot" else 1.0
+    if body_contacts is not None:
+        if body_contacts.num_frames != geometry.keypoints.shape[0]:
+            raise ValueError(
+                f"body_contacts: expected {geometry.keypoints.shape[0]} frames (the clip's), "
+                f"got {body_contacts.num_frames}"
+            )
+        metrics.update(
+            body_contact_metrics(geometry.keypoints, robot.keypoint_names, body_contacts, fps)
+        )
 
     kp_error = tracked = None
     if targets is not None:
@@ -144,6 +188,7 @@ def compute_metrics(
     target_weight: NDArray | None = None,
     contact: NDArray | None = None,
     velocity_limit: NDArray | None = None,
+    body_contacts: Any = None,
 ) -> dict[str, float]:
     """Every quality metric of a robot clip, as a flat ``{name: float}`` (units in the names).
 
@@ -158,6 +203,8 @@ def compute_metrics(
             ``motion.metadata["contact"]``, else the robot's own feet (see
             :func:`retargetjax.evaluation.robot_foot_contact`).
         velocity_limit: (N,) joint speed limits (rad/s) to use instead of the robot's.
+        body_contacts: the human's :class:`retargetjax.motion.BodyContacts` at the clip's
+            frames; adds the ``body_contact_*`` metrics.
 
     Families (each defined exactly in its function's docstring):
 
@@ -165,12 +212,23 @@ def compute_metrics(
       ``joint_limit_worst_rad``, ``joint_velocity_violations``,
       ``joint_velocity_within_limit_frac``, ``joint_velocity_worst_ratio``,
       ``joint_speed_max_rad_s``;
-    - ground — :func:`ground_penetration_metrics`: ``ground_penetration_max_m``,
-      ``ground_penetration_mean_m``, ``ground_frames_below_1cm_frac``;
+    - ground — :func:`ground_penetration_metrics` over every collision capsule:
+      ``ground_penetration_max_m``, ``ground_penetration_mean_m``,
+      ``ground_frames_below_1cm_frac``, ``ground_frames_below_5mm_frac``,
+      ``ground_lowest_m``, ``ground_penetration_max_{arm,leg,torso}_m``;
     - skating — :func:`foot_skate_metrics`: ``foot_skate_mean_mm_per_frame``,
       ``foot_skate_max_mm_per_frame``, ``foot_skate_frac_above_1mm``, ``foot_contact_steps``;
+      and per material point of the feet's capsules, :func:`foot_slide_metrics`:
+      ``foot_slide_mean_mm_per_frame``, ``foot_slide_p99_mm_per_frame``,
+      ``foot_slide_max_mm_per_frame``, ``foot_slide_frac_above_1cm``, ``foot_slide_points``;
     - self-penetration — :func:`self_penetration_metrics`: ``self_penetration_max_m``,
-      ``self_penetration_p99_m``, ``self_penetration_frames_above_1cm_frac``;
+      ``self_penetration_p99_m``, ``self_penetration_frames_above_1cm_frac``; per pair group
+      (:func:`self_penetration_group_metrics`, groups ``arm_arm``, ``arm_leg``,
+      ``arm_torso``, ``leg_leg``, ``leg_torso``, ``torso_torso``):
+      ``self_penetration_<group>_max_m``, ``self_penetration_<group>_frames_above_1cm_frac``;
+    - planted body parts (with ``body_contacts``) — :func:`body_contact_metrics`:
+      ``body_contact_slide_mean_mm_per_frame``, ``body_contact_slide_max_mm_per_frame``,
+      ``body_contact_steps``, ``body_contact_parts``;
     - jitter — :func:`jitter_metrics`: ``joint_acc_mean_rad_s2``, ``joint_acc_p99_rad_s2``,
       ``joint_jerk_mean_rad_s3``, ``joint_jerk_p99_rad_s3``, ``root_lin_acc_mean_m_s2``,
       ``root_ang_acc_mean_rad_s2``;
@@ -193,4 +251,5 @@ def compute_metrics(
         target_weight=target_weight,
         contact=contact,
         velocity_limit=velocity_limit,
+        body_contacts=body_contacts,
     ).metrics

@@ -1,4 +1,5 @@
-"""The human side of an evaluation: scaled keypoint targets and foot contacts of a clip."""
+"""The human side of an evaluation: scaled keypoint targets, foot contacts and the contacts
+of every body part of a clip."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ class HumanReference:
     human_keypoints: NDArray
     #: Canonical names of ``human_keypoints``.
     human_keypoint_names: tuple[str, ...]
+    #: Contacts of every body part of the human (a ``retargetjax.motion.BodyContacts``) at
+    #: the robot clip's frames, or ``None``.
+    body_contacts: Any = None
 
 
 def _time_index(num_frames: int, fps: float, num_source: int, source_fps: float) -> NDArray:
@@ -56,7 +60,7 @@ def human_reference(
     length differs from ``num_frames`` (another tool's resampling), each robot frame takes the
     nearest target frame in time, ``⌊t · fps_problem / fps + ½⌋``.
     """
-    from ..motion import load_motion, map_keypoints
+    from ..motion import body_contacts, load_motion, map_keypoints
     from ..retarget import RetargetConfig, prepare_problem
 
     motion = source if hasattr(source, "positions") else load_motion(source)
@@ -69,6 +73,7 @@ def human_reference(
     kp = map_keypoints(motion, verbose=False)
     human = np.asarray(kp.positions(motion), np.float32)
     human_index = np.clip(index, 0, human.shape[0] - 1)
+    contacts = body_contacts(motion, kp).take(human_index, fps=fps)
     return HumanReference(
         source=str(getattr(motion, "source", None) or source),
         targets=np.asarray(problem.target_keypoints, np.float32)[index],
@@ -76,4 +81,5 @@ def human_reference(
         contact=align_contact(np.asarray(problem.contact)[index], num_frames, fps),
         human_keypoints=human[human_index],
         human_keypoint_names=tuple(kp.names),
+        body_contacts=contacts,
     )

@@ -53,6 +53,7 @@ ID_COLUMNS = (
     "fps",
     "duration_s",
     "contact_source",
+    "contact_spans",
     "error",
 )
 
@@ -224,6 +225,7 @@ def evaluate_clip(
             targets=None if reference is None else reference.targets,
             target_weight=None if reference is None else reference.target_weight,
             contact=None if reference is None else reference.contact,
+            body_contacts=None if reference is None else reference.body_contacts,
         )
         row.update(
             status="ok",
@@ -233,6 +235,9 @@ def evaluate_clip(
             fps=motion.fps,
             duration_s=motion.duration_s,
             contact_source="human" if reference is not None else evaluation.contact_source,
+            contact_spans=""
+            if reference is None or reference.body_contacts is None
+            else reference.body_contacts.describe(),
             error="",
         )
         row.update(evaluation.metrics)
