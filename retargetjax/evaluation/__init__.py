@@ -49,6 +49,10 @@ from ._metrics import compute_metrics as compute_metrics
 from ._metrics import evaluate_motion as evaluate_motion
 from ._metrics import metric_direction as metric_direction
 from ._plots import plot_clip as plot_clip
+from ._primitives import box_corners as box_corners
+from ._primitives import box_rails as box_rails
+from ._primitives import foot_material_points as foot_material_points
+from ._primitives import primitive_bottom_z as primitive_bottom_z
 from ._reference import HumanReference as HumanReference
 from ._reference import human_reference as human_reference
 from ._render import HUMAN_BONES as HUMAN_BONES
@@ -87,6 +91,8 @@ __all__ = [
     "RenderResult",
     "align_contact",
     "body_contact_metrics",
+    "box_corners",
+    "box_rails",
     "capsule_limbs",
     "collect_clips",
     "compare_reports",
@@ -99,6 +105,7 @@ __all__ = [
     "floating_frames",
     "floating_metrics",
     "foot_capsules",
+    "foot_material_points",
     "foot_skate_metrics",
     "foot_slide_metrics",
     "foot_slide_steps_mm",
@@ -115,6 +122,7 @@ __all__ = [
     "motion_geometry",
     "pair_groups",
     "plot_clip",
+    "primitive_bottom_z",
     "procrustes_align",
     "render_motion",
     "resolve_contact",

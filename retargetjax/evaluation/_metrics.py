@@ -17,8 +17,9 @@ from ._ground import ground_penetration_metrics
 from ._jitter import jitter_metrics
 from ._keypoint_error import keypoint_error_metrics, keypoint_errors
 from ._limits import joint_limit_metrics
+from ._primitives import foot_material_points, primitive_bottom_z
 from ._self_collision import self_penetration_group_metrics, self_penetration_metrics
-from ._skating import foot_skate_metrics, foot_slide_metrics, sole_material_points
+from ._skating import foot_skate_metrics, foot_slide_metrics
 
 __all__ = [
     "INFORMATIONAL_METRICS",
@@ -62,14 +63,11 @@ def _geometry_metrics(
     """Ground, foot-slide and per-group self-penetration metrics from the capsules."""
     out: dict[str, float] = {}
     limbs = capsule_limbs(robot) if robot.capsule_body else None
-    out.update(ground_penetration_metrics(geometry.capsule_bottom_z, limbs))
+    # Boxes are judged by their corners, not by the capsule rails inside them.
+    out.update(ground_penetration_metrics(primitive_bottom_z(geometry, robot), limbs))
     if geometry.capsule_p0 is None or geometry.capsule_p1 is None:
         return out
-    radius = np.asarray(robot.capsule_radius, np.float64)
-    feet = [
-        sole_material_points(geometry.capsule_p0, geometry.capsule_p1, radius, caps)
-        for caps in foot_capsules(robot)
-    ]
+    feet = foot_material_points(geometry, robot, foot_capsules(robot))
     out.update(foot_slide_metrics(feet, contact, fps))
     if geometry.pair_penetration is not None:
         out.update(
@@ -212,13 +210,15 @@ def compute_metrics(
       ``joint_limit_worst_rad``, ``joint_velocity_violations``,
       ``joint_velocity_within_limit_frac``, ``joint_velocity_worst_ratio``,
       ``joint_speed_max_rad_s``;
-    - ground — :func:`ground_penetration_metrics` over every collision capsule:
+    - ground — :func:`ground_penetration_metrics` over every collision primitive (boxes by
+      their corners, :func:`retargetjax.evaluation.primitive_bottom_z`):
       ``ground_penetration_max_m``, ``ground_penetration_mean_m``,
       ``ground_frames_below_1cm_frac``, ``ground_frames_below_5mm_frac``,
       ``ground_lowest_m``, ``ground_penetration_max_{arm,leg,torso}_m``;
     - skating — :func:`foot_skate_metrics`: ``foot_skate_mean_mm_per_frame``,
       ``foot_skate_max_mm_per_frame``, ``foot_skate_frac_above_1mm``, ``foot_contact_steps``;
-      and per material point of the feet's capsules, :func:`foot_slide_metrics`:
+      and per material point of the feet (box corners, capsule ends;
+      :func:`retargetjax.evaluation.foot_material_points`), :func:`foot_slide_metrics`:
       ``foot_slide_mean_mm_per_frame``, ``foot_slide_p99_mm_per_frame``,
       ``foot_slide_max_mm_per_frame``, ``foot_slide_frac_above_1cm``, ``foot_slide_points``;
     - self-penetration — :func:`self_penetration_metrics`: ``self_penetration_max_m``,

@@ -1,0 +1,44 @@
+"""Boxes rebuilt from their capsule rails: corners, lowest points, feet's material points."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retargetjax.evaluation import box_corners, box_rails
+from retargetjax.robot import load_robot
+
+
+def _rotation(rng) -> np.ndarray:
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    return q * np.sign(np.linalg.det(q))
+
+
+def test_corners_of_a_tilted_box_from_its_rails():
+    rng = np.random.default_rng(0)
+    a, b, c = 0.09, 0.03, 0.008
+    T = 5
+    rots = np.stack([_rotation(rng) for _ in range(T)])
+    centre = rng.normal(size=(T, 3))
+    u, v, w = rots[..., 0], rots[..., 1], rots[..., 2]
+    offsets = np.linspace(-(b - c), b - c, 3)
+    p0 = np.stack([centre + o * v - (a - c) * u for o in offsets], axis=1)  # (T, 3 rails, 3)
+    p1 = np.stack([centre + o * v + (a - c) * u for o in offsets], axis=1)
+    corners = box_corners(p0, p1, np.full(3, c), [0, 1, 2])
+    expected = np.stack(
+        [
+            centre + su * a * u + sv * b * v + sw * c * w
+            for su in (-1, 1)
+            for sv in (-1, 1)
+            for sw in (-1, 1)
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(corners, expected, atol=1e-12)
+
+
+def test_the_bundled_robots_feet_are_boxes():
+    for name in ("unitree_g1", "unitree_h1", "booster_t1"):
+        robot = load_robot(name)
+        feet = set(robot.foot_body)
+        on_feet = [r for r in box_rails(robot) if robot.capsule_body[r[0]] in feet]
+        assert len(on_feet) == 2, name
