@@ -36,9 +36,14 @@ def test_corners_of_a_tilted_box_from_its_rails():
     np.testing.assert_allclose(corners, expected, atol=1e-12)
 
 
-def test_the_bundled_robots_feet_are_boxes():
-    for name in ("unitree_g1", "unitree_h1", "booster_t1"):
+def test_boxes_of_the_bundled_robots():
+    """G1 and T1 stand on box feet; H1's feet are capsules and its torso is a box."""
+    for name, feet_boxes, boxes in (
+        ("unitree_g1", 2, 2),
+        ("unitree_h1", 0, 1),
+        ("booster_t1", 2, 3),
+    ):
         robot = load_robot(name)
-        feet = set(robot.foot_body)
-        on_feet = [r for r in box_rails(robot) if robot.capsule_body[r[0]] in feet]
-        assert len(on_feet) == 2, name
+        rails = box_rails(robot)
+        on_feet = [r for r in rails if robot.capsule_body[r[0]] in set(robot.foot_body)]
+        assert (len(on_feet), len(rails)) == (feet_boxes, boxes), name
