@@ -12,7 +12,8 @@ contacts and body-part contacts. Targets (✔/✘ per column, ``pass`` when all 
 - ``limits``: 0 joint-limit violations;
 - ``slide``: foot material-point slide mean ≤ 1 mm and max ≤ 10 mm per 30 fps frame
   (``foot_slide_*``);
-- ``self``: self-penetration > 1 cm on ≤ 1 % of frames;
+- ``self``: self-penetration > 1 cm on ≤ 1 % of frames (the per-group columns show where,
+  and how often a robot arm overlaps the torso or a leg while the human's are apart);
 - ``kp``: keypoint error mean no worse than ``--baseline``'s by more than 0.5 cm (shown, not
   judged, without a baseline).
 
@@ -73,6 +74,7 @@ HEADER = [
     "slide mean / p99 / max mm",
     "self >1 cm (max cm)",
     "arm–torso / arm–leg / leg–leg cm",
+    "unexplained arm–torso / arm–leg %",
     "kp err cm (hands+feet)",
     "human contacts",
     "solve s",
@@ -96,6 +98,10 @@ def table_row(r: dict) -> list[str]:
         " / ".join(
             f"{100 * r.get(f'self_penetration_{g}_max_m', 0.0):.1f}"
             for g in ("arm_torso", "arm_leg", "leg_leg")
+        ),
+        " / ".join(
+            f"{100 * r.get(f'self_penetration_{g}_unexplained_frames_frac', 0.0):.1f}"
+            for g in ("arm_torso", "arm_leg")
         ),
         f"{100 * r['keypoint_error_mean_m']:.1f} "
         f"({100 * r['keypoint_error_hands_feet_mean_m']:.1f}) {_mark(c['kp'])}",
@@ -158,6 +164,8 @@ def main() -> None:
                 target_weight=ref.target_weight,
                 contact=ref.contact,
                 body_contacts=ref.body_contacts,
+                human_keypoints=ref.human_keypoints,
+                human_keypoint_names=ref.human_keypoint_names,
             )
             spans = ref.body_contacts.spans_by_part()
             row = {

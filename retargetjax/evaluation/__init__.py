@@ -67,6 +67,7 @@ from ._report import evaluate_clip as evaluate_clip
 from ._report import evaluate_outputs as evaluate_outputs
 from ._report import summarize as summarize
 from ._report import write_report as write_report
+from ._self_collision import human_limb_clearance as human_limb_clearance
 from ._self_collision import self_penetration_group_metrics as self_penetration_group_metrics
 from ._self_collision import self_penetration_metrics as self_penetration_metrics
 from ._skating import foot_skate_metrics as foot_skate_metrics
@@ -111,6 +112,7 @@ __all__ = [
     "foot_slide_steps_mm",
     "ground_depth",
     "ground_penetration_metrics",
+    "human_limb_clearance",
     "human_reference",
     "jitter_metrics",
     "joint_limit_metrics",

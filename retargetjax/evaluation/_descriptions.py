@@ -94,6 +94,12 @@ def describe_metric(name: str) -> str:
     if name.startswith("self_penetration_") and name.endswith("_max_m"):
         group = name[len("self_penetration_") : -len("_max_m")]
         return f"deepest overlap between capsules of the {group.replace('_', '–')} pair group"
+    if name.startswith("self_penetration_") and name.endswith("_unexplained_frames_frac"):
+        group = name[len("self_penetration_") : -len("_unexplained_frames_frac")]
+        return (
+            f"fraction of frames where the robot's {group.replace('_', '–')} group overlaps "
+            "> 1 cm while the human's limbs there are apart"
+        )
     if name.startswith("self_penetration_") and name.endswith("_frames_above_1cm_frac"):
         group = name[len("self_penetration_") : -len("_frames_above_1cm_frac")]
         return f"fraction of frames where the {group.replace('_', '–')} group overlaps > 1 cm"

@@ -18,7 +18,11 @@ from ._jitter import jitter_metrics
 from ._keypoint_error import keypoint_error_metrics, keypoint_errors
 from ._limits import joint_limit_metrics
 from ._primitives import foot_material_points, primitive_bottom_z
-from ._self_collision import self_penetration_group_metrics, self_penetration_metrics
+from ._self_collision import (
+    human_limb_clearance,
+    self_penetration_group_metrics,
+    self_penetration_metrics,
+)
 from ._skating import foot_skate_metrics, foot_slide_metrics
 
 __all__ = [
@@ -58,7 +62,11 @@ def metric_direction(name: str) -> int:
 
 
 def _geometry_metrics(
-    geometry: MotionGeometry, robot: Any, contact: NDArray, fps: float
+    geometry: MotionGeometry,
+    robot: Any,
+    contact: NDArray,
+    fps: float,
+    human_clearance: dict[str, NDArray] | None = None,
 ) -> dict[str, float]:
     """Ground, foot-slide and per-group self-penetration metrics from the capsules."""
     out: dict[str, float] = {}
@@ -72,7 +80,7 @@ def _geometry_metrics(
     if geometry.pair_penetration is not None:
         out.update(
             self_penetration_group_metrics(
-                geometry.pair_penetration, pair_groups(robot), PAIR_GROUPS
+                geometry.pair_penetration, pair_groups(robot), PAIR_GROUPS, human_clearance
             )
         )
     return out
@@ -114,6 +122,8 @@ def evaluate_motion(
     contact: NDArray | None = None,
     velocity_limit: NDArray | None = None,
     body_contacts: Any = None,
+    human_keypoints: NDArray | None = None,
+    human_keypoint_names: tuple[str, ...] | None = None,
 ) -> MotionEvaluation:
     """All metrics of ``motion`` on ``robot`` plus the per-frame series; see
     :func:`compute_metrics` for the arguments and the metrics."""
@@ -132,7 +142,16 @@ def evaluate_motion(
         )
     )
     metrics.update(foot_skate_metrics(geometry.sole_points, contact_used, fps))
-    metrics.update(_geometry_metrics(geometry, robot, contact_used, fps))
+    clearance = None
+    if human_keypoints is not None and human_keypoint_names is not None:
+        human = np.asarray(human_keypoints, np.float64)
+        if human.shape[0] != geometry.keypoints.shape[0]:
+            raise ValueError(
+                f"human_keypoints: expected {geometry.keypoints.shape[0]} frames (the clip's), "
+                f"got {human.shape[0]}"
+            )
+        clearance = human_limb_clearance(human, tuple(human_keypoint_names))
+    metrics.update(_geometry_metrics(geometry, robot, contact_used, fps, clearance))
     metrics.update(self_penetration_metrics(geometry.self_penetration))
     metrics.update(jitter_metrics(joint_pos, motion.root_pos, motion.root_quat, fps))
     if source == "robot":
@@ -187,6 +206,8 @@ def compute_metrics(
     contact: NDArray | None = None,
     velocity_limit: NDArray | None = None,
     body_contacts: Any = None,
+    human_keypoints: NDArray | None = None,
+    human_keypoint_names: tuple[str, ...] | None = None,
 ) -> dict[str, float]:
     """Every quality metric of a robot clip, as a flat ``{name: float}`` (units in the names).
 
@@ -203,6 +224,10 @@ def compute_metrics(
         velocity_limit: (N,) joint speed limits (rad/s) to use instead of the robot's.
         body_contacts: the human's :class:`retargetjax.motion.BodyContacts` at the clip's
             frames; adds the ``body_contact_*`` metrics.
+        human_keypoints: (T, J, 3) the human's canonical keypoints at the clip's frames (its
+            own size), named ``human_keypoint_names``; adds
+            ``self_penetration_<group>_unexplained_frames_frac`` (robot limbs overlapping
+            where the human's are apart, :func:`human_limb_clearance`).
 
     Families (each defined exactly in its function's docstring):
 
@@ -225,7 +250,8 @@ def compute_metrics(
       ``self_penetration_p99_m``, ``self_penetration_frames_above_1cm_frac``; per pair group
       (:func:`self_penetration_group_metrics`, groups ``arm_arm``, ``arm_leg``,
       ``arm_torso``, ``leg_leg``, ``leg_torso``, ``torso_torso``):
-      ``self_penetration_<group>_max_m``, ``self_penetration_<group>_frames_above_1cm_frac``;
+      ``self_penetration_<group>_max_m``, ``self_penetration_<group>_frames_above_1cm_frac``
+      (and ``self_penetration_<group>_unexplained_frames_frac`` with ``human_keypoints``);
     - planted body parts (with ``body_contacts``) — :func:`body_contact_metrics`:
       ``body_contact_slide_mean_mm_per_frame``, ``body_contact_slide_max_mm_per_frame``,
       ``body_contact_steps``, ``body_contact_parts``;
@@ -252,4 +278,6 @@ def compute_metrics(
         contact=contact,
         velocity_limit=velocity_limit,
         body_contacts=body_contacts,
+        human_keypoints=human_keypoints,
+        human_keypoint_names=human_keypoint_names,
     ).metrics

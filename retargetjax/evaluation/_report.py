@@ -226,6 +226,8 @@ def evaluate_clip(
             target_weight=None if reference is None else reference.target_weight,
             contact=None if reference is None else reference.contact,
             body_contacts=None if reference is None else reference.body_contacts,
+            human_keypoints=None if reference is None else reference.human_keypoints,
+            human_keypoint_names=None if reference is None else reference.human_keypoint_names,
         )
         row.update(
             status="ok",
