@@ -251,3 +251,17 @@ def test_a_roll_puts_the_back_down_in_the_middle_only(shared_data):
     first = c.labels[:3]  # standing, about to dive
     assert first[:, :2].all() and not first[:, 2:].any()
     assert not c.labels[-3:, 2:].any()
+
+
+def test_metadata_and_resampling():
+    import json
+
+    c = detect_body_contacts(_lie_down_clip(), NAMES, FPS)
+    meta = c.as_metadata()
+    json.dumps(meta)  # JSON-ready
+    start, end, support, raised = meta["spans"]["back"][0]
+    assert (start, end) == c.spans("back")[0] and raised is False
+    assert support == pytest.approx(float(c.support_height[start, c.part_index("back")]), abs=1e-4)
+    half = c.take(np.arange(0, c.num_frames, 2), fps=FPS / 2)
+    assert half.num_frames == 60 and half.fps == FPS / 2
+    np.testing.assert_array_equal(half.labels, c.labels[::2])

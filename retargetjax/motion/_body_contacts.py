@@ -191,6 +191,18 @@ class BodyContacts:
             f"{part}: " + ", ".join(f"{a}-{b}" for a, b in s) for part, s in spans.items()
         )
 
+    def as_metadata(self) -> dict[str, object]:
+        """JSON-ready summary for an output's metadata: the floor, the rate, and per part in
+        contact its spans ``[start, end, support_height_m, raised]`` (``end`` exclusive)."""
+        spans: dict[str, list[list[object]]] = {}
+        for part, runs in self.spans_by_part().items():
+            p = self.part_index(part)
+            spans[part] = [
+                [a, b, round(float(self.support_height[a, p]), 4), bool(self.raised[a, p])]
+                for a, b in runs
+            ]
+        return {"floor_z": round(self.floor_z, 4), "fps": self.fps, "spans": spans}
+
     def take(self, index: np.ndarray, fps: float | None = None) -> BodyContacts:
         """The labels at frames ``index`` (e.g. nearest frames of a resampled clip)."""
         index = np.asarray(index, np.int64)
