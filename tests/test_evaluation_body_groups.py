@@ -31,3 +31,20 @@ def test_pair_group_names_are_ordered():
     assert pair_group("torso", "left_arm") == "arm_torso"
     assert pair_group("right_leg", "left_arm") == "arm_leg"
     assert pair_group("right_leg", "left_leg") == "leg_leg"
+
+
+@pytest.mark.parametrize("name", ["unitree_g1", "unitree_h1", "booster_t1"])
+def test_every_body_part_maps_to_robot_capsules(name):
+    from retargetjax.evaluation import part_capsules
+    from retargetjax.motion import BODY_PARTS
+
+    robot = load_robot(name)
+    limbs = capsule_limbs(robot)
+    caps = part_capsules(robot)
+    assert tuple(caps) == tuple(BODY_PARTS)
+    assert caps["left_foot"] == foot_capsules(robot)[0]
+    for part in ("left_hand", "right_hand"):
+        assert caps[part] and all(limbs[c] == part.replace("hand", "arm") for c in caps[part])
+    for part in ("left_knee", "right_knee"):
+        assert caps[part] and all(limbs[c] == part.replace("knee", "leg") for c in caps[part])
+    assert caps["back"] and all(limbs[c] == "torso" for c in caps["back"])

@@ -19,6 +19,7 @@ from ._body_groups import PAIR_GROUPS as PAIR_GROUPS
 from ._body_groups import capsule_limbs as capsule_limbs
 from ._body_groups import foot_capsules as foot_capsules
 from ._body_groups import pair_groups as pair_groups
+from ._body_groups import part_capsules as part_capsules
 from ._compare import Comparison as Comparison
 from ._compare import compare_reports as compare_reports
 from ._compare import load_report as load_report
@@ -123,6 +124,7 @@ __all__ = [
     "metric_direction",
     "motion_geometry",
     "pair_groups",
+    "part_capsules",
     "plot_clip",
     "primitive_bottom_z",
     "procrustes_align",

@@ -15,6 +15,7 @@ parent's limb. A capsule takes its body's limb.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "foot_capsules",
     "pair_group",
     "pair_groups",
+    "part_capsules",
 ]
 
 _ARM = ("shoulder", "elbow", "wrist", "hand")
@@ -115,3 +117,25 @@ def pair_groups(robot: Any) -> np.ndarray:
     limbs = capsule_limbs(robot)
     pairs = np.asarray(robot.collision_pairs).reshape(-1, 2)
     return np.asarray([pair_group(limbs[i], limbs[j]) for i, j in pairs], dtype=object)
+
+
+def part_capsules(robot: Any, parts: Sequence[str] | None = None) -> dict[str, tuple[int, ...]]:
+    """Robot capsules of each human body part (``retargetjax.motion.BODY_PARTS`` names).
+
+    A foot is :func:`foot_capsules`; any other part is every capsule on the bodies that
+    carry the part's canonical keypoints on this robot (``robot.keypoint_body``): the left
+    hand → the capsules of the link holding ``left_wrist``/``left_hand``, the back → the
+    torso link's, and so on. A part the robot has no keypoint for maps to ``()``.
+    """
+    from ..motion import BODY_PARTS
+
+    left, right = foot_capsules(robot)
+    body_of = dict(zip(robot.keypoint_names, (int(b) for b in robot.keypoint_body)))
+    out: dict[str, tuple[int, ...]] = {}
+    for part in parts or tuple(BODY_PARTS):
+        if part in ("left_foot", "right_foot"):
+            out[part] = left if part == "left_foot" else right
+            continue
+        bodies = {body_of[k] for k in BODY_PARTS[part] if k in body_of}
+        out[part] = tuple(c for c, b in enumerate(robot.capsule_body) if int(b) in bodies)
+    return out
