@@ -187,6 +187,9 @@ def test_metric_directions():
     assert metric_direction("keypoint_error_mean_m") == -1
     assert metric_direction("joint_velocity_within_limit_frac") == 1
     assert metric_direction("foot_contact_steps") == 0
+    assert metric_direction("ground_lowest_m") == 1  # signed: higher is cleaner
+    assert metric_direction("foot_slide_max_mm_per_frame") == -1
+    assert metric_direction("foot_slide_points") == 0
 
 
 def test_clips_in_one_length_bucket_share_a_compilation(g1):

@@ -43,7 +43,6 @@ INFORMATIONAL_METRICS = frozenset(
         "contact_from_human",
         "joint_speed_max_rad_s",
         "floating_frames",
-        "ground_lowest_m",
     }
 )
 
@@ -52,11 +51,12 @@ def metric_direction(name: str) -> int:
     """``+1`` if a larger value of metric ``name`` is better, ``−1`` if smaller, ``0`` if neither.
 
     Every error, violation, penetration, skating, jitter and floating metric is better lower;
-    ``*_within_limit_frac`` is better higher; :data:`INFORMATIONAL_METRICS` have no direction.
+    ``*_within_limit_frac`` and ``ground_lowest_m`` (a signed height) are better higher;
+    :data:`INFORMATIONAL_METRICS` have no direction.
     """
     if name in INFORMATIONAL_METRICS:
         return 0
-    if name.endswith("_within_limit_frac"):
+    if name.endswith("_within_limit_frac") or name == "ground_lowest_m":
         return 1
     return -1
 
