@@ -48,7 +48,7 @@ def test_run_resume_force(clips, tmp_path, capsys):
     assert "success | 4" in capsys.readouterr().out
 
     summary = batch_app.run_batch(compose_config([*args, *COMMON]), overrides=[])
-    assert summary["resumed"] == 4 and summary["run_frames"] == 0
+    assert summary["resumed"] == 4 and summary["run_frames"] == 0 and summary["skipped"] == 4
 
     summary = batch_app.run_batch(compose_config([*args, *COMMON, "force=true"]), overrides=[])
     assert summary["resumed"] == 0 and summary["success"] == 4

@@ -140,17 +140,23 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
 
 
 def summarize_manifest(manifest: Any, only: set[str] | None = None) -> dict[str, Any]:
-    """Counts, frames and mean loss/metrics of a manifest's records (``only``: these ids)."""
+    """Counts, frames and mean loss/metrics of a manifest's records (``only``: these ids).
+
+    ``success`` counts jobs solved by this run, ``resumed`` the skipped jobs an earlier run
+    solved (their outputs count in ``frames``, the loss and the metrics; ``run_frames`` is
+    this run's share).
+    """
     records = [r for r in manifest.records if only is None or r.job_id in only]
-    ok = [r for r in records if r.status.value == "success"]
-    fresh = [r for r in ok if not r.provenance.get("resumed")]
+    fresh = [r for r in records if r.status.value == "success"]
+    resumed = [r for r in records if r.status.value == "skipped" and r.provenance.get("resumed")]
+    ok = fresh + resumed  # every output this run's settings stand behind
     losses = [r.provenance["final_loss"] for r in ok if "final_loss" in r.provenance]
     summary: dict[str, Any] = {
         "jobs": len(records),
-        "success": len(ok),
+        "success": len(fresh),
         "skipped": sum(r.status.value == "skipped" for r in records),
         "failed": sum(r.status.value == "failed" for r in records),
-        "resumed": len(ok) - len(fresh),
+        "resumed": len(resumed),
         "frames": int(sum(r.provenance.get("frames", 0) for r in ok)),
         "run_frames": int(sum(r.provenance.get("frames", 0) for r in fresh)),
         "final_loss_mean": statistics.fmean(losses) if losses else None,
