@@ -19,7 +19,7 @@ import sys
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -310,7 +310,34 @@ def progress_bar(total: int, done: int, progress: bool | None) -> Iterator[Any]:
         desc="batch",
         dynamic_ncols=True,
     ) as bar:
-        yield bar
+        if not show:
+            yield bar
+            return
+        # What the jobs print (e.g. a new rig's keypoint map) goes above the bar, not into it.
+        with redirect_stdout(_AboveBar(bar, sys.stdout)):
+            yield bar
+
+
+class _AboveBar:
+    """A stdout that writes whole lines above a tqdm bar (``tqdm.write``)."""
+
+    def __init__(self, bar: Any, stream: Any) -> None:
+        self.bar = bar
+        self.stream = stream
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self.bar.write(line, file=self.stream)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.bar.write(self.pending, file=self.stream)
+            self.pending = ""
+        self.stream.flush()
 
 
 def advance(bar: Any, manifest: BatchManifest, n: int, **extra: Any) -> None:
