@@ -167,7 +167,7 @@ def test_demo_verdict_table():
 def _sweep_losses(sweep_dir: Path, capsys, key: str) -> list[float]:
     assert sweep_app.main([str(sweep_dir), "-o", str(sweep_dir / "table.csv")]) == 0
     printed = capsys.readouterr().out
-    table = [ln for ln in printed.splitlines() if ln.startswith("| ")]
+    table = [ln for ln in printed.splitlines() if ln.startswith("|")]
     assert len(table) == 2 + 2, printed  # header, rule, one row per run
     assert "costs.smooth" in table[0] and key in table[0]
     rows = sweep_app.gather_sweep(sweep_dir)

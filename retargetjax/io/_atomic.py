@@ -87,13 +87,13 @@ def check_output_path(
             ``path``).
     """
     target = Path(path).expanduser()
+    if target.is_dir():
+        raise ValueError(f"{target}: is a folder; expected a file name")
     if suffixes is not None and target.suffix.lower() not in suffixes:
         got = f"'{target.suffix}'" if target.suffix else "no suffix"
         raise ValueError(
             f"{target}: unknown output format ({got}); expected one of {', '.join(suffixes)}"
         )
-    if target.is_dir():
-        raise ValueError(f"{target}: is a folder; expected a file name")
     folder = target.parent
     if create_folder:
         try:
