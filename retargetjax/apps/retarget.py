@@ -128,7 +128,7 @@ def run_retarget(cfg: DictConfig, *, status: bool = True) -> dict[str, Any]:
             motion, robot, config, keypoint_override=cfg.motion.get("keypoints")
         )
     scale = result.metadata.get("scale", {})
-    print("scale (robot/human): " + ", ".join(f"{k}={v:.2f}" for k, v in scale.items()))
+    print("scale (robot/human): " + _scale_text(scale))
     if cfg.get("fps"):
         result = result.resample(float(cfg.fps))
     result.save(output)
@@ -151,6 +151,21 @@ def run_retarget(cfg: DictConfig, *, status: bool = True) -> dict[str, Any]:
 
         write_json_atomic(run_dir / "summary.json", summary)
     return summary
+
+
+def _scale_text(scale: dict[str, float]) -> str:
+    """Scale factors, a left/right pair with one value shown once (``hip->knee=0.72``)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for key, value in scale.items():
+        both = key.replace("left_", "").replace("right_", "")
+        groups.setdefault(both, []).append((key, f"{value:.2f}"))
+    parts = []
+    for both, items in groups.items():
+        if len({text for _, text in items}) == 1:
+            parts.append(f"{both}={items[0][1]}")
+        else:
+            parts += [f"{key}={text}" for key, text in items]
+    return ", ".join(parts)
 
 
 def print_summary(summary: dict[str, Any]) -> None:
