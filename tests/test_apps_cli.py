@@ -222,3 +222,13 @@ def test_batch_sweep_with_a_shared_output_dir_measures_each_run(short_clip, tmp_
         assert summary["success"] == 1 and summary["resumed"] == 0
     losses = _sweep_losses(sweep_dir, capsys, "final_loss_mean")
     assert losses[0] != losses[1]
+
+
+def test_summary_numbers_are_rounded_and_pairs_shown_once(capsys):
+    from retargetjax.apps.retarget import _scale_text, print_summary
+
+    print_summary({"frames": 266, "seconds": 43.22639770700002, "output": "o.npz"})
+    out = capsys.readouterr().out
+    assert "seconds: 43.23" in out and "43.226" not in out
+    text = _scale_text({"pelvis->left_hip": 1.73, "pelvis->right_hip": 1.731, "root": 0.9})
+    assert text == "pelvis->hip=1.73, root=0.90"
