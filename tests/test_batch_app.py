@@ -48,7 +48,7 @@ def test_run_resume_force(clips, tmp_path, capsys):
     assert "success | 4" in capsys.readouterr().out
 
     summary = batch_app.run_batch(compose_config([*args, *COMMON]), overrides=[])
-    assert summary["resumed"] == 4 and summary["run_frames"] == 0
+    assert summary["resumed"] == 4 and summary["run_frames"] == 0 and summary["skipped"] == 4
 
     summary = batch_app.run_batch(compose_config([*args, *COMMON, "force=true"]), overrides=[])
     assert summary["resumed"] == 0 and summary["success"] == 4
@@ -100,3 +100,56 @@ def test_console_scripts_are_installed():
     assert scripts["retargetjax-batch"] == "retargetjax.apps.batch:main"
     assert scripts["retargetjax-batch-merge"] == "retargetjax.apps.batch:merge_main"
     assert scripts["retargetjax-sweep"] == "retargetjax.apps.sweep:main"
+
+
+def _corrupt_files(folder: Path, good_bvh: Path) -> dict[str, str]:
+    """One broken file of each input format (truncated, empty, wrong extension); returns
+    job id → file name."""
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    keypoints = folder / "kp_full.npz"
+    names = np.array(["pelvis", "head"])
+    np.savez(keypoints, positions=np.zeros((5, 2, 3)), joint_names=names, fps=30.0)
+    amass = folder / "amass_full.npz"
+    np.savez(amass, poses=np.zeros((5, 72)), trans=np.zeros((5, 3)), betas=np.zeros(10))
+    array = folder / "bare_full.npy"
+    np.save(array, np.zeros((5, 2, 3), np.float32))
+    bvh = good_bvh.read_bytes()
+    files = {
+        "trunc_bvh.bvh": bvh[: len(bvh) // 2],
+        "empty_bvh.bvh": b"",
+        "trunc_keypoints.npz": keypoints.read_bytes()[: keypoints.stat().st_size // 2],
+        "trunc_amass.npz": amass.read_bytes()[: amass.stat().st_size // 2],
+        "empty_npz.npz": b"",
+        "trunc_npy.npy": array.read_bytes()[: array.stat().st_size // 2],
+        "empty_npy.npy": b"",
+        "bvh_named_npz.npz": b"HIERARCHY\nROOT Hips\n{\n",  # wrong extension, and broken
+        "npz_named_bvh.bvh": keypoints.read_bytes(),
+        "notes.txt": b"not a motion",
+    }
+    for path in (keypoints, amass, array):
+        path.unlink()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return {Path(name).stem: name for name in files}
+
+
+def test_corrupt_files_fail_alone_and_the_rest_run(clips, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    good = sorted(clips.glob("**/*.bvh"))[:2]
+    for path in good:
+        (data / path.name).write_bytes(path.read_bytes())
+    broken = _corrupt_files(data, next(clips.glob("**/*.bvh")))
+    out = tmp_path / "out"
+    cfg = compose_config([f"input_dir={data}", "pattern=**/*", f"output_dir={out}", *COMMON])
+    summary = batch_app.run_batch(cfg, overrides=[])
+    manifest = BatchManifest.load(out / "manifest.json")
+    records = manifest.records_by_id()
+    assert set(records) == {*broken, *(p.stem for p in good)}
+    for job_id, name in broken.items():
+        assert records[job_id].status.value == "failed", job_id
+        assert name in records[job_id].message  # the reason names the file
+    assert all(records[p.stem].status.value == "success" for p in good)
+    assert summary["success"] == 2 and summary["failed"] == len(broken)

@@ -291,8 +291,10 @@ def test_rerun_resumes_and_force_redoes(four_device_run, worker):
     path = jobs[0].output.parent / "manifest.json"
     stamps = {j.id: j.output.stat().st_mtime_ns for j in jobs}
     again = run_grouped(jobs, worker, manifest_path=path, max_windows=2)
-    assert again.success_count == 6
+    assert again.skipped_count == 6 and again.success_count == 0
     assert all(r.provenance.get("resumed") for r in again.records)
+    assert all(r.provenance["previous"]["status"] == "success" for r in again.records)
+    assert all("final_loss" in r.provenance for r in again.records)  # what the solve knew
     assert {j.id: j.output.stat().st_mtime_ns for j in jobs} == stamps
     forced = run_grouped(jobs[:2], worker, manifest_path=path, max_windows=2, force=True)
     assert not any(forced.records_by_id()[j.id].provenance.get("resumed") for j in jobs[:2])

@@ -101,17 +101,28 @@ def test_existing_outputs_skipped_and_force_redoes_all(tmp_path):
     assert not any(r.provenance.get("resumed") for r in forced.records)
 
 
-def test_rerun_resumes_successes_without_redoing_them(tmp_path):
+def test_rerun_skips_earlier_successes_and_keeps_what_they_knew(tmp_path):
     jobs = make_jobs(tmp_path, 3)
     first = run(jobs, append_line, tmp_path / "m.json")
     second = run(jobs, append_line, tmp_path / "m.json")
-    assert set(statuses(second).values()) == {"success"}
+    # The documented contract: jobs whose output exists are marked skipped.
+    assert set(statuses(second).values()) == {"skipped"}
+    assert second.skipped_count == 3 and second.success_count == 0
     assert [commit_count(j) for j in jobs] == [1, 1, 1]
     for old, new in zip(first.records, second.records):
-        assert new.provenance == {**old.provenance, "resumed": True}
-        assert new.started_at == old.started_at
+        kept = dict(new.provenance)
+        previous = kept.pop("previous")
+        assert kept == {**old.provenance, "resumed": True}
+        assert previous["status"] == "success"
+        assert previous["started_at"] == old.started_at.isoformat().replace("+00:00", "Z")
+        assert previous["finished_at"] == old.finished_at.isoformat().replace("+00:00", "Z")
+        assert "earlier run" in new.message
     assert second.created_at == first.created_at
     assert second.updated_at > first.updated_at
+    # A third run keeps the first run's provenance (not "previous: skipped").
+    third = run(jobs, append_line, tmp_path / "m.json")
+    assert [r.provenance for r in third.records] == [r.provenance for r in second.records]
+    assert third.skipped_count == 3
 
 
 def test_success_with_missing_output_is_redone(tmp_path):
@@ -120,7 +131,9 @@ def test_success_with_missing_output_is_redone(tmp_path):
     jobs[0].output.unlink()
     manifest = run(jobs, append_line, tmp_path / "m.json")
     assert "resumed" not in manifest.records[0].provenance
+    assert manifest.records[0].status is RunStatus.SUCCESS
     assert manifest.records[1].provenance["resumed"] is True
+    assert manifest.records[1].status is RunStatus.SKIPPED
     assert [commit_count(j) for j in jobs] == [1, 1]
 
 
@@ -143,7 +156,7 @@ def test_worker_that_raises_is_recorded_and_rerun_retries(tmp_path):
     # A stale output from before must not stop the retry of a failed job.
     append_line(jobs[1])
     rerun = run(jobs, append_line, tmp_path / "m.json")
-    assert set(statuses(rerun).values()) == {"success"}
+    assert list(statuses(rerun).values()) == ["skipped", "success", "skipped", "skipped"]
     assert rerun.records[1].error_type is None and rerun.records[1].message == ""
     assert [commit_count(j) for j in jobs] == [1, 2, 1, 1]
 
@@ -168,7 +181,7 @@ def test_records_of_other_jobs_are_kept_after_current_ones(tmp_path):
     run(jobs[:3], append_line, tmp_path / "m.json")
     manifest = run([jobs[3], jobs[1]], append_line, tmp_path / "m.json")
     assert [r.job_id for r in manifest.records] == ["job_03", "job_01", "job_00", "job_02"]
-    assert manifest.total == 2 and manifest.success_count == 4
+    assert manifest.total == 2 and manifest.success_count == 3 and manifest.skipped_count == 1
 
 
 def test_manifest_metadata_kept_unless_given(tmp_path):
@@ -290,7 +303,7 @@ def test_keyboard_interrupt_keeps_finished_jobs_and_rerun_resumes(tmp_path):
     assert_consistent(partial, 5)
 
     manifest = run(jobs, append_line, path)
-    assert set(statuses(manifest).values()) == {"success"}
+    assert list(statuses(manifest).values()) == ["skipped"] * 2 + ["success"] * 3
     assert [bool(r.provenance.get("resumed")) for r in manifest.records] == [True, True] + [
         False
     ] * 3
@@ -433,11 +446,12 @@ def test_sigkill_mid_batch_then_rerun_completes_each_job_once(tmp_path):
     by_id = manifest.records_by_id()
     assert set(by_id) == {j.id for j in jobs}
     for job_id, old in done_before.items():  # completed jobs were not redone
-        assert by_id[job_id].status is RunStatus.SUCCESS
-        assert by_id[job_id].started_at == old.started_at
+        assert by_id[job_id].status is RunStatus.SKIPPED
         assert by_id[job_id].provenance["resumed"] is True
-    # The job killed after its output landed but before the manifest write is skipped.
-    assert manifest.skipped_count <= 1
+        previous = by_id[job_id].provenance["previous"]
+        assert previous["started_at"] == old.started_at.isoformat().replace("+00:00", "Z")
+    # Plus at most the job killed after its output landed but before the manifest write.
+    assert len(done_before) <= manifest.skipped_count <= len(done_before) + 1
     assert manifest.success_count + manifest.skipped_count == n_jobs
     assert manifest.created_at == killed.created_at
 

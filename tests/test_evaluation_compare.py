@@ -87,6 +87,6 @@ def test_failed_clips_are_left_out_and_cli(tmp_path, capsys):
     )
     assert compare_main([f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}"]) == 0
     out = capsys.readouterr().out
-    assert "b vs a" in out and "| keypoint_error_mean_m | lower |" in out
+    assert "# a vs b" in out and "| keypoint_error_mean_m | lower |" in out
     with pytest.raises(ValueError, match=r"metrics\.json"):
         compare_reports(tmp_path / "missing", tmp_path / "b")

@@ -1,4 +1,6 @@
-"""Thin command-line entry points (Hydra apps): build a config, call a plain function."""
+"""Thin command-line entry points: two Hydra apps (`retarget`, `batch`) and plain `key=value`
+tools (`evaluate`, `compare`, `render`, `plot`, `sweep`, `batch-merge`); each builds its
+arguments and calls a plain function."""
 
 from pathlib import Path
 

@@ -5,10 +5,14 @@ retargetjax-batch input_dir=DIR output_dir=OUT force=true          # redo everyt
 retargetjax-batch input_dir=DIR output_dir=OUT shard=2/8           # one machine's share
 retargetjax-batch-merge OUT/manifest.shard-*-of-8.json -o OUT/manifest.json
 retargetjax-batch -m input_dir=DIR costs.smooth=0.1,1,10           # a sweep (own output dirs)
+retargetjax-batch -m input_dir=DIR output_dir=OUT costs.smooth=0.1,10   # OUT/0, OUT/1
 
 The manifest (``OUT/manifest.json`` unless ``manifest_path=``) is rewritten after every job;
 rerunning the command resumes. Each run also writes ``summary.json`` in its Hydra output
-folder (``retargetjax-sweep`` gathers those of a sweep into one table).
+folder (``retargetjax-sweep`` gathers those of a sweep into one table). In a ``-m`` sweep
+every run gets its own output folder (``output_dir/<run number>`` when ``output_dir`` is
+given), so no run resumes from another's outputs. Mistakes print one ``error:`` line (exit
+1; ``--verbose`` shows the traceback); Ctrl-C prints how many jobs are done (exit 130).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import hydra
 from omegaconf import DictConfig
 
 from . import configs_dir
+from ._cli import precheck_overrides, quiet_logs, take_verbose_flag, user_errors
 
 log = logging.getLogger("retargetjax")
 
@@ -64,21 +69,28 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     from ..batch import BatchRunner, RetargetWorker, discover_jobs, run_grouped
     from ..batch._shards import select_shard, shard_manifest_name
     from ..compile_cache import enable_compile_cache
+    from ..io._atomic import check_output_path
 
     t0 = time.perf_counter()
-    enable_compile_cache(cfg.get("compile_cache"))
+    input_dir = Path(str(cfg.input_dir))  # a missing input_dir raises here, first
     run_dir = _hydra_output_dir()
     output_dir = Path(cfg.output_dir) if cfg.get("output_dir") else None
     if output_dir is None:
         output_dir = (run_dir or Path("outputs/batch")) / "retargeted"
-    input_dir = Path(str(cfg.input_dir))
+    elif _job_number() is not None:  # one run of a -m sweep: never share outputs
+        output_dir = output_dir / str(_job_number())
+    output_format = str(cfg.get("output_format", "npz")).lstrip(".")
+    if output_format not in ("npz", "csv", "pkl"):
+        raise ValueError(f"output_format={output_format}: unknown format; expected npz, csv or pkl")
+    check_output_path(output_dir / "manifest.json", None)  # a writable folder, before any work
+    enable_compile_cache(cfg.get("compile_cache"))
     # With an experiment, each job's robot comes from the experiment (composed per job).
     robot = None if cfg.get("experiment") or cfg.robot.get("path") else cfg.robot.name
     jobs = discover_jobs(
         input_dir,
         str(cfg.pattern),
         output_dir,
-        output_suffix="." + str(cfg.get("output_format", "npz")).lstrip("."),
+        output_suffix="." + output_format,
         motion_format=cfg.motion.get("format"),
         robot=robot,
         config_path=cfg.get("experiment"),
@@ -102,7 +114,13 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
         "pattern": str(cfg.pattern),
         "progress": cfg.get("progress"),
     }
-    log.info("%d job(s) from %s (%s) → %s", len(jobs), input_dir, cfg.pattern, output_dir)
+    _INTERRUPT["manifest"], _INTERRUPT["total"] = manifest_path, len(jobs)
+    print(
+        f"{len(jobs)} job(s) from {input_dir} ({cfg.pattern}) -> {output_dir}; the solver "
+        "compiles once per robot first (about 30 s; compile_cache=DIR reuses it)",
+        file=sys.stderr,
+        flush=True,
+    )
     if cfg.get("mode", "grouped") == "pool":
         manifest = BatchRunner.run(
             jobs, worker, max_workers=int(cfg.get("max_workers") or 1), **common
@@ -124,6 +142,7 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     else:
         raise ValueError(f"mode={cfg.mode!r}: expected 'grouped' or 'pool'")
     summary = summarize_manifest(manifest, only={job.id for job in jobs})
+    _warn_other_settings(manifest, {job.id for job in jobs}, worker)
     summary.update(
         {
             "manifest": str(manifest_path),
@@ -139,18 +158,72 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     return summary
 
 
+def _job_number() -> int | None:
+    """The run's number in a ``-m`` sweep, ``None`` outside one."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    return int(HydraConfig.get().job.num)
+
+
+#: What a Ctrl-C report needs: the manifest being written and the number of jobs.
+_INTERRUPT: dict[str, Any] = {}
+
+
+def _interrupted() -> str:
+    from ..batch import BatchManifest
+
+    path, total = _INTERRUPT.get("manifest"), _INTERRUPT.get("total")
+    if path is None:
+        return ""
+    done = 0
+    if Path(path).is_file():
+        manifest = BatchManifest.load(path)
+        done = manifest.success_count + manifest.skipped_count
+    return f"{done} of {total} done, rerun the same command to resume"
+
+
+def _warn_other_settings(manifest: Any, ids: set[str], worker: Any) -> None:
+    """Warn when outputs kept from an earlier run were made with other settings."""
+    if worker.settings.experiment is not None:
+        return
+    key = worker.settings.key()
+    other = [
+        r
+        for r in manifest.records
+        if r.job_id in ids
+        and r.provenance.get("resumed")
+        and r.provenance.get("config_hash") not in (None, key)
+    ]
+    if other:
+        print(
+            f"warning: {len(other)} output(s) kept from an earlier run were made with other "
+            f"settings (config hash {other[0].provenance['config_hash']}, this run {key}); "
+            "force=true redoes them, or give this run another output_dir",
+            file=sys.stderr,
+        )
+
+
 def summarize_manifest(manifest: Any, only: set[str] | None = None) -> dict[str, Any]:
-    """Counts, frames and mean loss/metrics of a manifest's records (``only``: these ids)."""
+    """Counts, frames and mean loss/metrics of a manifest's records (``only``: these ids).
+
+    ``success`` counts jobs solved by this run, ``resumed`` the skipped jobs an earlier run
+    solved (their outputs count in ``frames``, the loss and the metrics; ``run_frames`` is
+    this run's share).
+    """
     records = [r for r in manifest.records if only is None or r.job_id in only]
-    ok = [r for r in records if r.status.value == "success"]
-    fresh = [r for r in ok if not r.provenance.get("resumed")]
+    fresh = [r for r in records if r.status.value == "success"]
+    resumed = [r for r in records if r.status.value == "skipped" and r.provenance.get("resumed")]
+    ok = fresh + resumed  # every output this run's settings stand behind
     losses = [r.provenance["final_loss"] for r in ok if "final_loss" in r.provenance]
     summary: dict[str, Any] = {
         "jobs": len(records),
-        "success": len(ok),
+        "success": len(fresh),
         "skipped": sum(r.status.value == "skipped" for r in records),
         "failed": sum(r.status.value == "failed" for r in records),
-        "resumed": len(ok) - len(fresh),
+        "resumed": len(resumed),
         "frames": int(sum(r.provenance.get("frames", 0) for r in ok)),
         "run_frames": int(sum(r.provenance.get("frames", 0) for r in fresh)),
         "final_loss_mean": statistics.fmean(losses) if losses else None,
@@ -187,12 +260,36 @@ def _print_table(summary: dict[str, Any]) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name="batch")
-def main(cfg: DictConfig) -> float:
-    """Console entry point; returns the mean final loss of the successful jobs (for sweeps)."""
-    summary = run_batch(cfg)
+def _hydra_main(cfg: DictConfig) -> float:
+    quiet_logs()
+    with user_errors(_interrupted):
+        summary = run_batch(cfg)
     _print_table(summary)
     loss = summary.get("keypoint_error_mean_m_mean", summary.get("final_loss_mean"))
     return float(loss) if loss is not None else float("nan")
+
+
+def _check_launcher(argv: Sequence[str]) -> None:
+    """A SLURM launcher on a machine without SLURM: one line saying how to run here."""
+    import shutil
+
+    for arg in argv:
+        if arg.startswith("hydra/launcher=submitit_slurm") and shutil.which("sbatch") is None:
+            print(
+                f"error: {arg}: SLURM is not available on this machine (no sbatch on PATH); "
+                "expected a SLURM login node. To run here, drop hydra/launcher=... (the runs "
+                "go one after another) or use hydra/launcher=submitit_local",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
+
+
+def main() -> None:
+    """Console entry point (``retargetjax-batch``); ``--verbose`` shows tracebacks."""
+    take_verbose_flag()
+    _check_launcher(sys.argv[1:])
+    precheck_overrides("batch")
+    _hydra_main()
 
 
 def merge_main(argv: Sequence[str] | None = None) -> int:

@@ -4,12 +4,14 @@ retargetjax-evaluate input=OUT.npz|DIR|manifest.json output_dir=DIR [robot=NAME]
                      [fps=30] [plots=true] [title=TEXT]
 retargetjax-compare  a=DIR b=DIR [output_dir=DIR] [a_name=retargetjax] [b_name=gmr]
 retargetjax-render   input=OUT.npz output=clip.mp4|clip.gif [robot=NAME] [motion=PATH]
-                     [stride=1] [max_frames=N] [view_radius_m=1.0] [dpi=80]
+                     [size=1280x672] [stride=1] [max_frames=N] [view_radius_m=1.0]
 retargetjax-plot     input=OUT.npz output=clip.png [robot=NAME] [motion=PATH] [fps=30]
 
-Arguments are ``key=value`` pairs (Hydra style, without a config tree); ``robot=`` names the
-robot of files that do not (BeyondMimic CSV, GMR pickle, mjlab npz), ``motion=`` the human
-source clip when the output does not record it.
+These are plain command-line tools, not Hydra apps: their arguments are ``key=value`` pairs
+(the same look as the Hydra apps' overrides, but no config tree, sweeps or ``-m``);
+``robot=`` names the robot of files that do not (BeyondMimic CSV, GMR pickle, mjlab npz),
+``motion=`` the human source clip when the output does not record it. Mistakes print one
+``error:`` line and exit 1 (``--verbose`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from ._cli import Status, quiet_logs, take_verbose_flag, user_errors
 
 __all__ = [
     "compare_main",
@@ -87,12 +91,32 @@ def _usage(name: str) -> str:
     return "usage: " + "\n".join(block)
 
 
+def _argv(argv: Sequence[str] | None) -> list[str]:
+    """The arguments, without ``--verbose`` (remembered: tracebacks are then shown)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    take_verbose_flag(["prog", *args])
+    return [a for a in args if a not in ("--verbose", "-v")]
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 64:
+        raise ValueError(f"expected WIDTHxHEIGHT in pixels, e.g. 1280x672, got {text!r}")
+    return int(width), int(height)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-evaluate``: write metrics.csv, metrics.json and summary.md for outputs."""
+    quiet_logs()
+    with user_errors():
+        return _evaluate(_argv(argv))
+
+
+def _evaluate(argv: Sequence[str]) -> int:
     from ..evaluation import evaluate_outputs
 
     args = parse_key_values(
-        sys.argv[1:] if argv is None else argv,
+        argv,
         {
             "input": str,
             "output_dir": str,
@@ -105,15 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ["input", "output_dir"],
         _usage("retargetjax-evaluate"),
     )
-    report = evaluate_outputs(
-        args["input"],
-        args["output_dir"],
-        robot=args.get("robot"),
-        motion=args.get("motion"),
-        fps=args.get("fps"),
-        plots=bool(args.get("plots") or False),
-        title=args.get("title"),
-    )
+    with Status(f"evaluating {args['input']}"):
+        report = evaluate_outputs(
+            args["input"],
+            args["output_dir"],
+            robot=args.get("robot"),
+            motion=args.get("motion"),
+            fps=args.get("fps"),
+            plots=bool(args.get("plots") or False),
+            title=args.get("title"),
+        )
     ok = sum(r.get("status") == "ok" for r in report.rows)
     print(Path(report.files["summary.md"]).read_text())
     print(f"{ok}/{len(report.rows)} clips evaluated; wrote {', '.join(report.files.values())}")
@@ -122,10 +147,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def compare_main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-compare``: per-metric deltas between two evaluation folders."""
+    with user_errors():
+        return _compare(_argv(argv))
+
+
+def _check_evaluation_folder(path: str) -> None:
+    """A folder of outputs (not of an evaluation): say in one line what to run first."""
+    folder = Path(path)
+    if folder.suffix.lower() == ".json" or (folder / "metrics.json").is_file():
+        return
+    if not folder.exists():
+        raise FileNotFoundError(2, "no such folder; expected an evaluation folder", path)
+    raise ValueError(
+        f"{path}: no metrics.json here; expected the output_dir of retargetjax-evaluate "
+        f"(run `retargetjax-evaluate input={path} output_dir={folder.name}_eval` first, then "
+        f"compare {folder.name}_eval)"
+    )
+
+
+def _compare(argv: Sequence[str]) -> int:
     from ..evaluation import compare_reports
 
     args = parse_key_values(
-        sys.argv[1:] if argv is None else argv,
+        argv,
         {"a": str, "b": str, "output_dir": str, "a_name": str, "b_name": str},
         ["a", "b"],
         _usage("retargetjax-compare"),
@@ -134,10 +178,15 @@ def compare_main(argv: Sequence[str] | None = None) -> int:
     b_name = args.get("b_name") or Path(args["b"]).name or "b"
     if a_name == b_name:
         a_name, b_name = f"a:{a_name}", f"b:{b_name}"
+    _check_evaluation_folder(args["a"])
+    _check_evaluation_folder(args["b"])
     result = compare_reports(
         args["a"], args["b"], args.get("output_dir"), a_name=a_name, b_name=b_name
     )
-    print(result.markdown(a_name, b_name))
+    lines = result.markdown(a_name, b_name).splitlines()
+    if lines and lines[0].startswith("# "):  # name the folders in the order given (a, b)
+        lines[0] = f"# {a_name} vs {b_name}"
+    print("\n".join(lines))
     if result.files:
         print(f"wrote {', '.join(result.files.values())}")
     return 0
@@ -161,12 +210,23 @@ def _load_clip(args: dict[str, Any]) -> tuple[Any, Any, Any]:
     return motion, robot, reference
 
 
+#: Default video size (pixels): the figure keeps its 8 in width and the dpi follows.
+DEFAULT_RENDER_SIZE = (1280, 672)
+
+
 def render_main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-render``: an MP4 or GIF of the robot beside the human skeleton."""
+    quiet_logs()
+    with user_errors():
+        return _render(_argv(argv))
+
+
+def _render(argv: Sequence[str]) -> int:
     from ..evaluation import render_motion
+    from ..io._atomic import check_output_path
 
     args = parse_key_values(
-        sys.argv[1:] if argv is None else argv,
+        argv,
         {
             "input": str,
             "output": str,
@@ -177,36 +237,55 @@ def render_main(argv: Sequence[str] | None = None) -> int:
             "max_frames": int,
             "view_radius_m": float,
             "dpi": int,
+            "size": _size,
         },
         ["input", "output"],
         _usage("retargetjax-render"),
     )
+    check_output_path(args["output"], (".mp4", ".gif"))
+    width, height = args.get("size") or DEFAULT_RENDER_SIZE
+    dpi = args.get("dpi") or width / 8.0
     motion, robot, reference = _load_clip(args)
-    result = render_motion(
-        motion,
-        robot,
-        args["output"],
-        human_keypoints=None if reference is None else reference.targets,
-        human_keypoint_names=None if reference is None else tuple(robot.keypoint_names),
-        stride=args.get("stride") or 1,
-        max_frames=args.get("max_frames"),
-        view_radius_m=args.get("view_radius_m") or 1.0,
-        dpi=args.get("dpi") or 80,
-    )
+    stride = args.get("stride") or 1
+    frames = len(range(0, motion.num_frames, stride))
+    if args.get("max_frames"):
+        frames = min(frames, args["max_frames"])
+    status = Status(f"rendering {frames} frames ({width}x{height}) to {args['output']}")
+    with status:
+        result = render_motion(
+            motion,
+            robot,
+            args["output"],
+            human_keypoints=None if reference is None else reference.targets,
+            human_keypoint_names=None if reference is None else tuple(robot.keypoint_names),
+            stride=stride,
+            max_frames=args.get("max_frames"),
+            view_radius_m=args.get("view_radius_m") or 1.0,
+            size_in=(8.0, height / dpi) if not args.get("dpi") else (width / dpi, height / dpi),
+            dpi=round(dpi),
+        )
     print(f"wrote {result.path}: {result.frames} frames at {result.fps:g} fps")
     return 0
 
 
 def plot_main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-plot``: the diagnostic PNG of one clip."""
+    quiet_logs()
+    with user_errors():
+        return _plot(_argv(argv))
+
+
+def _plot(argv: Sequence[str]) -> int:
     from ..evaluation import evaluate_motion, plot_clip
+    from ..io._atomic import check_output_path
 
     args = parse_key_values(
-        sys.argv[1:] if argv is None else argv,
+        argv,
         {"input": str, "output": str, "robot": str, "motion": str, "fps": float},
         ["input", "output"],
         _usage("retargetjax-plot"),
     )
+    check_output_path(args["output"], (".png", ".pdf", ".svg", ".jpg"))
     motion, robot, reference = _load_clip(args)
     evaluation = evaluate_motion(
         motion,

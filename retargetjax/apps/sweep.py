@@ -3,9 +3,11 @@
 retargetjax-sweep multirun/retargetjax-batch/2026-01-01_12-00-00 [-o table.csv]
 
 Each run folder of a sweep (``<sweep dir>/<job number>/``) holds ``.hydra/overrides.yaml``
-(what the run changed) and, written by the apps, ``summary.json`` (``retargetjax-batch``) or
-``*.metrics.json`` files (``retargetjax-retarget``). The table has one row per run: its
-number, its overrides as columns, and its numeric results.
+(what the run changed) and, written by the apps, ``summary.json`` (both apps) or
+``*.metrics.json`` files. The printed table has one row per run: its number, the overrides
+that differ between runs, and the headline results (loss, keypoint error, skating, counts,
+time); the overrides every run shares are listed above it. ``-o table.csv`` writes every
+override and every numeric result.
 """
 
 from __future__ import annotations
@@ -19,7 +21,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["format_table", "gather_sweep", "main"]
+__all__ = ["HEADLINE_COLUMNS", "format_table", "gather_sweep", "main"]
+
+#: Results shown in the printed table, when a run has them (the CSV has every column).
+HEADLINE_COLUMNS = (
+    "success",
+    "failed",
+    "final_loss",
+    "final_loss_mean",
+    "keypoint_error_mean_m",
+    "keypoint_error_mean_m_mean",
+    "foot_skate_mean_mm_per_frame",
+    "foot_skate_mean_mm_per_frame_mean",
+    "joint_limit_violations",
+    "joint_limit_violations_mean",
+    "seconds",
+    "wall_s",
+)
 
 
 def _overrides(run_dir: Path) -> dict[str, str]:
@@ -75,11 +93,34 @@ def gather_sweep(sweep_dir: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def format_table(rows: Sequence[dict[str, Any]], fmt: str = "md") -> str:
-    """Rows as a Markdown table (``md``) or CSV (``csv``); missing cells are empty."""
+def _shared_overrides(rows: Sequence[dict[str, Any]], override_keys: list[str]) -> dict[str, str]:
+    """Overrides with one value in every run (shown once, above the table)."""
+    if len(rows) < 2:
+        return {}
+    return {
+        k: rows[0].get(k)
+        for k in override_keys
+        if all(k in r and r.get(k) == rows[0].get(k) for r in rows)
+    }
+
+
+def format_table(
+    rows: Sequence[dict[str, Any]], fmt: str = "md", override_keys: Sequence[str] = ()
+) -> str:
+    """Rows as a Markdown table (``md``: run, the overrides that differ, headline results)
+    or CSV (``csv``: every column); missing cells are empty."""
     columns: list[str] = []
     for row in rows:
         columns += [k for k in row if k not in columns]
+    header = ""
+    if fmt == "md" and override_keys:
+        shared = _shared_overrides(rows, list(override_keys))
+        varying = [k for k in override_keys if k not in shared]
+        headline = [c for c in HEADLINE_COLUMNS if c in columns]
+        columns = ["run", *varying, *headline]
+        if shared:
+            header = "same in every run: " + " ".join(f"{k}={v}" for k, v in shared.items())
+            header += "\n\n"
 
     def cell(value: Any) -> str:
         if value is None:
@@ -95,7 +136,15 @@ def format_table(rows: Sequence[dict[str, Any]], fmt: str = "md") -> str:
         return buffer.getvalue()
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    return header + "\n".join(lines) + "\n"
+
+
+def override_keys(sweep_dir: str | Path) -> list[str]:
+    """The keys any run of ``sweep_dir`` overrides, in first-seen order."""
+    keys: list[str] = []
+    for run in sorted(Path(sweep_dir).glob("**/.hydra/overrides.yaml")):
+        keys += [k for k in _overrides(run.parent.parent) if k not in keys]
+    return keys
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,8 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("sweep_dir", type=Path, help="the multirun folder of one sweep")
     parser.add_argument("-o", "--output", type=Path, help="write the table (.csv or .md)")
     args = parser.parse_args(argv)
-    rows = gather_sweep(args.sweep_dir)
-    print(format_table(rows, "md"), end="")
+    try:
+        rows = gather_sweep(args.sweep_dir)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(rows, "md", override_keys(args.sweep_dir)), end="")
+    if args.output is None:
+        print("(every override and result: -o table.csv)")
     if args.output is not None:
         fmt = "csv" if args.output.suffix == ".csv" else "md"
         write_text_atomic(args.output, format_table(rows, fmt))

@@ -11,6 +11,7 @@ is what resuming from a manifest relies on. Two inputs that differ only by their
 from __future__ import annotations
 
 import os
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -59,8 +60,9 @@ def discover_jobs(
             ``input_dir/retargeted``.
         output_suffix: ``.npz`` (native), ``.csv`` or ``.pkl``.
         motion_format: force a format for every file; ``None`` detects each file's format
-            (a file whose format cannot be detected gets ``None`` and fails in the worker
-            with the loader's message, not here).
+            (a file whose format cannot be detected — unknown, empty, truncated — gets
+            ``None`` and becomes a job that fails in the worker with the loader's message;
+            discovery never opens a file in a way that can stop it).
         robot: the robot of every job (a bundled robot's name); ``None`` leaves it to the
             worker (e.g. a robot file from the config).
         config_path: experiment file for every job (see :class:`BatchJob`).
@@ -111,8 +113,10 @@ def discover_jobs(
         if kind is None and detect_format:
             try:
                 kind = detect_motion_format(path)
-            except MotionFormatError:
-                kind = None  # the worker reports it, with the loader's message
+            except (MotionFormatError, OSError, ValueError, EOFError, zipfile.BadZipFile):
+                # Unreadable (truncated, empty, unknown): never stop discovery for one
+                # file; its job fails in the worker with the loader's message.
+                kind = None
         jobs.append(
             BatchJob(
                 id=job_id,

@@ -31,7 +31,6 @@ clip at a time (same block shape, no recompile), so one bad clip never takes oth
 from __future__ import annotations
 
 import functools
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,16 @@ import numpy as np
 
 from ..types import RunStatus
 from ._models import BatchJob, BatchManifest
-from ._runner import _check_jobs, _execute, _ManifestState, _Outcome, _plan, _record
+from ._run_common import (
+    Outcome,
+    advance,
+    check_jobs,
+    execute,
+    failure,
+    make_record,
+    progress_bar,
+    start_run,
+)
 from ._worker import PreparedJob, RetargetWorker
 
 __all__ = [
@@ -168,11 +176,7 @@ def solve_rows(
 
 
 def _fail(job: BatchJob, exc: BaseException, started_at: Any) -> Any:
-    def raise_it(_: BatchJob) -> None:
-        raise exc
-
-    outcome = _execute(raise_it, job)
-    return _record(job, outcome._replace(started_at=started_at))
+    return make_record(job, failure(job, exc, started_at))
 
 
 class _RowBuffer:
@@ -239,11 +243,10 @@ def run_grouped(
         KeyboardInterrupt: after the manifest holds every job finished so far.
     """
     import jax
-    from tqdm.auto import tqdm
 
     jobs = list(jobs)
     manifest_path = Path(manifest_path)
-    _check_jobs(jobs, manifest_path)
+    check_jobs(jobs, manifest_path)
     devices = list(devices) if devices is not None else list(jax.devices())
     if max_windows is None:
         max_windows = default_max_windows(devices)
@@ -252,31 +255,20 @@ def run_grouped(
             f"max_windows and chunk_jobs must be >= 1, got {max_windows} and {chunk_jobs} "
             f"(batch manifest {manifest_path} not touched)"
         )
-    previous = BatchManifest.load(manifest_path) if manifest_path.exists() else None
-    state = _ManifestState(
-        path=manifest_path,
-        jobs=jobs,
-        previous=previous,
+    state, to_run = start_run(
+        jobs,
+        manifest_path,
+        force=force,
         input_dir=input_dir,
         output_dir=output_dir,
         pattern=pattern,
     )
-    to_run = _plan(jobs, previous, state, force)
-    manifest = state.write()
-
-    show = sys.stderr.isatty() if progress is None else progress
+    manifest = state.manifest
     stats = {"frames": 0, "t0": time.perf_counter()}
     group_windows: dict[str, int] = {}  # per settings key: fixed for the run (one shape)
     calls = [0]
 
-    with tqdm(
-        total=len(jobs),
-        initial=len(jobs) - len(to_run),
-        disable=not show,
-        unit="job",
-        desc="batch",
-        dynamic_ncols=True,
-    ) as bar:
+    with progress_bar(len(jobs), len(jobs) - len(to_run), progress) as bar:
 
         def done(record: Any, frames: int = 0) -> None:
             nonlocal manifest
@@ -284,13 +276,7 @@ def run_grouped(
             manifest = state.write()
             stats["frames"] += frames
             elapsed = max(time.perf_counter() - stats["t0"], 1e-9)
-            bar.set_postfix(
-                ok=manifest.success_count,
-                failed=manifest.failed_count,
-                fps=f"{stats['frames'] / elapsed:.0f}",
-                refresh=False,
-            )
-            bar.update(1)
+            advance(bar, manifest, 1, fps=f"{stats['frames'] / elapsed:.0f}")
 
         for start in range(0, len(to_run), chunk_jobs):
             chunk = to_run[start : start + chunk_jobs]
@@ -298,9 +284,9 @@ def run_grouped(
             for job in chunk:
                 started_at = _now()
                 holder: list[PreparedJob] = []
-                outcome = _execute(lambda j, h=holder: h.append(worker.prepare(j)), job)
+                outcome = execute(lambda j, h=holder: h.append(worker.prepare(j)), job)
                 if outcome.status is RunStatus.FAILED:
-                    done(_record(job, outcome))
+                    done(make_record(job, outcome))
                     continue
                 prepared = holder[0]
                 by_key.setdefault(prepared.settings.key(), []).append((prepared, started_at))
@@ -313,8 +299,16 @@ def run_grouped(
                     max_windows,
                     group_windows.get(key),
                 )
+                first_use = key not in group_windows
                 group_windows.setdefault(key, plan.group_windows)
-                _run_key(plan, items, devices, worker, done, bar.write, calls)
+
+                def status(text: str, robot: str = items[0][0].robot.name) -> None:
+                    bar.set_description_str(f"batch ({robot}: {text})", refresh=True)
+
+                if first_use:
+                    status("compiling the solver, about 30 s on first use")
+                _run_key(plan, items, devices, worker, done, bar.write, calls, status)
+                bar.set_description_str("batch", refresh=True)
     return manifest
 
 
@@ -332,8 +326,12 @@ def _run_key(
     done: Callable[..., None],
     say: Callable[[str], None],
     calls: list[int],
+    status: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Solve one key's rows call by call, finishing each clip once its last row is solved."""
+    """Solve one key's rows call by call, finishing each clip once its last row is solved.
+
+    ``status`` is told which rows are being solved (after the first call, which compiles).
+    """
     robot, config = items[0][0].robot, items[0][0].settings.config
     G = plan.group_windows
     block = G * len(devices)
@@ -349,6 +347,8 @@ def _run_key(
         ]
         call = calls[0]
         calls[0] += 1
+        if first:
+            status(f"solving rows {first + 1}-{min(stop, plan.num_rows)} of {plan.num_rows}")
         try:
             x, loss, row_devices, seconds = solve_rows(
                 [problems[i] for i in inside],
@@ -412,8 +412,8 @@ def _finish(
         "calls": sorted({int(c) for c in buffer.call[rows]}),
     }
     finish = functools.partial(worker.finish, prepared, solution, **extra)
-    outcome: _Outcome = _execute(lambda _: finish(), prepared.job)
-    done(_record(prepared.job, outcome._replace(started_at=started_at)), prepared.num_frames)
+    outcome: Outcome = execute(lambda _: finish(), prepared.job)
+    done(make_record(prepared.job, outcome._replace(started_at=started_at)), prepared.num_frames)
 
 
 def _run_alone(

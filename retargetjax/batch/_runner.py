@@ -6,22 +6,28 @@ import contextlib
 import multiprocessing
 import pickle
 import signal
-import sys
-import traceback
 import types
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, runtime_checkable
-
-from pydantic_core import to_jsonable_python
-from tqdm.auto import tqdm
+from typing import Any, Protocol, runtime_checkable
 
 from ..types import RunStatus
-from ._models import BatchJob, BatchManifest, BatchRunRecord, utc_now
+from ._models import BatchJob, BatchManifest, BatchRunRecord
+from ._run_common import (
+    ManifestState,
+    Outcome,
+    advance,
+    check_jobs,
+    execute,
+    failure,
+    jsonable_or_repr,
+    make_record,
+    progress_bar,
+    start_run,
+)
 
 __all__ = ["BatchRunner", "BatchWorker"]
 
@@ -29,8 +35,6 @@ __all__ = ["BatchRunner", "BatchWorker"]
 _POLL_S = 0.2
 #: Pool breaks in a row with no job in flight (so no job to blame) before giving up.
 _MAX_BLAMELESS_BREAKS = 3
-#: Longest traceback text (characters, from the end) kept in a failed record's provenance.
-_MAX_TRACEBACK_CHARS = 4000
 
 
 @runtime_checkable
@@ -48,93 +52,12 @@ class BatchWorker(Protocol):
     def __call__(self, job: BatchJob) -> dict[str, Any] | None: ...
 
 
-class _Outcome(NamedTuple):
-    """What one execution of a worker produced (plain data, so it crosses processes)."""
-
-    started_at: datetime
-    finished_at: datetime
-    status: RunStatus
-    message: str
-    error_type: str | None
-    provenance: dict[str, Any]
-
-
-def _jsonable_or_repr(value: Mapping[str, Any]) -> dict[str, Any]:
-    return to_jsonable_python(dict(value), fallback=repr)
-
-
-def _execute(worker: Callable[[BatchJob], Any], job: BatchJob) -> _Outcome:
-    """Run ``worker(job)`` and turn its result or exception into an :class:`_Outcome`.
-
-    Used in-process (``max_workers == 1``) and inside pool processes alike. Only
-    :class:`Exception` is caught: ``KeyboardInterrupt`` and ``SystemExit`` stop the batch.
-    """
-    started_at = utc_now()
-    try:
-        returned = worker(job)
-        if returned is not None and not isinstance(returned, Mapping):
-            raise TypeError(
-                f"worker returned {type(returned).__name__}; expected a provenance dict or None"
-            )
-        merged = {**job.provenance, **(returned or {})}
-        try:
-            provenance = to_jsonable_python(merged)
-        except Exception as exc:  # pydantic's serialisation error names the bad value
-            raise TypeError(f"worker provenance is not JSON-serialisable: {exc}") from exc
-    except Exception as exc:
-        text = traceback.format_exc()[-_MAX_TRACEBACK_CHARS:]
-        return _Outcome(
-            started_at=started_at,
-            finished_at=utc_now(),
-            status=RunStatus.FAILED,
-            message=str(exc) or repr(exc),
-            error_type=type(exc).__name__,
-            provenance={**_jsonable_or_repr(job.provenance), "traceback": text},
-        )
-    return _Outcome(started_at, utc_now(), RunStatus.SUCCESS, "", None, provenance)
-
-
-def _record(job: BatchJob, outcome: _Outcome) -> BatchRunRecord:
-    return BatchRunRecord(
-        job_id=job.id,
-        motion=job.motion,
-        output=job.output,
-        status=outcome.status,
-        started_at=outcome.started_at,
-        finished_at=outcome.finished_at,
-        message=outcome.message,
-        error_type=outcome.error_type,
-        provenance=outcome.provenance,
-    )
-
-
-def _skipped(job: BatchJob, message: str) -> BatchRunRecord:
-    now = utc_now()
-    return BatchRunRecord(
-        job_id=job.id,
-        motion=job.motion,
-        output=job.output,
-        status=RunStatus.SKIPPED,
-        started_at=now,
-        finished_at=now,
-        message=message,
-        provenance=_jsonable_or_repr(job.provenance),
-    )
-
-
 def _died(job: BatchJob, exc: BaseException) -> BatchRunRecord:
-    now = utc_now()
-    return BatchRunRecord(
-        job_id=job.id,
-        motion=job.motion,
-        output=job.output,
-        status=RunStatus.FAILED,
-        started_at=now,
-        finished_at=now,
+    outcome = failure(job, exc)._replace(
         message=f"the worker process died abruptly while running this job ({exc})",
-        error_type=type(exc).__name__,
-        provenance=_jsonable_or_repr(job.provenance),
+        provenance=jsonable_or_repr(job.provenance),
     )
+    return make_record(job, outcome)
 
 
 def _probe(worker: Callable[[BatchJob], Any]) -> None:
@@ -144,83 +67,6 @@ def _probe(worker: Callable[[BatchJob], Any]) -> None:
 def _ignore_sigint() -> None:
     """Pool initializer: Ctrl-C is handled by the parent, which then stops the children."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-class _ManifestState:
-    """The records known so far, written as a manifest after every change.
-
-    A job's record from the previous manifest stays until this run replaces it, so the file
-    always shows the best-known state of every job; records of jobs that this run was not
-    given follow the current ones, in their old order.
-    """
-
-    def __init__(
-        self,
-        *,
-        path: Path,
-        jobs: list[BatchJob],
-        previous: BatchManifest | None,
-        input_dir: Path | None,
-        output_dir: Path | None,
-        pattern: str,
-    ) -> None:
-        self.path = path
-        self.order = [job.id for job in jobs]
-        ids = set(self.order)
-        old = previous.records if previous is not None else ()
-        self.current = {r.job_id: r for r in old if r.job_id in ids}
-        self.extras = tuple(r for r in old if r.job_id not in ids)
-        self.created_at = previous.created_at if previous is not None else utc_now()
-        # This run's arguments win; None / "" keep what the previous manifest said.
-        keep = previous is not None
-        self.input_dir = input_dir if input_dir is not None or not keep else previous.input_dir
-        self.output_dir = output_dir if output_dir is not None or not keep else previous.output_dir
-        self.pattern = pattern if pattern or not keep else previous.pattern
-        self.manifest: BatchManifest | None = None
-
-    def set(self, record: BatchRunRecord) -> None:
-        self.current[record.job_id] = record
-
-    def write(self) -> BatchManifest:
-        records = [self.current[i] for i in self.order if i in self.current]
-        manifest = BatchManifest.from_records(
-            records=(*records, *self.extras),
-            total=len(self.order),
-            created_at=self.created_at,
-            input_dir=self.input_dir,
-            output_dir=self.output_dir,
-            pattern=self.pattern,
-        )
-        manifest.save_json(self.path)
-        self.manifest = manifest
-        return manifest
-
-
-def _plan(
-    jobs: list[BatchJob], previous: BatchManifest | None, state: _ManifestState, force: bool
-) -> list[BatchJob]:
-    """The resume rules: record resumed and skipped jobs in ``state``; return those to run.
-
-    Shared by :class:`BatchRunner` and the grouped path (:func:`~retargetjax.batch.run_grouped`).
-    """
-    previous_by_id = previous.records_by_id() if previous is not None else {}
-    to_run: list[BatchJob] = []
-    for job in jobs:
-        old = previous_by_id.get(job.id)
-        if force:
-            to_run.append(job)
-        elif (
-            old is not None
-            and old.status is RunStatus.SUCCESS
-            and old.output == job.output
-            and job.output.exists()
-        ):
-            state.set(old.model_copy(update={"provenance": {**old.provenance, "resumed": True}}))
-        elif job.output.exists() and not (old is not None and old.status is RunStatus.FAILED):
-            state.set(_skipped(job, f"output {job.output} already exists"))
-        else:
-            to_run.append(job)
-    return to_run
 
 
 class _InstanceOrClassMethod:
@@ -257,13 +103,15 @@ class BatchRunner:
       pool is started and made to load the worker first, so a worker that pickles but
       cannot be loaded by a fresh interpreter is a :class:`RuntimeError`, also before any
       write (rather than every job failing with a broken pool).
-    * **Resume.** A job whose previous record is ``success`` for the same output path, and
-      whose output still exists, is not redone: its record is kept (timestamps of the run that
-      did it) with ``provenance["resumed"] = True``. A previously ``failed`` job is retried
-      even when its output exists (the file may be stale). Any other job whose output exists
-      is recorded ``skipped``. ``force=True`` reruns every job. ``created_at`` of an existing
-      manifest is kept; ``input_dir``/``output_dir``/``pattern`` keep their old values when
-      this run passes ``None``/``""``.
+    * **Resume** (as documented: jobs whose output exists are skipped unless ``force``). A
+      job whose output exists is recorded ``skipped``; when an earlier run did it (its
+      record was ``success`` for the same output), the skipped record keeps that record's
+      provenance (solver provenance, loss, timings) with ``provenance["resumed"] = True``
+      and ``provenance["previous"]`` (the earlier status, UTC times and message). A
+      previously ``failed`` job is retried even when its output exists (the file may be
+      stale), and so is any job whose output is missing. ``force=True`` reruns every job.
+      ``created_at`` of an existing manifest is kept; ``input_dir``/``output_dir``/
+      ``pattern`` keep their old values when this run passes ``None``/``""``.
     * **Manifest.** Written once after this planning (all skipped and resumed jobs at once)
       and again after every finished job, atomically, so a killed run leaves a valid file
       holding every job finished so far. Records are in submission order; records of jobs
@@ -348,7 +196,7 @@ class BatchRunner:
         """
         jobs = list(jobs)
         manifest_path = Path(manifest_path)
-        _check_jobs(jobs, manifest_path)
+        check_jobs(jobs, manifest_path)
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
             raise ValueError(
                 f"max_workers must be an int >= 1 (1 runs in-process), got {max_workers!r} "
@@ -356,43 +204,38 @@ class BatchRunner:
             )
         if max_workers > 1:
             _check_picklable(worker, jobs, manifest_path, max_workers)
-        previous = BatchManifest.load(manifest_path) if manifest_path.exists() else None
+        pool: list[ProcessPoolExecutor | None] = [None]
 
-        state = _ManifestState(
-            path=manifest_path,
-            jobs=jobs,
-            previous=previous,
-            input_dir=input_dir,
-            output_dir=output_dir,
-            pattern=pattern,
-        )
-        to_run = _plan(jobs, previous, state, force)
-        # Start (and probe) the pool before the first write, so that a worker the pool
-        # processes cannot import fails the run with nothing on disk changed.
-        executor = self._start_pool(worker, max_workers, manifest_path) if to_run else None
+        def start_pool(to_run: list[BatchJob]) -> None:
+            # Started (and probed) before the first write, so that a worker the pool
+            # processes cannot import fails the run with nothing on disk changed.
+            if to_run:
+                pool[0] = self._start_pool(worker, max_workers, manifest_path)
+
         try:
-            manifest = state.write()
+            state, to_run = start_run(
+                jobs,
+                manifest_path,
+                force=force,
+                input_dir=input_dir,
+                output_dir=output_dir,
+                pattern=pattern,
+                before_write=start_pool,
+            )
         except BaseException:
-            if executor is not None:
-                _stop_executor(executor)
+            if pool[0] is not None:
+                _stop_executor(pool[0])
             raise
-
-        show = sys.stderr.isatty() if progress is None else progress
-        with tqdm(
-            total=len(jobs),
-            initial=len(jobs) - len(to_run),
-            disable=not show,
-            unit="job",
-            desc="batch",
-            dynamic_ncols=True,
-        ) as bar:
+        manifest = state.manifest
+        assert manifest is not None
+        with progress_bar(len(jobs), len(jobs) - len(to_run), progress) as bar:
             if max_workers == 1:
                 for job in to_run:
-                    state.set(_record(job, _execute(worker, job)))
+                    state.set(make_record(job, execute(worker, job)))
                     manifest = state.write()
-                    _advance(bar, manifest, 1)
-            elif executor is not None:
-                manifest = self._run_pool(executor, to_run, worker, max_workers, force, state, bar)
+                    advance(bar, manifest, 1)
+            elif pool[0] is not None:
+                manifest = self._run_pool(pool[0], to_run, worker, max_workers, force, state, bar)
         return manifest
 
     def _new_executor(self, max_workers: int) -> ProcessPoolExecutor:
@@ -436,13 +279,13 @@ class BatchRunner:
         worker: Callable[[BatchJob], Any],
         max_workers: int,
         force: bool,
-        state: _ManifestState,
-        bar: tqdm,
+        state: ManifestState,
+        bar: Any,
     ) -> BatchManifest:
         """The process-pool loop; see the class docstring for the hard-death policy."""
         pending = deque(to_run)
         suspects: deque[BatchJob] = deque()
-        in_flight: dict[Future[_Outcome], BatchJob] = {}
+        in_flight: dict[Future[Outcome], BatchJob] = {}
         manifest = state.manifest
         assert manifest is not None
         blameless_breaks = 0
@@ -455,14 +298,15 @@ class BatchRunner:
                     job = suspects.popleft()
                     if not force and job.output.exists():
                         state.set(
-                            _skipped(
+                            make_record(
                                 job,
-                                f"output {job.output} appeared before the worker pool broke; "
-                                "not rerun",
+                                status=RunStatus.SKIPPED,
+                                message=f"output {job.output} appeared before the worker pool "
+                                "broke; not rerun",
                             )
                         )
                         manifest = state.write()
-                        _advance(bar, manifest, 1)
+                        advance(bar, manifest, 1)
                         continue
                     to_submit, source = [job], suspects
                 elif not suspects:
@@ -472,7 +316,7 @@ class BatchRunner:
                     to_submit, source = [], suspects
                 for index, job in enumerate(to_submit):
                     try:
-                        in_flight[executor.submit(_execute, worker, job)] = job
+                        in_flight[executor.submit(execute, worker, job)] = job
                     except BrokenProcessPool:
                         # A process died between two polls; in-flight futures will report it.
                         source.extendleft(reversed(to_submit[index:]))
@@ -506,7 +350,7 @@ class BatchRunner:
                     job = in_flight.pop(future)
                     exc = future.exception()
                     if exc is None:
-                        state.set(_record(job, future.result()))
+                        state.set(make_record(job, future.result()))
                     elif isinstance(exc, BrokenProcessPool):
                         lost.append((job, exc))
                         continue
@@ -514,19 +358,7 @@ class BatchRunner:
                         stop = exc  # KeyboardInterrupt / SystemExit raised by the worker
                         continue
                     else:  # e.g. a result that could not be sent back
-                        state.set(
-                            _record(
-                                job,
-                                _Outcome(
-                                    utc_now(),
-                                    utc_now(),
-                                    RunStatus.FAILED,
-                                    str(exc) or repr(exc),
-                                    type(exc).__name__,
-                                    _jsonable_or_repr(job.provenance),
-                                ),
-                            )
-                        )
+                        state.set(make_record(job, failure(job, exc)))
                     finished += 1
                 if lost:
                     executor.shutdown(wait=True, cancel_futures=True)
@@ -539,7 +371,7 @@ class BatchRunner:
                 if finished:
                     blameless_breaks = 0
                     manifest = state.write()
-                    _advance(bar, manifest, finished)
+                    advance(bar, manifest, finished)
                 if stop is not None:
                     raise stop
         except BaseException:
@@ -553,16 +385,6 @@ class BatchRunner:
         return manifest
 
 
-def _advance(bar: tqdm, manifest: BatchManifest, n: int) -> None:
-    bar.set_postfix(
-        ok=manifest.success_count,
-        skipped=manifest.skipped_count,
-        failed=manifest.failed_count,
-        refresh=False,
-    )
-    bar.update(n)
-
-
 def _stop_executor(executor: ProcessPoolExecutor) -> None:
     """Terminate the pool's processes now (Ctrl-C), without waiting for running jobs."""
     # ProcessPoolExecutor has no public "terminate"; its process table is the only handle.
@@ -574,23 +396,6 @@ def _stop_executor(executor: ProcessPoolExecutor) -> None:
         with contextlib.suppress(Exception):
             process.join(timeout=5.0)
     executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _check_jobs(jobs: list[BatchJob], manifest_path: Path) -> None:
-    for index, job in enumerate(jobs):
-        if not isinstance(job, BatchJob):
-            raise TypeError(
-                f"jobs[{index}] is {type(job).__name__}; expected BatchJob "
-                f"(batch manifest {manifest_path} not touched)"
-            )
-    for field in ("id", "output"):
-        counts = Counter(getattr(job, field) for job in jobs)
-        repeated = sorted(str(value) for value, n in counts.items() if n > 1)
-        if repeated:
-            raise ValueError(
-                f"duplicate job {field}s {repeated}: each job needs a unique {field} "
-                f"(batch manifest {manifest_path} not touched)"
-            )
 
 
 def _check_picklable(

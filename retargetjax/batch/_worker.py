@@ -211,6 +211,22 @@ def _robot(target: str, keypoints: str | None) -> Any:
         return _ROBOTS[key]
 
 
+def _load(job: BatchJob, settings: JobSettings) -> Any:
+    """The job's motion; a file that cannot be read at all (truncated or empty archive)
+    raises a :class:`~retargetjax.motion.MotionFormatError` naming it."""
+    import zipfile
+
+    from ..motion import MotionFormatError, load_motion
+
+    try:
+        return load_motion(job.motion, format=job.motion_format, **dict(settings.motion_options))
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise MotionFormatError(
+            f"{job.motion}: cannot read the file ({type(exc).__name__}: {exc}); expected a "
+            "complete motion file (truncated or still being copied?)"
+        ) from exc
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -282,13 +298,12 @@ class RetargetWorker:
             MotionFormatError: unreadable, truncated or unknown motion file (names the file).
             RetargetError: a motion that cannot be retargeted (e.g. a keypoint NaN throughout).
         """
-        from ..motion import load_motion
         from ..retarget import prepare_problem
 
         settings = self.settings_for(job)
         t0 = time.perf_counter()
         robot = _robot(settings.robot, settings.robot_keypoints)
-        motion = load_motion(job.motion, format=job.motion_format, **dict(settings.motion_options))
+        motion = _load(job, settings)
         t1 = time.perf_counter()
         problem = prepare_problem(
             motion, robot, settings.config, keypoint_override=settings.keypoint_override

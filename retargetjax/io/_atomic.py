@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "check_output_path"]
 
 
 def _current_umask() -> int:
@@ -47,7 +47,12 @@ def atomic_write(
     folder = target.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {target}: folder {folder} does not exist")
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:  # name the output, not the temporary file
+        raise type(exc)(
+            exc.errno, f"cannot write ({exc.strerror}); expected a writable folder", str(target)
+        ) from exc
     try:
         if "b" not in mode:
             open_kwargs.setdefault("encoding", "utf-8")
@@ -62,3 +67,49 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def check_output_path(
+    path: str | os.PathLike[str],
+    suffixes: tuple[str, ...] | None = (".npz", ".csv", ".pkl"),
+    *,
+    create_folder: bool = True,
+) -> Path:
+    """Check, before any long work, that ``path`` can be written; return it as a ``Path``.
+
+    Creates the folder when ``create_folder`` (an existing output file is fine: it will be
+    replaced atomically).
+
+    Raises:
+        ValueError: the suffix is not one of ``suffixes`` (``None``: any), or ``path`` is a
+            folder.
+        PermissionError, OSError: the folder cannot be created or written (the message names
+            ``path``).
+    """
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise ValueError(f"{target}: is a folder; expected a file name")
+    if suffixes is not None and target.suffix.lower() not in suffixes:
+        got = f"'{target.suffix}'" if target.suffix else "no suffix"
+        raise ValueError(
+            f"{target}: unknown output format ({got}); expected one of {', '.join(suffixes)}"
+        )
+    folder = target.parent
+    if create_folder:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise type(exc)(
+                exc.errno,
+                f"cannot create its folder ({exc.strerror}); expected a writable place",
+                str(target),
+            ) from exc
+    if not folder.is_dir():
+        raise FileNotFoundError(2, f"folder {folder} does not exist", str(target))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            13,
+            f"cannot write in {folder} (permission denied); expected a writable folder",
+            str(target),
+        )
+    return target
