@@ -69,7 +69,7 @@ def test_deltas_and_matching_by_source(tmp_path):
     assert vel["b_mean"] == pytest.approx(0.8) and vel["better"] == "a"  # higher is better
     assert result.only_a == ["jump"] and result.only_b == []
     text = (tmp_path / "comparison.md").read_text()
-    assert "gmr vs ours" in text and "keypoint_error_mean_m" in text
+    assert "ours vs gmr" in text and "keypoint_error_mean_m" in text
     assert json.loads((tmp_path / "comparison.json").read_text())["metrics"]
     assert (tmp_path / "comparison.csv").read_text().count("\n") == 1 + 2 * 2
 

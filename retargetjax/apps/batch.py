@@ -69,7 +69,7 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     from ..batch import BatchRunner, RetargetWorker, discover_jobs, run_grouped
     from ..batch._shards import select_shard, shard_manifest_name
     from ..compile_cache import enable_compile_cache
-    from ..io._atomic import check_output_path
+    from ..io import check_output_path
 
     t0 = time.perf_counter()
     input_dir = Path(str(cfg.input_dir))  # a missing input_dir raises here, first

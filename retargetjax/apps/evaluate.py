@@ -183,10 +183,7 @@ def _compare(argv: Sequence[str]) -> int:
     result = compare_reports(
         args["a"], args["b"], args.get("output_dir"), a_name=a_name, b_name=b_name
     )
-    lines = result.markdown(a_name, b_name).splitlines()
-    if lines and lines[0].startswith("# "):  # name the folders in the order given (a, b)
-        lines[0] = f"# {a_name} vs {b_name}"
-    print("\n".join(lines))
+    print(result.markdown(a_name, b_name))
     if result.files:
         print(f"wrote {', '.join(result.files.values())}")
     return 0
@@ -223,7 +220,7 @@ def render_main(argv: Sequence[str] | None = None) -> int:
 
 def _render(argv: Sequence[str]) -> int:
     from ..evaluation import render_motion
-    from ..io._atomic import check_output_path
+    from ..io import check_output_path
 
     args = parse_key_values(
         argv,
@@ -277,7 +274,7 @@ def plot_main(argv: Sequence[str] | None = None) -> int:
 
 def _plot(argv: Sequence[str]) -> int:
     from ..evaluation import evaluate_motion, plot_clip
-    from ..io._atomic import check_output_path
+    from ..io import check_output_path
 
     args = parse_key_values(
         argv,

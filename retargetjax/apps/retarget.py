@@ -89,8 +89,7 @@ def run_retarget(cfg: DictConfig, *, status: bool = True) -> dict[str, Any]:
     headline metrics).
     """
     from ..compile_cache import enable_compile_cache
-    from ..io import RobotMotion
-    from ..io._atomic import check_output_path
+    from ..io import RobotMotion, check_output_path
     from ..motion import load_motion, map_keypoints
     from ..retarget import retarget
     from ._cli import Status

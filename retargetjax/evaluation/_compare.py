@@ -82,7 +82,7 @@ class Comparison:
         score_a = sum(r["better"] == "a" for r in rows if r["metric"] in order)
         score_b = sum(r["better"] == "b" for r in rows if r["metric"] in order)
         lines = [
-            f"# {b_name} vs {a_name}",
+            f"# {a_name} vs {b_name}",
             "",
             f"{common} clips in common; delta = {b_name} − {a_name} of the means over them. "
             f"Headline metrics better: {a_name} {score_a}, {b_name} {score_b}.",

@@ -15,6 +15,7 @@ Panels, all against time (s):
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,10 @@ def plot_clip(
 
     m = evaluation.metrics
     facts = ", ".join(f"{k.replace('_', ' ')}={m[k]:.3g}" for k in HEADLINE_METRICS[:6] if k in m)
+    facts = "\n".join(textwrap.wrap(facts, 110))
     fig.suptitle(f"{title}\n{facts}", fontsize=9)
-    fig.tight_layout()
+    # Leave the top for the (wrapped) title so neither edge is cut off.
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")

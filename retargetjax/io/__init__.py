@@ -19,6 +19,7 @@ to a temporary file in the same folder, then ``os.replace``.
 """
 
 from ._atomic import atomic_write as atomic_write
+from ._atomic import check_output_path as check_output_path
 from ._csv import DEFAULT_CSV_FPS as DEFAULT_CSV_FPS
 from ._csv import read_beyondmimic_csv as read_beyondmimic_csv
 from ._csv import write_beyondmimic_csv as write_beyondmimic_csv
@@ -44,6 +45,7 @@ __all__ = [
     "RobotMotionFormat",
     "angular_velocity_world",
     "atomic_write",
+    "check_output_path",
     "finite_difference",
     "load_robot_motion",
     "metadata_to_json",

@@ -145,9 +145,19 @@ def load_motion(
     return loader(path, **options)
 
 
-def sample_motion_path() -> Path:
-    """Path of the small sample clip shipped with the package (MIT, see its LICENSE beside it).
+#: The sample clips shipped with the package (MIT, see ``assets/motions/LICENSE``).
+SAMPLE_MOTIONS = {
+    # 19-joint mocap rig, 455 frames at 30 fps, cm, Y up: a squat (upstream name kept).
+    "squat": "mocapbank_walk.bvh",
+    # 23-joint rig with ``*_End`` joints, 1064 frames at 120 fps, inches, Y up: a real walk.
+    "walk": "meredith_walk_120fps.bvh",
+}
 
-    ``assets/motions/mocapbank_walk.bvh``: 19-joint mocap rig, 455 frames at 30 fps, cm, Y up.
-    """
-    return Path(__file__).resolve().parents[1] / "assets" / "motions" / "mocapbank_walk.bvh"
+
+def sample_motion_path(name: str = "squat") -> Path:
+    """Path of a small sample clip shipped with the package: ``"squat"`` (the default, the
+    short 30 fps clip the tests use) or ``"walk"`` (the demo's real walk); see
+    :data:`SAMPLE_MOTIONS`."""
+    if name not in SAMPLE_MOTIONS:
+        raise ValueError(f"no sample motion {name!r}; expected one of {', '.join(SAMPLE_MOTIONS)}")
+    return Path(__file__).resolve().parents[1] / "assets" / "motions" / SAMPLE_MOTIONS[name]
