@@ -51,7 +51,7 @@ def _walk(seconds: float, fps: float) -> Any:
 
     from retargetjax.motion import load_motion, sample_motion_path
 
-    base = load_motion(sample_motion_path())
+    base = load_motion(sample_motion_path("walk"))
     if abs(base.fps - fps) > 1e-6:
         base = base.resample(fps)
     need = max(2, round(seconds * fps))
