@@ -47,6 +47,7 @@ __all__ = [
     "parse_robot_file",
     "robot_asset_path",
     "robot_for_output",
+    "robot_mapping",
 ]
 
 
@@ -221,9 +222,9 @@ def parse_robot_file(path: str | Path) -> RobotDescription:
         return parse_urdf(path)
     if root_tag == "mujoco":
         return parse_mjcf(path)
-    if path.suffix.lower() == ".urdf":
-        return parse_urdf(path)
-    if path.suffix.lower() in (".xml", ".mjcf"):
+    if not root_tag and path.suffix.lower() == ".urdf":
+        return parse_urdf(path)  # its parser names the XML error
+    if not root_tag and path.suffix.lower() in (".xml", ".mjcf"):
         return parse_mjcf(path)
     raise RobotFileError(
         f"{path}: not a robot file (root element <{root_tag or '?'}>); expected an MJCF "
@@ -338,6 +339,26 @@ def load_robot(
         for note in warnings_text:
             _log.warning("%s: %s", path, note)
     return model
+
+
+def robot_mapping(model: RobotModel) -> dict[str, Any]:
+    """JSON-safe ``{keypoints: {canonical: {body, offset, reason}}, feet, missing}``."""
+    from ..keypoints import CANONICAL_KEYPOINTS
+
+    reasons = model.keypoint_reason or ("?",) * len(model.keypoint_names)
+    offsets = np.asarray(model.keypoint_offset, np.float64)
+    return {
+        "keypoints": {
+            k: {
+                "body": model.body_names[b],
+                "offset": np.round(offsets[i], 4).tolist(),
+                "reason": reasons[i],
+            }
+            for i, (k, b) in enumerate(zip(model.keypoint_names, model.keypoint_body))
+        },
+        "feet": [model.body_names[b] for b in model.foot_body],
+        "missing": [k for k in CANONICAL_KEYPOINTS if k not in model.keypoint_names],
+    }
 
 
 def robot_for_output(
