@@ -165,6 +165,14 @@ def _leg(side: str, y: float) -> str:
       </body>"""
 
 
+def _gripper(n: int) -> str:
+    return "".join(
+        f'<body name="arm{n}_grip_{c}" pos="0.25 {y} 0"><joint name="a{n}_g{c}" type="slide" '
+        'axis="0 1 0"/><geom type="box" size="0.02 0.005 0.02"/></body>'
+        for c, y in (("a", 0.02), ("b", -0.02))
+    )
+
+
 def _synthetic_robot(arms: bool, extras: bool) -> str:
     arm = ""
     if arms:
@@ -176,7 +184,7 @@ def _synthetic_robot(arms: bool, extras: bool) -> str:
             <geom type="capsule" fromto="0 0 0 0 0 -0.25" size="0.03"/>
             <body name="arm{n}_link3" pos="0 0 -0.25"><joint name="a{n}_el" axis="0 1 0"/>
               <geom type="capsule" fromto="0 0 0 0.22 0 0" size="0.03"/>
-              {'<body name="arm%d_grip_a" pos="0.25 0.02 0"><joint name="a%d_ga" type="slide" axis="0 1 0"/><geom type="box" size="0.02 0.005 0.02"/></body><body name="arm%d_grip_b" pos="0.25 -0.02 0"><joint name="a%d_gb" type="slide" axis="0 1 0"/><geom type="box" size="0.02 0.005 0.02"/></body>' % (n, n, n, n) if extras else ""}
+              {_gripper(n) if extras else ""}
             </body>
           </body>
         </body>"""
