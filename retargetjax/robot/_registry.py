@@ -330,7 +330,11 @@ def load_robot(
     table += "".join(f"\n  note: {n}" for n in name_notes)
     table += "".join(f"\n  warning: {n}" for n in warnings_text)
     model = dataclasses.replace(
-        model, source_sha256=digest, keypoint_reason=reason, mapping_report=table
+        model,
+        source=str(Path(path).resolve()),
+        source_sha256=digest,
+        keypoint_reason=reason,
+        mapping_report=table,
     )
     key = (str(path), digest, str(keypoints_yaml))
     if verbose and kind is None and key not in _printed:
