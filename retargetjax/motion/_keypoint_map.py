@@ -418,26 +418,31 @@ def rest_pose(motion: HumanMotion) -> np.ndarray:
 
 def _topology_vote(motion: HumanMotion) -> tuple[RigTopology | None, str]:
     """The rig's topology from its rest pose; for clips without one (keypoint files), the
-    choice most of the 9 tallest-standing frames agree on (one odd frame, a raised leg or a
-    turned foot, must not swap left and right)."""
+    choice most of the 9 tallest of 64 frames spread over the clip agree on (one odd frame, a
+    raised leg or a turned foot, must not swap left and right; frames showing no two legs do
+    not vote)."""
     try:
         if motion.metadata and motion.metadata.get("rest_offsets_m") is not None:
             return infer_rig_keypoints(motion.parents, rest_pose(motion)), ""
         T = motion.num_frames
         frames = np.unique(np.linspace(0, T - 1, min(T, 64)).astype(int))
         z = motion.positions[frames, :, 2]
-        tallest = frames[np.argsort(-(z.max(1) - z.min(1)))[:9]]
-    except TopologyError as exc:
+        tallest = frames[np.argsort(-(z.max(1) - z.min(1)))]
+    except (TopologyError, ValueError, IndexError) as exc:
         return None, str(exc)
     votes: dict[tuple, list[RigTopology]] = {}
     why = ""
+    voters = 0
     for t in tallest:
         try:
             topo = infer_rig_keypoints(motion.parents, motion.positions[t])
-        except TopologyError as exc:
-            why = str(exc)
+        except (TopologyError, ValueError, IndexError) as exc:
+            why = why or str(exc)
             continue
         votes.setdefault(tuple(sorted(topo.choice.items())), []).append(topo)
+        voters += 1
+        if voters == 9:  # the 9 tallest frames that show a humanoid
+            break
     if not votes:
         return None, why
     return max(votes.values(), key=len)[0], ""

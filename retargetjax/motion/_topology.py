@@ -152,6 +152,7 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
     up = np.array([0.0, 0.0, 1.0])
     f0 = np.cross(side, up)  # forward or backward; the feet tell
     signal = 0.0
+    toes = np.zeros(3)
     for c in legs:
         reach = []
         for leaf in (n for n in subtree(c) if n in low):
@@ -160,14 +161,21 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
             p = int(parents[leaf])
             while parents[p] >= 0 and np.linalg.norm(P[p] - P[leaf]) < 1e-4 * height:
                 p = int(parents[p])
-            reach.append(float((P[leaf] - P[p]) @ f0))
+            reach.append((float((P[leaf] - P[p]) @ f0), P[leaf] - P[p]))
         if reach:
-            signal += reach[int(np.argmax(np.abs(reach)))]
+            along, vector = max(reach, key=lambda r: np.linalg.norm(r[1][:2]))
+            signal += along
+            toes += vector
+    toes[2] = 0.0
+    if abs(signal) < 0.005 * height and np.linalg.norm(toes) >= 0.02 * height:
+        # Feet turned across the hips (a spin): the feet say where forward is.
+        f0 = toes / np.linalg.norm(toes)
+        signal = 1.0
     if abs(signal) < 0.005 * height:
         raise TopologyError("the feet do not point anywhere; cannot tell forward (and left)")
     forward = f0 if signal > 0 else -f0
     left = np.cross(up, forward)
-    if side @ left < 0:
+    if side @ left < 0 or (abs(side @ left) < 1e-9 and (leg_mean[0] - leg_mean[1]) @ left < 0):
         legs.reverse()
 
     choice: dict[str, int] = {"pelvis": pelvis}
@@ -216,6 +224,8 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
         rt = min(upper_body, key=lambda i: lateral[i])
         if lateral[lt] > reach and -lateral[rt] > reach:
             torso = _lca(parents, [lt, rt])
+            if pelvis not in _ancestors(parents, torso):
+                raise TopologyError("the arms do not hang from above the pelvis")
             for name, tip in (("left", lt), ("right", rt)):
                 path = clean(_path(parents, torso, tip))[1:]
                 if len(path) >= 2:

@@ -250,7 +250,7 @@ def guess_keypoints(desc: RobotDescription) -> KeypointGuess:
     notes: list[str] = []
     try:
         topo = infer_robot_keypoints(desc)
-    except RobotFileError as exc:
+    except (RobotFileError, ValueError, IndexError) as exc:
         notes.append(f"topology: {exc}")
         return KeypointGuess(
             keypoints=by_name,

@@ -19,7 +19,8 @@ URDF both take as x forward, y left, z up. Then:
   wrist joint takes its wrist and hand from the far end of the forearm's collision shapes.
 * **head**: the highest point (body origin, site or collision shape) on the upper trunk
   outside the arms, when it stands clearly above the shoulders (cameras and lidars on the
-  head count; a head collision sphere is best).
+  head count; a head collision sphere is best). A head made of meshes only is placed where a
+  human's proportions put it: 0.6 pelvis-to-shoulder heights above the shoulders.
 
 A robot without arms or head simply lacks those keypoints; extra chains (grippers,
 sensors, cameras, IMU frames) are never legs or arms since they neither reach the floor
@@ -267,6 +268,11 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
             head_body = _moving_ancestor(desc, tree, owner)
             found["head"] = (bodies[head_body].name, _offset(rots, poss, head_body, head_point))
             chains["head"] = tree.path(trunk, owner)
+        elif any(g.kind == "mesh" for n in head_region for g in bodies[n].geoms):
+            # A head we cannot see (mesh only, meshes are never opened): where a human's
+            # proportions put it, above the shoulders on the upper trunk.
+            head_point = shoulder_mid + np.array([0.0, 0.0, 0.6 * (shoulder_mid[2] - pelvis_z)])
+            found["head"] = (bodies[trunk_body].name, _offset(rots, poss, trunk_body, head_point))
     elif upper_body:
         # No arms: the torso is the trunk two thirds of the way to its top.
         top = max(upper_body, key=lambda i: poss[i][2])
