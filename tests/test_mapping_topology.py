@@ -405,3 +405,16 @@ def test_end_site_rig_retargets_targets_for_every_keypoint(tmp_path):
     assert {"left_wrist", "right_wrist", "left_toe", "head"} <= set(problem.keypoint_names)
     assert np.all(np.isfinite(problem.target_keypoints))
     assert set(CANONICAL_KEYPOINTS) >= set(problem.mapping["keypoints"])
+
+
+def test_yaml_override_is_reported_and_a_far_torso_is_warned(tmp_path, capsys):
+    src = robot_asset_path("unitree_g1")
+    yaml_path = tmp_path / "map.yaml"
+    yaml_path.write_text("keypoints:\n  torso: pelvis\n")
+    robot = load_robot(src, keypoints_yaml=yaml_path)
+    printed = capsys.readouterr().out
+    reason = dict(zip(robot.keypoint_names, robot.keypoint_reason))
+    assert reason["torso"] == "yaml" and reason["left_hip"] == "topology"
+    assert "torso -> pelvis  (yaml)" in printed
+    warning = next(line for line in printed.splitlines() if "warning: torso" in line)
+    assert "'pelvis'" in warning and " cm " in warning
