@@ -141,9 +141,15 @@ def test_mirrored_names_keep_left_and_right_from_the_geometry(tmp_path, shared_o
 
 
 # --- a synthetic robot with every failure class of the issue -----------------------------------
-def _leg(side: str, y: float) -> str:
+def _leg(side: str, y: float, toe: bool = False) -> str:
     s = side[0]
     n = 1 if side == "left" else 2
+    toe_link = (
+        f'<body name="leg{n}_toe" pos="0.12 0 -0.04"><joint name="{s}_toe" axis="0 1 0"/>'
+        '<geom type="box" size="0.03 0.04 0.01"/></body>'
+        if toe
+        else ""
+    )
     return f"""
       <body name="leg{n}_link1" pos="0 {y} -0.08">
         <joint name="{s}_hip_y" axis="0 1 0"/>
@@ -158,6 +164,7 @@ def _leg(side: str, y: float) -> str:
               <body name="leg{n}_link5">
                 <joint name="{s}_an_r" axis="1 0 0"/>
                 <site name="leg{n}_sole" pos="0.03 0 -0.06"/>
+                {toe_link}
               </body>
             </body>
           </body>
@@ -201,8 +208,8 @@ def _synthetic_robot(arms: bool, extras: bool) -> str:
     <body name="base" pos="0 0 0.9">
       <freejoint/>
       <geom type="box" size="0.08 0.12 0.05"/>
-      {_leg("left", 0.1)}
-      {_leg("right", -0.1)}
+      {_leg("left", 0.1, extras)}
+      {_leg("right", -0.1, extras)}
       <body name="seg1" pos="0 0 0.08">
         <joint name="w_y" axis="0 0 1"/>
         <geom type="box" size="0.08 0.14 0.18" pos="0 0 0.2"/>

@@ -5,10 +5,11 @@ URDF both take as x forward, y left, z up. Then:
 
 * **legs**: the lowest bodies (within 15 % of the robot's height above its lowest point) hang
   below one body, the lowest common ancestor, which is the *pelvis*; two of its child
-  subtrees hold them, the legs. The foot (and the ankle keypoint) is the lowest moving body
-  of each leg; the knee the moving body nearest half way between the top of the leg and the
-  foot; the hip the moving body above the knee whose axis is a roll (along x), else the
-  first. The leg with the larger y is the left one, whatever the names say.
+  subtrees hold them, the legs. The foot (and the ankle keypoint) is the last moving body
+  of each leg going down (a toe link ahead of it is not the foot); the knee the moving body
+  nearest half way between the top of the leg and the foot; the hip the moving body above
+  the knee whose axis is a roll (along x), else the first. The leg with the larger y is the
+  left one, whatever the names say.
 * **arms**: the moving bodies outside the legs that reach farthest to +y and to −y; their
   lowest common ancestor is the upper trunk, which carries the *torso* keypoint (a chest
   point on the vertical through the shoulders, two thirds of the way up from the pelvis).
@@ -191,7 +192,19 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
     feet, leg_chains = [], []
     for root in legs:
         sub = [n for n in tree.subtree(root) if moving[n]] or [root]
-        foot = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
+        lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
+        chain = tree.path(root, lowest)
+        # The foot (ankle) is where the leg stops going down: a toe link ahead of it is not.
+        mov = [n for n in chain if moving[n]] or [chain[-1]]
+        foot = mov[-1]
+        for k in range(2, len(mov)):
+            later = [(mov[m - 1], mov[m]) for m in range(k + 1, len(mov))]
+            if later and all(
+                abs(poss[b][2] - poss[a][2]) < np.linalg.norm((poss[b] - poss[a])[:2])
+                for a, b in later
+            ):
+                foot = mov[k]
+                break
         feet.append(foot)
         leg_chains.append(tree.path(root, foot))
     # Left is +y in the robot's frame.
