@@ -9,8 +9,10 @@ shape to world body transforms; :func:`keypoint_positions`, :func:`site_position
 runs a whole clip on the host through one compiled program per robot;
 :func:`point_jacobian` gives points with their geometric Jacobian from one sweep (what the
 Gauss-Newton solver linearises with).
-Collision pair rules are in :mod:`retargetjax.robot._collision`; keypoint choices in
-:mod:`retargetjax.robot._registry`.
+Collision pair rules are in :mod:`retargetjax.robot._collision`; the bundled robots'
+hand-checked keypoints in :mod:`retargetjax.robot._registry`; keypoints of any other robot
+file come from its kinematic tree and rest pose (:mod:`retargetjax.robot._topology`), names
+and a YAML override second (:mod:`retargetjax.robot._keypoints`).
 """
 
 from ._build import build_model as build_model
