@@ -393,7 +393,8 @@ Frame Time: 0.0333333
 def test_end_site_tips_are_wrists_toes_and_head_whatever_the_facing(tmp_path, facing, up):
     path = tmp_path / "endsites.bvh"
     path.write_text(_synthetic_bvh(facing, up))
-    motion = load_bvh(path, up_axis=up)
+    motion = load_bvh(path)  # the up axis is detected: a Z-up export stands up too
+    assert motion.metadata["up_axis"] == up
     d = map_keypoints(motion, verbose=False).as_dict()
     assert d["left_hip"] == "pa" and d["right_knee"] == "qb" and d["left_ankle"] == "pc"
     assert d["left_toe"] == "pc_End" and d["right_toe"] == "qc_End"

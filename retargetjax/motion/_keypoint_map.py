@@ -263,9 +263,8 @@ class KeypointMap:
     joint_index: tuple[int, ...]
     #: Joint name for each keypoint of ``names``.
     joint_names: tuple[str, ...]
-    #: ``"preset:<name>"``, ``"rules"``, ``"topology"`` (with ``+preset:<name>`` or
-    #: ``+rules`` when names confirmed or broke ties), with ``"+override"`` when an override
-    #: applied.
+    #: The names' source: ``"preset:<name>"`` or ``"rules"``, with ``"+override"`` when an
+    #: override applied (which keypoints the topology placed: :attr:`reasons`).
     rig: str = "rules"
     #: Why each keypoint of ``names`` is that joint: ``topology``, ``name`` or ``yaml``.
     reasons: tuple[str, ...] = ()
@@ -297,7 +296,8 @@ class KeypointMap:
         width = max(len(n) for n in self.names)
         jwidth = max(len(j) for j in self.joint_names)
         reasons = self.reasons or ("name",) * len(self.names)
-        rows = [f"keypoint map ({self.rig}):"]
+        counts = ", ".join(f"{reasons.count(r)} by {r}" for r in dict.fromkeys(reasons))
+        rows = [f"keypoint map ({counts}; names: {self.rig}):"]
         rows += [
             f"  {k:<{width}} <- {j:<{jwidth}}  ({r})"
             for k, j, r in zip(self.names, self.joint_names, reasons)
@@ -484,7 +484,6 @@ def map_keypoints(
     if topo is None and why and not np.all(motion.parents < 0):
         notes.append(f"topology: {why}; names only")
     if topo is not None:
-        rig = f"topology+{name_rig}" if by_name else "topology"
         found, reasons = {}, {}
         for key in CANONICAL_KEYPOINTS:
             t, n = topo.choice.get(key), by_name.get(key)
