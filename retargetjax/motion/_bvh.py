@@ -529,21 +529,33 @@ def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
     return rest
 
 
-def _detect_up_axis(rest: np.ndarray) -> str:
-    """``"y"``, unless a humanoid-sized rig lies flat with Y up and stands with Z (or X) up."""
+def _detect_up_axis(rest: np.ndarray, parents: np.ndarray) -> str:
+    """``"y"``, unless a humanoid rig (8 joints or more) in its rest pose shows its two legs
+    hanging down only with Z (or X) up, or lies flat with Y up and stands with Z (or X)."""
+    from ._topology import TopologyError, infer_rig_keypoints
 
-    def standing(axis: str) -> bool:
+    def extent_ok(axis: str) -> bool:
         p = rest @ up_axis_to_z_matrix(axis).T
         extent = p.max(axis=0) - p.min(axis=0)
-        return extent[2] >= 0.6 * max(extent[0], extent[1])
+        return bool(extent[2] >= 0.6 * max(extent[0], extent[1]))
 
-    if len(rest) < 8 or standing("y"):
+    def legs_down(axis: str) -> bool:
+        try:
+            infer_rig_keypoints(parents, rest @ up_axis_to_z_matrix(axis).T)
+        except (TopologyError, ValueError, IndexError):
+            return False
+        return True
+
+    if len(rest) < 8:
         return "y"
-    for axis in ("z", "x"):
-        if standing(axis):
-            _log.warning("the rest skeleton lies flat with Y up and stands with %s up", axis)
+    for axis in ("y", "z", "x"):
+        if extent_ok(axis) and legs_down(axis):
+            if axis != "y":
+                _log.warning(
+                    "the rest skeleton stands with %s up; reading the file %s-up", axis, axis
+                )
             return axis
-    return "y"
+    return next((a for a in ("y", "z", "x") if extent_ok(a)), "y")
 
 
 def load_bvh(
@@ -560,9 +572,9 @@ def load_bvh(
         units: ``"cm"``, ``"m"``, ``"mm"``, ``"in"``, ``"ft"`` or metres per unit; ``None``
             detects them from the rest skeleton's largest extent (see ``detect_units``).
         up_axis: the file's up axis, ``"y"`` (the BVH norm), ``"z"`` or ``"x"``; ``None``
-            (default) takes ``"y"`` unless the rest skeleton of a rig (8 joints or more) then
-            lies flat (standing less than 0.6 times as tall as it is wide) and stands up
-            with ``"z"`` (or ``"x"``): Z-up exports load upright without an option.
+            (default) takes ``"y"`` unless the rest skeleton of a rig (8 joints or more)
+            shows two legs hanging down only with ``"z"`` (or ``"x"``) up: Z-up exports
+            load upright without an option.
         end_sites: keep ``End Site`` blocks as joints named ``<parent>_End``.
 
     Metadata: ``units``, ``meters_per_unit``, ``up_axis``, ``frame_time_s``,
@@ -576,7 +588,7 @@ def load_bvh(
     extent = float(np.max(rest.max(axis=0) - rest.min(axis=0))) if len(rest) > 1 else 0.0
     up_detected = up_axis is None
     if up_axis is None:
-        up_axis = _detect_up_axis(rest)
+        up_axis = _detect_up_axis(rest, skeleton.parents)
     try:
         unit_name, scale = resolve_units(units, extent)
         C = up_axis_to_z_matrix(up_axis)

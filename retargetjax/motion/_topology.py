@@ -132,6 +132,8 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
         raise TopologyError("the feet hang from one chain; expected two legs from the pelvis")
     legs.sort(key=lambda c: min(P[n, 2] for n in subtree(c)))
     legs = legs[:2]
+    if any(P[pelvis, 2] - min(P[n, 2] for n in subtree(c)) < 0.3 * height for c in legs):
+        raise TopologyError("the chains reaching the floor are short; expected two legs")
 
     # --- facing: side axis from the legs, its sign from the feet ------------------------
     leg_mean = [P[subtree(c)].mean(axis=0) for c in legs]
