@@ -319,8 +319,10 @@ def test_mirrored_bvh_names_keep_sides_from_the_skeleton(tmp_path):
     assert any("left_hip" in n for n in b.notes)
 
 
-def _synthetic_bvh(facing: str, up: str) -> str:
-    """A T-pose rig with opaque names whose wrists, toes and head are End Sites only."""
+def _synthetic_bvh(facing: str, up: str, game: bool = False) -> str:
+    """A T-pose rig with opaque names whose wrists, toes and head are End Sites only; with
+    ``game``, a game-engine layout around it: a root on the floor, IK bones parked at the
+    feet, and twist bones beside the upper arm and forearm."""
     axes = {"x": np.eye(3)[0], "y": np.eye(3)[1], "z": np.eye(3)[2]}
     U = axes[up]
     F = -axes[facing[1]] if facing[0] == "-" else axes[facing[1]]
@@ -352,19 +354,47 @@ def _synthetic_bvh(facing: str, up: str) -> str:
   JOINT {name}b
   {{ OFFSET {off(0, 14 * s, 0)}
   CHANNELS 3 Zrotation Xrotation Yrotation
+  {twist(name + "u", s)}
   JOINT {name}c
   {{ OFFSET {off(0, 28 * s, 0)}
   CHANNELS 3 Zrotation Xrotation Yrotation
+  {twist(name + "f", s)}
   End Site
   {{ OFFSET {off(0, 25 * s, 0)} }}
   }} }} }}
 """
 
-    text = f"""HIERARCHY
-ROOT q0
+    def twist(name: str, s: float) -> str:
+        if not game:
+            return ""
+        return f"""JOINT {name}t
+  {{ OFFSET {off(0, 12 * s, 0)}
+  CHANNELS 3 Zrotation Xrotation Yrotation
+  End Site
+  {{ OFFSET 0 0 0 }}
+  }}"""
+
+    head = f"""ROOT q0
 {{ OFFSET {off(0, 0, 95)}
 CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
-{leg("p", 1)}{leg("q", -1)}
+"""
+    if game:
+        ik = "".join(
+            f"JOINT ik{k} {{ OFFSET {off(0, 9 * s, 0)} CHANNELS 3 Zrotation Xrotation Yrotation "
+            "End Site { OFFSET 0 0 0 } }\n"
+            for k, s in ((1, 1), (2, -1))
+        )
+        head = f"""ROOT r0
+{{ OFFSET 0 0 0
+CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+JOINT ikroot {{ OFFSET 0 0 0 CHANNELS 3 Zrotation Xrotation Yrotation
+{ik}}}
+JOINT q0
+{{ OFFSET {off(0, 0, 95)}
+CHANNELS 3 Zrotation Xrotation Yrotation
+"""
+    text = f"""HIERARCHY
+{head}{leg("p", 1)}{leg("q", -1)}
 JOINT s1
 {{ OFFSET {off(0, 0, 10)}
 CHANNELS 3 Zrotation Xrotation Yrotation
@@ -378,21 +408,30 @@ End Site
 {{ OFFSET {off(0, 0, 18)} }}
 }}
 {arm("m", 1)}{arm("n", -1)}
-}} }} }}
+}} }} }}{"}" if game else ""}
 MOTION
 Frames: 3
 Frame Time: 0.0333333
 """
-    root = off(0, 0, 95).split()
-    channels = 6 + 3 * 15
+    root = ["0", "0", "0"] if game else off(0, 0, 95).split()
+    channels = 6 + 3 * text.count("JOINT ")
     row = " ".join(root + ["0"] * (channels - 3))
     return text + "\n".join([row] * 3) + "\n"
 
 
-@pytest.mark.parametrize(("facing", "up"), [("+z", "y"), ("+x", "y"), ("-y", "z"), ("+x", "z")])
-def test_end_site_tips_are_wrists_toes_and_head_whatever_the_facing(tmp_path, facing, up):
+@pytest.mark.parametrize(
+    ("facing", "up", "game"),
+    [
+        ("+z", "y", False),
+        ("+x", "y", False),
+        ("-y", "z", False),
+        ("+x", "z", False),
+        ("-x", "y", True),
+    ],
+)
+def test_end_site_tips_are_wrists_toes_and_head_whatever_the_facing(tmp_path, facing, up, game):
     path = tmp_path / "endsites.bvh"
-    path.write_text(_synthetic_bvh(facing, up))
+    path.write_text(_synthetic_bvh(facing, up, game))
     motion = load_bvh(path)  # the up axis is detected: a Z-up export stands up too
     assert motion.metadata["up_axis"] == up
     d = map_keypoints(motion, verbose=False).as_dict()

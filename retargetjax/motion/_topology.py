@@ -3,7 +3,8 @@
 Positions are metres, Z up (as every loader gives them); the rig may face any horizontal
 direction. With ``H`` the rest pose's height:
 
-* **pelvis and legs**: the leaves within 15 % of ``H`` above the lowest point are the feet;
+* **pelvis and legs**: the leaves within 15 % of ``H`` above the lowest point, hanging from
+  joints at least 30 % of ``H`` above them, are the feet;
   their lowest common ancestor is the pelvis, and the two child subtrees holding them are
   the legs.
 * **facing, left and right**: the legs' horizontal offset gives the body's side axis; the
@@ -17,7 +18,8 @@ direction. With ``H`` the rest pose's height:
   not the hip).
 * **arms**: the joints outside the legs reaching farthest to the left and to the right;
   their lowest common ancestor is the upper trunk (the *torso* keypoint). Along an arm the
-  wrist is the first joint where several chains branch (fingers are not arms), else the tip
+  wrist is the first joint where several chains branch (three or more, or two of two joints
+  or more: fingers are not arms, a twist bone beside the forearm is not a hand), else the tip
   (an End Site after the elbow is the wrist), or the joint before a tip shorter than 0.8
   forearms (a hand); the
   shoulder is the first joint standing out sideways at least 1.5 times as far as the hips
@@ -123,7 +125,14 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
 
     leaves = [i for i in range(J) if not children[i]]
     z_min = P[:, 2].min()
-    low = [i for i in leaves if P[i, 2] < z_min + 0.15 * height]
+    # Feet: leaves near the floor that hang from high up (an IK bone parked on the floor
+    # under a root at the floor does not).
+    low = [
+        i
+        for i in leaves
+        if P[i, 2] < z_min + 0.15 * height
+        and max(P[a, 2] for a in _ancestors(parents, i)) - P[i, 2] >= 0.3 * height
+    ]
     if len(low) < 2:
         raise TopologyError("fewer than two joint chains reach the floor; expected two legs")
     pelvis = _lca(parents, low)
@@ -307,7 +316,16 @@ def _place_arm(P, children, same, path, name, left, centre, reach, choice, cands
         out = [k for k in range(max(limit, 1)) if abs(P[path[k]] @ left - centre) >= reach]
         return out[0] if out else max(limit - 1, 0)
 
-    branch = next((k for k, n in enumerate(path) if k >= 2 and len(real_children(n)) >= 2), None)
+    def depth(n: int) -> int:
+        kids = real_children(n)
+        return 1 + (max(depth(c) for c in kids) if kids else 0)
+
+    def fingers(n: int) -> bool:
+        """Several chains branch here (not one limb and a twist bone beside it)."""
+        kids = real_children(n)
+        return len(kids) >= 3 or sum(depth(c) >= 2 for c in kids) >= 2
+
+    branch = next((k for k, n in enumerate(path) if k >= 2 and fingers(n)), None)
     hand_k = None
     if branch is not None:
         wrist_k = branch

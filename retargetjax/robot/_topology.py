@@ -353,6 +353,7 @@ def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> No
         n
         for n in mov[mov.index(elbow) + 1 :]
         if np.linalg.norm(poss[n] - poss[elbow]) > 0.3 * upper_len
+        and any(j.kind == "hinge" for j in bodies[n].joints)  # a gripper's slide is no wrist
     ]
     if after:
         wrist = after[-1]
