@@ -69,7 +69,7 @@ def _peak_memory(device: Any) -> dict[str, Any]:
     stats = None
     try:
         stats = device.memory_stats()
-    except Exception:  # noqa: BLE001 - backends without statistics raise or return None
+    except Exception:  # backends without memory statistics raise or return None
         stats = None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     out: dict[str, Any] = {"process_peak_rss_bytes": int(rss)}
@@ -196,7 +196,9 @@ def _report(r: dict[str, Any]) -> None:
     print("| case | frames | compile s | solve s | frames/s | peak memory |")
     print("|---|---|---|---|---|---|")
     c = r["one_clip"]
-    print(f"| one clip | {c['frames']} | {c['compile_s']} | {c['solve_s']} | {c['frames_per_s']} | |")
+    print(
+        f"| one clip | {c['frames']} | {c['compile_s']} | {c['solve_s']} | {c['frames_per_s']} | |"
+    )
     for b in r["blocks"]:
         mem = b.get("device_peak_bytes", b["process_peak_rss_bytes"])
         kind = "device" if "device_peak_bytes" in b else "RSS"

@@ -16,9 +16,9 @@ def test_bench_device_quick_writes_its_json(tmp_path) -> None:
     out = tmp_path / "device.json"
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     env.pop("XLA_FLAGS", None)  # one device, as a user without a GPU would have
+    script = REPO_ROOT / "benchmarks" / "bench_device.py"
     proc = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benchmarks" / "bench_device.py"), "--quick"]
-        + ["--out", str(out)],
+        [sys.executable, str(script), "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
         env=env,

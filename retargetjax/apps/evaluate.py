@@ -129,11 +129,14 @@ def _evaluate(argv: Sequence[str]) -> int:
         ["input", "output_dir"],
         _usage("retargetjax-evaluate"),
     )
+    robot = args.get("robot")
+    if robot is not None or Path(args["input"]).suffix.lower() == ".npz":
+        robot = _robot_for(args["input"], robot, args.get("fps")) or robot
     with Status(f"evaluating {args['input']}"):
         report = evaluate_outputs(
             args["input"],
             args["output_dir"],
-            robot=args.get("robot"),
+            robot=robot,
             motion=args.get("motion"),
             fps=args.get("fps"),
             plots=bool(args.get("plots") or False),
@@ -189,17 +192,35 @@ def _compare(argv: Sequence[str]) -> int:
     return 0
 
 
+def _robot_for(input_path: str, robot: str | None, fps: float | None) -> Any:
+    """The robot model an output was made with (its recorded file or bundled name, checked
+    against ``robot=``), or ``robot=`` loaded; ``None`` when neither names one."""
+    from ..io import RobotMotion
+    from ..robot import RobotFileError, load_robot, robot_for_output
+
+    try:
+        probe = RobotMotion.load(input_path, fps=fps) if Path(input_path).is_file() else None
+    except Exception:  # a file that needs robot= to be read: use robot= alone
+        probe = None
+    try:
+        if probe is not None:
+            return robot_for_output(probe.metadata, robot, where=input_path)
+        if robot is not None:
+            return load_robot(robot, verbose=False)
+    except (RobotFileError, FileNotFoundError) as err:
+        raise SystemExit(f"error: {err}") from None
+    return None
+
+
 def _load_clip(args: dict[str, Any]) -> tuple[Any, Any, Any]:
     """The clip, its robot model and its human reference (or ``None``)."""
     from ..evaluation import human_reference
     from ..io import RobotMotion
-    from ..robot import load_robot
 
-    motion = RobotMotion.load(args["input"], robot=args.get("robot"), fps=args.get("fps"))
-    name = args.get("robot") or motion.robot
-    if not name or name == "unknown":
+    robot = _robot_for(args["input"], args.get("robot"), args.get("fps"))
+    if robot is None:
         raise SystemExit(f"error: {args['input']} does not name its robot; pass robot=NAME")
-    robot = load_robot(name)
+    motion = RobotMotion.load(args["input"], robot=robot, fps=args.get("fps"))
     source = args.get("motion") or motion.metadata.get("source")
     reference = None
     if source and Path(str(source)).is_file():

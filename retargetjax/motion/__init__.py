@@ -1,5 +1,6 @@
-"""Human motion in: ``HumanMotion``, loaders (BVH, SMPL family, keypoints), skeleton presets
-(joint → canonical keypoint), foot contacts and contacts of any body part, BVH writer.
+"""Human motion in: ``HumanMotion``, loaders (BVH, SMPL family, keypoints), the joint →
+canonical keypoint map (topology first, presets and name rules second), foot contacts and
+contacts of any body part, BVH writer.
 
 Everything here is numpy at the edges: metres, Z up, world frame, quaternions ``wxyz``.
 """
@@ -28,6 +29,7 @@ from ._keypoint_map import SKELETON_PRESETS as SKELETON_PRESETS
 from ._keypoint_map import KeypointMap as KeypointMap
 from ._keypoint_map import joint_side_and_base as joint_side_and_base
 from ._keypoint_map import map_keypoints as map_keypoints
+from ._keypoint_map import rest_pose as rest_pose
 from ._load import detect_motion_format as detect_motion_format
 from ._load import load_motion as load_motion
 from ._load import sample_motion_path as sample_motion_path
@@ -38,6 +40,9 @@ from ._smpl import smpl_forward_kinematics as smpl_forward_kinematics
 from ._smpl_names import SMPL_JOINT_NAMES as SMPL_JOINT_NAMES
 from ._smpl_names import SMPLH_JOINT_NAMES as SMPLH_JOINT_NAMES
 from ._smpl_names import SMPLX_JOINT_NAMES as SMPLX_JOINT_NAMES
+from ._topology import RigTopology as RigTopology
+from ._topology import TopologyError as TopologyError
+from ._topology import infer_rig_keypoints as infer_rig_keypoints
 from ._units import detect_units as detect_units
 from ._units import up_axis_to_z_matrix as up_axis_to_z_matrix
 
@@ -58,6 +63,8 @@ __all__ = [
     "KeypointMapError",
     "MotionFormatError",
     "PartThresholds",
+    "RigTopology",
+    "TopologyError",
     "body_contacts",
     "bvh_forward_kinematics",
     "detect_body_contacts",
@@ -66,6 +73,7 @@ __all__ = [
     "estimate_floor_height",
     "foot_contacts",
     "foot_point_heights",
+    "infer_rig_keypoints",
     "joint_side_and_base",
     "load_body_model",
     "load_bvh",
@@ -74,6 +82,7 @@ __all__ = [
     "load_smpl",
     "map_keypoints",
     "read_bvh",
+    "rest_pose",
     "sample_motion_path",
     "smpl_forward_kinematics",
     "up_axis_to_z_matrix",

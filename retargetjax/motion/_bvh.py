@@ -529,11 +529,40 @@ def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
     return rest
 
 
+def _detect_up_axis(rest: np.ndarray, parents: np.ndarray) -> str:
+    """``"y"``, unless a humanoid rig (8 joints or more) in its rest pose shows its two legs
+    hanging down only with Z (or X) up, or lies flat with Y up and stands with Z (or X)."""
+    from ._topology import TopologyError, infer_rig_keypoints
+
+    def extent_ok(axis: str) -> bool:
+        p = rest @ up_axis_to_z_matrix(axis).T
+        extent = p.max(axis=0) - p.min(axis=0)
+        return bool(extent[2] >= 0.6 * max(extent[0], extent[1]))
+
+    def legs_down(axis: str) -> bool:
+        try:
+            infer_rig_keypoints(parents, rest @ up_axis_to_z_matrix(axis).T)
+        except (TopologyError, ValueError, IndexError):
+            return False
+        return True
+
+    if len(rest) < 8:
+        return "y"
+    for axis in ("y", "z", "x"):
+        if extent_ok(axis) and legs_down(axis):
+            if axis != "y":
+                _log.warning(
+                    "the rest skeleton stands with %s up; reading the file %s-up", axis, axis
+                )
+            return axis
+    return next((a for a in ("y", "z", "x") if extent_ok(a)), "y")
+
+
 def load_bvh(
     path: str | os.PathLike,
     *,
     units: str | float | None = None,
-    up_axis: str = "y",
+    up_axis: str | None = None,
     end_sites: bool = True,
 ) -> HumanMotion:
     """Read a BVH file into a :class:`HumanMotion` (metres, Z up, world orientations).
@@ -542,7 +571,10 @@ def load_bvh(
         path: the ``.bvh`` file.
         units: ``"cm"``, ``"m"``, ``"mm"``, ``"in"``, ``"ft"`` or metres per unit; ``None``
             detects them from the rest skeleton's largest extent (see ``detect_units``).
-        up_axis: the file's up axis, ``"y"`` (default, the BVH norm), ``"z"`` or ``"x"``.
+        up_axis: the file's up axis, ``"y"`` (the BVH norm), ``"z"`` or ``"x"``; ``None``
+            (default) takes ``"y"`` unless the rest skeleton of a rig (8 joints or more)
+            shows two legs hanging down only with ``"z"`` (or ``"x"``) up: Z-up exports
+            load upright without an option.
         end_sites: keep ``End Site`` blocks as joints named ``<parent>_End``.
 
     Metadata: ``units``, ``meters_per_unit``, ``up_axis``, ``frame_time_s``,
@@ -554,6 +586,9 @@ def load_bvh(
     skeleton, frame_time, values = read_bvh(path)
     rest = _rest_positions(skeleton)
     extent = float(np.max(rest.max(axis=0) - rest.min(axis=0))) if len(rest) > 1 else 0.0
+    up_detected = up_axis is None
+    if up_axis is None:
+        up_axis = _detect_up_axis(rest, skeleton.parents)
     try:
         unit_name, scale = resolve_units(units, extent)
         C = up_axis_to_z_matrix(up_axis)
@@ -574,6 +609,7 @@ def load_bvh(
         "meters_per_unit": scale,
         "units_detected": units is None,
         "up_axis": str(up_axis).lower(),
+        "up_axis_detected": up_detected,
         "frame_time_s": frame_time,
         "rest_height_units": extent,
         "end_sites": tuple(skeleton.names[i] for i in idx if skeleton.is_end_site[i]),

@@ -1,6 +1,16 @@
-"""Skeleton presets and name rules: which joint of a rig is which canonical keypoint.
+"""Which joint of a rig is which canonical keypoint: topology first, names second.
 
-A rig is first matched against the presets of :data:`SKELETON_PRESETS` (a preset applies
+When the rig has a joint tree, :func:`~retargetjax.motion._topology.infer_rig_keypoints`
+reads the keypoints off its rest pose (BVH: the OFFSETs; other files: their most upright
+frame): legs down from the pelvis, arms sideways from the upper trunk, the head chain up,
+left and right from the skeleton's own facing, End Sites as the tips of their chains. The
+names then only confirm or break ties: a keypoint takes the joint the names give when that
+joint is one of the topology's candidates for it (same chain, same segment), else the
+topology's choice; a keypoint the topology cannot place takes the names' joint. Each
+keypoint records why (``topology``, ``name``, ``yaml``). Without a joint tree (keypoint
+files with no parents) or when the tree shows no two legs, the names alone decide.
+
+Names: a rig is first matched against the presets of :data:`SKELETON_PRESETS` (a preset applies
 when every joint it names exists, compared without namespaces such as ``mixamorig:``; the
 preset naming the most joints wins, ties go to the earlier one). Otherwise each keypoint is
 found by rules on the joint names:
@@ -39,6 +49,8 @@ import numpy as np
 from ..keypoints import CANONICAL_KEYPOINTS, REQUIRED_KEYPOINTS
 from ._errors import KeypointMapError
 from ._human_motion import HumanMotion
+from ._topology import RigTopology, TopologyError, infer_rig_keypoints
+from ._units import up_axis_to_z_matrix
 
 __all__ = [
     "KEYPOINT_SYNONYMS",
@@ -46,6 +58,7 @@ __all__ = [
     "KeypointMap",
     "joint_side_and_base",
     "map_keypoints",
+    "rest_pose",
 ]
 
 _log = logging.getLogger("retargetjax.motion")
@@ -250,8 +263,13 @@ class KeypointMap:
     joint_index: tuple[int, ...]
     #: Joint name for each keypoint of ``names``.
     joint_names: tuple[str, ...]
-    #: ``"preset:<name>"``, ``"rules"``, with ``"+override"`` when an override applied.
+    #: The names' source: ``"preset:<name>"`` or ``"rules"``, with ``"+override"`` when an
+    #: override applied (which keypoints the topology placed: :attr:`reasons`).
     rig: str = "rules"
+    #: Why each keypoint of ``names`` is that joint: ``topology``, ``name`` or ``yaml``.
+    reasons: tuple[str, ...] = ()
+    #: Remarks worth a look (names that the topology overruled, why it could not help).
+    notes: tuple[str, ...] = ()
 
     def positions(self, motion: HumanMotion) -> np.ndarray:
         """(T, K, 3) float32 world positions of the keypoints, metres, Z up."""
@@ -274,14 +292,34 @@ class KeypointMap:
         return dict(zip(self.names, self.joint_names))
 
     def describe(self) -> str:
-        """A printable table of the mapping."""
+        """A printable table of the mapping: keypoint, joint, why; then what is missing."""
         width = max(len(n) for n in self.names)
-        rows = [f"keypoint map ({self.rig}):"]
-        rows += [f"  {k:<{width}} <- {j}" for k, j in zip(self.names, self.joint_names)]
+        jwidth = max(len(j) for j in self.joint_names)
+        reasons = self.reasons or ("name",) * len(self.names)
+        counts = ", ".join(f"{reasons.count(r)} by {r}" for r in dict.fromkeys(reasons))
+        rows = [f"keypoint map ({counts}; names: {self.rig}):"]
+        rows += [
+            f"  {k:<{width}} <- {j:<{jwidth}}  ({r})"
+            for k, j, r in zip(self.names, self.joint_names, reasons)
+        ]
         missing = [k for k in CANONICAL_KEYPOINTS if k not in self.names]
         if missing:
             rows.append(f"  (not mapped: {', '.join(missing)})")
+        rows += [f"  note: {n}" for n in self.notes]
         return "\n".join(rows)
+
+    def as_report(self) -> dict[str, object]:
+        """JSON-safe ``{rig, keypoints: {canonical: {joint, reason}}, missing, notes}``."""
+        reasons = self.reasons or ("name",) * len(self.names)
+        return {
+            "rig": self.rig,
+            "keypoints": {
+                k: {"joint": j, "reason": r}
+                for k, j, r in zip(self.names, self.joint_names, reasons)
+            },
+            "missing": [k for k in CANONICAL_KEYPOINTS if k not in self.names],
+            "notes": list(self.notes),
+        }
 
 
 def _load_override(override: str | os.PathLike | Mapping[str, str | None]) -> dict[str, str | None]:
@@ -356,6 +394,60 @@ def _match_rules(joint_names: tuple[str, ...]) -> dict[str, int]:
     return found
 
 
+def rest_pose(motion: HumanMotion) -> np.ndarray:
+    """(J, 3) rest pose for reading the topology, metres, Z up.
+
+    A BVH's rest skeleton (its OFFSETs, ``metadata["rest_offsets_m"]``, turned Z up); for
+    other clips the frame standing tallest (largest vertical extent) among 64 spread ones.
+    """
+    offsets = motion.metadata.get("rest_offsets_m") if motion.metadata else None
+    if offsets is not None and np.shape(offsets) == (motion.num_joints, 3):
+        rest = np.zeros((motion.num_joints, 3))
+        for j, p in enumerate(motion.parents):
+            rest[j] = np.asarray(offsets[j], np.float64) + (rest[p] if p >= 0 else 0.0)
+        try:
+            C = up_axis_to_z_matrix(str(motion.metadata.get("up_axis", "y")))
+        except ValueError:
+            C = np.eye(3)
+        return rest @ np.asarray(C, np.float64).T
+    T = motion.num_frames
+    frames = np.unique(np.linspace(0, T - 1, min(T, 64)).astype(int))
+    z = motion.positions[frames, :, 2]
+    return np.asarray(motion.positions[frames[int(np.argmax(z.max(1) - z.min(1)))]], np.float64)
+
+
+def _topology_vote(motion: HumanMotion) -> tuple[RigTopology | None, str]:
+    """The rig's topology from its rest pose; for clips without one (keypoint files), the
+    choice most of the 9 tallest of 64 frames spread over the clip agree on (one odd frame, a
+    raised leg or a turned foot, must not swap left and right; frames showing no two legs do
+    not vote)."""
+    try:
+        if motion.metadata and motion.metadata.get("rest_offsets_m") is not None:
+            return infer_rig_keypoints(motion.parents, rest_pose(motion)), ""
+        T = motion.num_frames
+        frames = np.unique(np.linspace(0, T - 1, min(T, 64)).astype(int))
+        z = motion.positions[frames, :, 2]
+        tallest = frames[np.argsort(-(z.max(1) - z.min(1)))]
+    except (TopologyError, ValueError, IndexError) as exc:
+        return None, str(exc)
+    votes: dict[tuple, list[RigTopology]] = {}
+    why = ""
+    voters = 0
+    for t in tallest:
+        try:
+            topo = infer_rig_keypoints(motion.parents, motion.positions[t])
+        except (TopologyError, ValueError, IndexError) as exc:
+            why = why or str(exc)
+            continue
+        votes.setdefault(tuple(sorted(topo.choice.items())), []).append(topo)
+        voters += 1
+        if voters == 9:  # the 9 tallest frames that show a humanoid
+            break
+    if not votes:
+        return None, why
+    return max(votes.values(), key=len)[0], ""
+
+
 _printed: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 
 
@@ -381,16 +473,36 @@ def map_keypoints(
     names = motion.joint_names
     preset = _match_preset(names)
     if preset is not None:
-        rig = f"preset:{preset[0]}"
-        found = dict(preset[1])
+        name_rig = f"preset:{preset[0]}"
+        by_name = dict(preset[1])
     else:
-        rig = "rules"
-        found = _match_rules(names)
+        name_rig = "rules"
+        by_name = _match_rules(names)
+    found, reasons, notes = dict(by_name), {k: "name" for k in by_name}, []
+    rig = name_rig
+    topo, why = _topology_vote(motion)
+    if topo is None and why and not np.all(motion.parents < 0):
+        notes.append(f"topology: {why}; names only")
+    if topo is not None:
+        found, reasons = {}, {}
+        for key in CANONICAL_KEYPOINTS:
+            t, n = topo.choice.get(key), by_name.get(key)
+            if t is not None and n is not None and n != t and n in topo.candidates.get(key, ()):
+                found[key], reasons[key] = n, "name"
+            elif t is not None:
+                found[key], reasons[key] = t, "topology"
+                if n is not None and n != t:
+                    notes.append(f"{key}: names say {names[n]}, the skeleton {names[t]}")
+        for key in CANONICAL_KEYPOINTS:  # names fill what the skeleton left out
+            n = by_name.get(key)
+            if key not in found and n is not None and n not in found.values():
+                found[key], reasons[key] = n, "name"
     if override is not None:
         for key, joint in _load_override(override).items():
             if joint is None:
                 found.pop(key, None)
                 continue
+            reasons[key] = "yaml"
             if joint in names:
                 found[key] = names.index(joint)
                 continue
@@ -417,6 +529,8 @@ def map_keypoints(
         joint_index=tuple(int(found[k]) for k in ordered),
         joint_names=tuple(names[found[k]] for k in ordered),
         rig=rig,
+        reasons=tuple(reasons.get(k, "name") for k in ordered),
+        notes=tuple(notes),
     )
     text = kp.describe()
     _log.info("%s: %s", motion.source or "motion", text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -43,7 +44,7 @@ def prepare_problem(
         motion = motion.resample(config.solver.fps)
     kp = map_keypoints(motion, override=keypoint_override)
     contacts = foot_contacts(motion, kp)
-    return build_problem(
+    problem = build_problem(
         kp.positions(motion),
         tuple(kp.names),
         contacts,
@@ -54,6 +55,7 @@ def prepare_problem(
         contact_weight=config.costs.contact,
         source=source,
     )
+    return dataclasses.replace(problem, mapping=kp.as_report())
 
 
 def _weights(config: RetargetConfig) -> np.ndarray:
@@ -232,6 +234,7 @@ def robot_motion_from_solution(
     """A ``RobotMotion`` (with body poses and full metadata) from one entry of
     :func:`solve_problems`'s result, for the clip ``motion`` that ``problem`` came from."""
     from ..io import RobotMotion
+    from ..robot import robot_mapping
 
     metadata = {
         "robot": robot.name,
@@ -252,6 +255,9 @@ def robot_motion_from_solution(
         "timings": {"prepare_s": prepare_s, "solve_s": solution["solve_s"]},
         "scale": problem.scale,
         "keypoints": list(problem.keypoint_names),
+        "robot_file": getattr(robot, "source", "") or None,
+        "robot_sha256": getattr(robot, "source_sha256", "") or None,
+        "mapping": {"human": problem.mapping, "robot": robot_mapping(robot)},
         "contact": problem.contact.astype(np.uint8).tolist(),
     }
     rm = RobotMotion(

@@ -89,6 +89,7 @@ class RetargetProblem:
     root_pos_init: np.ndarray  # (T, 3)
     root_quat_init: np.ndarray  # (T, 4) wxyz
     scale: dict[str, float] = field(default_factory=dict)
+    mapping: dict[str, Any] = field(default_factory=dict)  # the human keypoint map's report
 
     @property
     def num_frames(self) -> int:

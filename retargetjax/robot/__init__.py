@@ -9,8 +9,10 @@ shape to world body transforms; :func:`keypoint_positions`, :func:`site_position
 runs a whole clip on the host through one compiled program per robot;
 :func:`point_jacobian` gives points with their geometric Jacobian from one sweep (what the
 Gauss-Newton solver linearises with).
-Collision pair rules are in :mod:`retargetjax.robot._collision`; keypoint choices in
-:mod:`retargetjax.robot._registry`.
+Collision pair rules are in :mod:`retargetjax.robot._collision`; the bundled robots'
+hand-checked keypoints in :mod:`retargetjax.robot._registry`; keypoints of any other robot
+file come from its kinematic tree and rest pose (:mod:`retargetjax.robot._topology`), names
+and a YAML override second (:mod:`retargetjax.robot._keypoints`).
 """
 
 from ._build import build_model as build_model
@@ -24,30 +26,40 @@ from ._fk import keypoint_positions as keypoint_positions
 from ._fk import site_positions as site_positions
 from ._jacobian import point_jacobian as point_jacobian
 from ._jacobian import point_tangents as point_tangents
+from ._keypoints import KeypointGuess as KeypointGuess
 from ._keypoints import guess_keypoints as guess_keypoints
 from ._mjcf import parse_mjcf as parse_mjcf
 from ._model import BodyTransforms as BodyTransforms
 from ._model import RobotModel as RobotModel
 from ._registry import ROBOT_REGISTRY as ROBOT_REGISTRY
 from ._registry import RobotEntry as RobotEntry
+from ._registry import file_sha256 as file_sha256
 from ._registry import load_robot as load_robot
 from ._registry import parse_robot_file as parse_robot_file
 from ._registry import robot_asset_path as robot_asset_path
+from ._registry import robot_for_output as robot_for_output
+from ._registry import robot_mapping as robot_mapping
+from ._topology import RobotTopology as RobotTopology
+from ._topology import infer_robot_keypoints as infer_robot_keypoints
 from ._urdf import parse_urdf as parse_urdf
 
 __all__ = [
     "ROBOT_REGISTRY",
     "BodyTransforms",
+    "KeypointGuess",
     "RobotDescription",
     "RobotEntry",
     "RobotFileError",
     "RobotModel",
+    "RobotTopology",
     "body_quat",
     "build_model",
     "clip_forward_kinematics",
     "collision_capsules_world",
+    "file_sha256",
     "forward_kinematics",
     "guess_keypoints",
+    "infer_robot_keypoints",
     "keypoint_positions",
     "load_robot",
     "parse_mjcf",
@@ -56,5 +68,7 @@ __all__ = [
     "point_jacobian",
     "point_tangents",
     "robot_asset_path",
+    "robot_for_output",
+    "robot_mapping",
     "site_positions",
 ]

@@ -1,6 +1,11 @@
-"""Guess a robot's canonical keypoints and feet from its body and joint names; YAML overrides.
+"""Guess a robot's canonical keypoints and feet: topology first, names second; YAML overrides.
 
-Each body is described by the words of its own name and of the joints that move it
+:func:`guess_keypoints` takes every keypoint it can from the kinematic tree and rest pose
+(:mod:`retargetjax.robot._topology`, reason ``topology``); the name rules below only fill
+keypoints the topology leaves out (reason ``name``, e.g. a neck) and are reported next to
+the topology's choice where they name another body. A YAML override wins (reason ``yaml``).
+
+Name rules: each body is described by the words of its own name and of the joints that move it
 (``Hip_Pitch_Left`` → {hip, pitch, left}; ``AL2`` moved by ``Left_Shoulder_Roll`` → {al2,
 left, shoulder, roll}). Side: a ``left``/``l`` word (or an ``l_``/``_l`` affix). For each
 keypoint the first body (file order) on the right side whose words contain a key word wins,
@@ -40,6 +45,7 @@ The YAML override file may hold::
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +53,16 @@ import numpy as np
 import yaml
 
 from ._description import RobotDescription, RobotFileError
+from ._topology import infer_robot_keypoints
 
-__all__ = ["apply_keypoint_yaml", "guess_keypoints", "name_words"]
+__all__ = [
+    "KeypointGuess",
+    "apply_keypoint_yaml",
+    "guess_keypoints",
+    "guess_keypoints_by_name",
+    "mapping_table",
+    "name_words",
+]
 
 _RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "hip": (("hip", "thigh"), "roll"),
@@ -77,10 +91,10 @@ def _side(words: set[str], name: str) -> str | None:
     return None
 
 
-def guess_keypoints(
+def guess_keypoints_by_name(
     desc: RobotDescription,
 ) -> tuple[dict[str, tuple[str, np.ndarray]], tuple[str, str] | None, list[str]]:
-    """Guess ``{keypoint: (body, offset)}`` and ``(left foot, right foot)``; plus a report."""
+    """Name rules only: ``{keypoint: (body, offset)}``, ``(left foot, right foot)``, report."""
     bodies = desc.bodies
     words, sides = [], []
     for body in bodies:
@@ -206,3 +220,77 @@ def apply_keypoint_yaml(
     pose = dict(default_pose)
     pose.update({str(k): float(v) for k, v in (data.get("default_joint_pos") or {}).items()})
     return keypoints, feet, pose
+
+
+@dataclass
+class KeypointGuess:
+    """A robot's guessed keypoints with the reason of each choice."""
+
+    #: Canonical keypoint → (body name, offset in the body frame, m).
+    keypoints: dict[str, tuple[str, np.ndarray]]
+    #: (left, right) foot bodies, or ``None`` when neither topology nor names find them.
+    feet: tuple[str, str] | None
+    #: Canonical keypoint → ``"topology"``, ``"name"`` or ``"yaml"``.
+    reasons: dict[str, str]
+    #: Sole points for feet that are only a frame or site (see ``_topology``), else ``None``.
+    sole_points: np.ndarray | None = None
+    #: Lines worth a look: where the name rules disagree, why the topology failed.
+    notes: list[str] = field(default_factory=list)
+    #: Named chains of body indices (``left_leg``…), for plots.
+    chains: dict[str, list[int]] = field(default_factory=dict)
+
+
+def guess_keypoints(desc: RobotDescription) -> KeypointGuess:
+    """Keypoints of ``desc`` by topology, with the name rules filling the gaps.
+
+    When the tree has no two leg chains the name rules alone are used (and the topology's
+    complaint is kept in ``notes``); if they do not find the feet either, ``feet`` is ``None``.
+    """
+    by_name, feet_by_name, _ = guess_keypoints_by_name(desc)
+    notes: list[str] = []
+    try:
+        topo = infer_robot_keypoints(desc)
+    except (RobotFileError, ValueError, IndexError) as exc:
+        notes.append(f"topology: {exc}")
+        return KeypointGuess(
+            keypoints=by_name,
+            feet=feet_by_name,
+            reasons={k: "name" for k in by_name},
+            notes=notes,
+        )
+    found = dict(topo.keypoints)
+    reasons = {k: "topology" for k in found}
+    for key, (body, offset) in by_name.items():
+        if key not in found:
+            found[key] = (body, offset)
+            reasons[key] = "name"
+        elif found[key][0] != body and key != "pelvis":
+            notes.append(f"names: {key}: topology chose {found[key][0]}, the name rules {body}")
+    return KeypointGuess(
+        keypoints=found,
+        feet=topo.feet,
+        reasons=reasons,
+        sole_points=topo.sole_points,
+        notes=notes,
+        chains=topo.chains,
+    )
+
+
+def mapping_table(
+    keypoints: dict[str, tuple[str, np.ndarray]], reasons: dict[str, str], title: str
+) -> str:
+    """The printable mapping: one row per canonical keypoint (body, offset, reason), then
+    what is missing."""
+    from ..keypoints import CANONICAL_KEYPOINTS
+
+    rows = [title]
+    for key in CANONICAL_KEYPOINTS:
+        if key in keypoints:
+            body, offset = keypoints[key]
+            off = np.asarray(offset, float)
+            where = f"{body} + {np.round(off, 3).tolist()}" if np.any(np.abs(off) > 1e-9) else body
+            rows.append(f"{key:>15s} -> {where}  ({reasons.get(key, '?')})")
+    missing = [k for k in CANONICAL_KEYPOINTS if k not in keypoints]
+    if missing:
+        rows.append(f"{'missing':>15s}: {', '.join(missing)} (not tracked)")
+    return "\n".join(rows)

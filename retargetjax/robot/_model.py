@@ -108,6 +108,13 @@ class RobotModel:
     node_joint: tuple[int, ...]
     #: Path of the file the model was read from.
     source: str = ""
+    #: SHA-256 of that file's bytes (outputs record it, so a moved or changed file is noticed).
+    source_sha256: str = ""
+    #: Why each keypoint sits where it does: ``topology``, ``name``, ``yaml`` or ``registry``
+    #: (hand-checked, bundled robots), per entry of ``keypoint_names``.
+    keypoint_reason: tuple[str, ...] = ()
+    #: The mapping report (a printable table plus any warnings), as printed when loaded.
+    mapping_report: str = ""
 
     # --- arrays ------------------------------------------------------------------------
     #: (N,) lower / upper position limits (rad or m); ±inf where unlimited.

@@ -16,10 +16,14 @@ aim at the human anatomical joint centres a motion capture skeleton reports:
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -27,12 +31,24 @@ import numpy as np
 from ..types import RobotKind
 from ._build import build_model
 from ._description import RobotDescription, RobotFileError
-from ._keypoints import apply_keypoint_yaml, guess_keypoints
+from ._keypoints import apply_keypoint_yaml, guess_keypoints, mapping_table
 from ._mjcf import parse_mjcf
 from ._model import RobotModel
+from ._topology import proportion_warnings
 from ._urdf import parse_urdf
 
-__all__ = ["ROBOT_REGISTRY", "RobotEntry", "load_robot", "parse_robot_file", "robot_asset_path"]
+_log = logging.getLogger("retargetjax.robot")
+
+__all__ = [
+    "ROBOT_REGISTRY",
+    "RobotEntry",
+    "file_sha256",
+    "load_robot",
+    "parse_robot_file",
+    "robot_asset_path",
+    "robot_for_output",
+    "robot_mapping",
+]
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,11 @@ def parse_robot_file(path: str | Path) -> RobotDescription:
     """Parse an MJCF (``.xml``/``.mjcf``) or URDF (``.urdf``) file by its root element."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"robot file {path} does not exist")
+        bundled = ", ".join(k.value for k in RobotKind)
+        raise FileNotFoundError(
+            f"{path}: robot file does not exist; expected an MJCF (.xml) or URDF (.urdf) "
+            f"file, or a bundled robot ({bundled})"
+        )
     text = re.sub(
         r"<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>", "", path.read_text(errors="replace"), flags=re.S
     )
@@ -202,55 +222,208 @@ def parse_robot_file(path: str | Path) -> RobotDescription:
         return parse_urdf(path)
     if root_tag == "mujoco":
         return parse_mjcf(path)
-    if path.suffix.lower() == ".urdf":
-        return parse_urdf(path)
-    if path.suffix.lower() in (".xml", ".mjcf"):
+    if not root_tag and path.suffix.lower() == ".urdf":
+        return parse_urdf(path)  # its parser names the XML error
+    if not root_tag and path.suffix.lower() in (".xml", ".mjcf"):
         return parse_mjcf(path)
-    raise RobotFileError(f"{path}: not an MJCF (<mujoco>) or URDF (<robot>) file")
+    raise RobotFileError(
+        f"{path}: not a robot file (root element <{root_tag or '?'}>); expected an MJCF "
+        "(<mujoco>) or URDF (<robot>) file"
+    )
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_printed: set[tuple[str, str, str]] = set()
 
 
 def load_robot(
-    robot: RobotKind | str | Path,
+    robot: RobotKind | str | Path | RobotModel,
     keypoints_yaml: str | Path | None = None,
     dtype=jnp.float32,
     verbose: bool = True,
 ) -> RobotModel:
     """Load a bundled robot (``RobotKind`` or its value, e.g. ``"unitree_g1"``) or a file.
 
-    For a user's MJCF/URDF file the canonical keypoints, feet and the rest are guessed from
-    link and joint names (see :mod:`retargetjax.robot._keypoints`) and printed when
-    ``verbose``; ``keypoints_yaml`` overrides them (also for bundled robots). ``dtype`` is the
-    float type of the model's arrays (float64 needs ``jax_enable_x64``).
+    For a user's MJCF/URDF file the canonical keypoints and feet are inferred from the
+    kinematic tree and rest pose, with name rules for what the topology leaves out (see
+    :mod:`retargetjax.robot._topology` and :mod:`retargetjax.robot._keypoints`); the mapping
+    table (keypoint, body, why) and any doubtful keypoint are printed once per file when
+    ``verbose`` and kept in :attr:`RobotModel.mapping_report`. ``keypoints_yaml`` overrides
+    them (also for bundled robots). ``dtype`` is the float type of the model's arrays
+    (float64 needs ``jax_enable_x64``). A :class:`RobotModel` is returned as it is.
+
+    Raises:
+        RobotFileError: not a robot file, or a tree with no two leg chains whose feet no name
+            or YAML gives (one line: the file, what is wrong, what was expected).
     """
+    if isinstance(robot, RobotModel):
+        return robot
     kind = None
     if isinstance(robot, RobotKind):
         kind = robot
     elif isinstance(robot, str) and robot in {k.value for k in RobotKind}:
         kind = RobotKind(robot)
+    sole_points = None
+    notes: list[str] = []
     if kind is not None:
         entry = ROBOT_REGISTRY[kind]
-        desc = parse_robot_file(robot_asset_path(kind))
+        path = robot_asset_path(kind)
+        desc = parse_robot_file(path)
         keypoints = {
             k: (b, np.asarray(o, dtype=np.float64)) for k, (b, o) in entry.keypoints.items()
         }
+        reasons = {k: "registry" for k in keypoints}
         feet: tuple[str, str] | None = entry.feet
         pose = dict(entry.default_joint_pos)
         name = kind.value
     else:
         path = Path(robot)
         desc = parse_robot_file(path)
-        keypoints, feet, report = guess_keypoints(desc)
+        guess = guess_keypoints(desc)
+        keypoints, feet, reasons = guess.keypoints, guess.feet, dict(guess.reasons)
+        sole_points = guess.sole_points
+        notes += guess.notes
         pose = dict(desc.keyframes.get("home") or desc.keyframes.get("stand") or {})
         pose.pop("__root_z__", None)
         name = desc.name
-        if verbose:
-            print(f"[retargetjax.robot] guessed keypoints for {path.name}:")
-            print("\n".join(report))
     if keypoints_yaml is not None:
-        keypoints, feet, pose = apply_keypoint_yaml(keypoints_yaml, keypoints, feet, pose)
+        before = dict(keypoints)
+        keypoints, feet_yaml, pose = apply_keypoint_yaml(keypoints_yaml, keypoints, feet, pose)
+        if feet_yaml != feet:
+            sole_points = None
+        feet = feet_yaml
+        for key, (body, offset) in keypoints.items():
+            old = before.get(key)
+            if old is None or old[0] != body or not np.allclose(old[1], offset):
+                reasons[key] = "yaml"
     if feet is None:
+        detail = next((n[len("topology: ") :] for n in notes if n.startswith("topology: ")), None)
         raise RobotFileError(
-            f"{desc.path}: could not find the feet (no left/right ankle or foot links); "
-            "name them in a keypoints YAML: feet: [left_body, right_body]"
+            detail
+            or f"{desc.path}: could not find the feet (no two leg chains, no left/right ankle "
+            "or foot links); expected a humanoid, or name them in a keypoints YAML: "
+            "feet: [left_body, right_body]"
         )
-    return build_model(desc, keypoints, feet, pose, name=name, dtype=dtype)
+    keypoints = {k: v for k, v in keypoints.items() if k in reasons}
+    if kind is None:
+        notes += proportion_warnings(desc, keypoints)
+    model = build_model(
+        desc, keypoints, feet, pose, sole_points=sole_points, name=name, dtype=dtype
+    )
+    digest = file_sha256(path)
+    reason = tuple(reasons.get(k, "topology") for k in model.keypoint_names)
+    offsets = np.asarray(model.keypoint_offset, np.float64)
+    placed = {
+        k: (model.body_names[b], offsets[i])
+        for i, (k, b) in enumerate(zip(model.keypoint_names, model.keypoint_body))
+    }
+    table = mapping_table(
+        placed, dict(zip(model.keypoint_names, reason)), f"robot keypoint map for {path.name}:"
+    )
+    table += f"\n{'feet':>15s} -> {feet[0]}, {feet[1]}"
+    name_notes = [n for n in notes if n.startswith("names: ")]
+    warnings_text = [n for n in notes if not n.startswith(("topology: ", "names: "))]
+    table += "".join(f"\n  note: {n}" for n in name_notes)
+    table += "".join(f"\n  warning: {n}" for n in warnings_text)
+    model = dataclasses.replace(
+        model,
+        source=str(Path(path).resolve()),
+        source_sha256=digest,
+        keypoint_reason=reason,
+        mapping_report=table,
+    )
+    key = (str(path), digest, str(keypoints_yaml))
+    if verbose and kind is None and key not in _printed:
+        _printed.add(key)
+        print(f"[retargetjax.robot] {table}")
+        for note in warnings_text:
+            _log.warning("%s: %s", path, note)
+    return model
+
+
+def robot_mapping(model: RobotModel) -> dict[str, Any]:
+    """JSON-safe ``{keypoints: {canonical: {body, offset, reason}}, feet, missing}``."""
+    from ..keypoints import CANONICAL_KEYPOINTS
+
+    reasons = model.keypoint_reason or ("?",) * len(model.keypoint_names)
+    offsets = np.asarray(model.keypoint_offset, np.float64)
+    return {
+        "keypoints": {
+            k: {
+                "body": model.body_names[b],
+                "offset": np.round(offsets[i], 4).tolist(),
+                "reason": reasons[i],
+            }
+            for i, (k, b) in enumerate(zip(model.keypoint_names, model.keypoint_body))
+        },
+        "feet": [model.body_names[b] for b in model.foot_body],
+        "missing": [k for k in CANONICAL_KEYPOINTS if k not in model.keypoint_names],
+    }
+
+
+def robot_for_output(
+    metadata: dict[str, Any],
+    robot: str | Path | RobotModel | None = None,
+    *,
+    where: str = "output",
+) -> RobotModel | None:
+    """The robot an output was made with, from its metadata and an optional ``robot=``.
+
+    Outputs record ``robot`` (the model's name), and for a robot read from a file
+    ``robot_file`` (its path) and ``robot_sha256`` (its content hash). ``robot`` may be
+    ``None`` (use the recorded file, or the bundled robot of that name), a bundled robot's
+    name, the same file's path, or a model. Returns ``None`` when neither names a robot.
+
+    Raises:
+        RobotFileError: the recorded file is gone or changed (one line saying which, and
+            what to pass), or ``robot=`` names another robot than the output's.
+    """
+    recorded_name = metadata.get("robot")
+    recorded_file = metadata.get("robot_file")
+    recorded_hash = metadata.get("robot_sha256")
+    if isinstance(robot, RobotModel):
+        return robot
+    if robot is None:
+        if recorded_file and recorded_name not in {k.value for k in RobotKind}:
+            path = Path(str(recorded_file))
+            if not path.is_file():
+                raise RobotFileError(
+                    f"{where}: the robot file {path} it was made with has moved or is gone; "
+                    "expected it there, or pass robot=<its new path>"
+                )
+            _check_hash(path, recorded_hash, where)
+            return load_robot(path, verbose=False)
+        if recorded_name and recorded_name != "unknown":
+            return load_robot(recorded_name, verbose=False)
+        return None
+    text = str(robot)
+    if text in {k.value for k in RobotKind}:
+        if recorded_name and recorded_name not in (text, "unknown"):
+            raise RobotFileError(
+                f"{where}: made with robot {recorded_name!r}; expected robot={recorded_name} "
+                f"(or its file), not {text!r}"
+            )
+        return load_robot(text, verbose=False)
+    path = Path(text)
+    if not path.is_file():
+        raise RobotFileError(f"{where}: robot={text}: no such file; expected a robot file")
+    _check_hash(path, recorded_hash, where)
+    model = load_robot(path, verbose=False)
+    if recorded_name and recorded_name not in ("unknown", model.name):
+        raise RobotFileError(
+            f"{where}: made with robot {recorded_name!r}, but {path} is robot {model.name!r}; "
+            "expected the file the output was made with"
+        )
+    return model
+
+
+def _check_hash(path: Path, recorded: Any, where: str) -> None:
+    if recorded and file_sha256(path) != recorded:
+        raise RobotFileError(
+            f"{where}: the robot file {path} has changed since the output was made (content "
+            "hash differs); expected the same file; retarget again, or restore the file"
+        )

@@ -1,0 +1,464 @@
+"""Canonical keypoints of a robot from its kinematic tree and rest pose, not from its names.
+
+The robot is read in its file pose (all joints at zero) in its own frame, which MJCF and
+URDF both take as x forward, y left, z up. Then:
+
+* **legs**: the lowest bodies (within 15 % of the robot's height above its lowest point) hang
+  below one body, the lowest common ancestor, which is the *pelvis*; two of its child
+  subtrees hold them, the legs. The foot (and the ankle keypoint) is the last moving body
+  of each leg going down (a toe link ahead of it is not the foot); the knee the moving body
+  nearest half way between the top of the leg and the foot; the hip the moving body above
+  the knee whose axis is a roll (along x), else the first. The leg with the larger y is the
+  left one, whatever the names say.
+* **arms**: the moving bodies outside the legs that reach farthest to +y and to −y; their
+  lowest common ancestor is the upper trunk, which carries the *torso* keypoint (a chest
+  point on the vertical through the shoulders, two thirds of the way up from the pelvis).
+  Along each arm: the elbow is the first joint at least 8 % of the height from the arm's
+  root whose axis is across the arm (a twist joint's axis runs along it); the shoulder is the
+  roll joint before it (else the arm's first moving body); the wrist the last moving body
+  before the fingers branch, with the hand 0.4 forearm lengths beyond it. An arm without a
+  wrist joint takes its wrist and hand from the far end of the forearm's collision shapes.
+* **head**: the highest point (body origin, site or collision shape) on the upper trunk
+  outside the arms, when it stands clearly above the shoulders (cameras and lidars on the
+  head count; a head collision sphere is best). A head made of meshes only is placed where a
+  human's proportions put it: 0.6 pelvis-to-shoulder heights above the shoulders.
+
+A robot without arms or head simply lacks those keypoints; extra chains (grippers,
+sensors, cameras, IMU frames) are never legs or arms since they neither reach the floor
+nor stick out sideways on both sides. :func:`infer_robot_keypoints` raises a
+:class:`RobotFileError` when no two leg chains exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._collision import geom_capsules
+from ._description import RobotDescription, RobotFileError
+
+__all__ = ["RobotTopology", "infer_robot_keypoints", "proportion_warnings", "rest_body_poses"]
+
+#: A keypoint's placement: ``(body name, offset (3,) in that body's frame, m)``.
+Placement = tuple[str, np.ndarray]
+
+
+@dataclass
+class RobotTopology:
+    """What :func:`infer_robot_keypoints` found."""
+
+    #: Canonical keypoint → (body name, offset in the body frame, m).
+    keypoints: dict[str, Placement]
+    #: (left, right) foot body names.
+    feet: tuple[str, str]
+    #: (2, 4, 3) sole points in each foot frame (toe +y, toe −y, heel +y, heel −y), or
+    #: ``None`` to let the model builder take them from the foot's collision shapes.
+    sole_points: np.ndarray | None = None
+    #: Named chains (body indices, root first): ``left_leg``, ``right_leg``, ``left_arm``…
+    chains: dict[str, list[int]] = field(default_factory=dict)
+    #: Index of the pelvis body.
+    pelvis: int = 0
+
+
+def rest_body_poses(desc: RobotDescription) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations (B, 3, 3) and positions (B, 3) of every body in the file pose."""
+    rots, poss = [], []
+    for body in desc.bodies:
+        if body.parent < 0:
+            rots.append(np.eye(3))
+            poss.append(np.zeros(3))
+        else:
+            R, t = rots[body.parent], poss[body.parent]
+            rots.append(R @ body.rot)
+            poss.append(t + R @ body.pos)
+    return np.array(rots), np.array(poss)
+
+
+def _world_points(desc: RobotDescription, rots: np.ndarray, poss: np.ndarray, i: int) -> np.ndarray:
+    """Body origin, sites and collision-shape end points of body ``i`` (world, m)."""
+    body = desc.bodies[i]
+    pts = [poss[i]]
+    pts += [poss[i] + rots[i] @ s for s in body.sites.values()]
+    for g in body.geoms:
+        for p0, p1, _r in geom_capsules(g):
+            pts += [poss[i] + rots[i] @ p0, poss[i] + rots[i] @ p1]
+    return np.array(pts)
+
+
+def _lowest(desc: RobotDescription, rots: np.ndarray, poss: np.ndarray, i: int) -> float:
+    """Lowest z of body ``i``'s origin, sites and collision shapes (with their radii)."""
+    body = desc.bodies[i]
+    z = [poss[i][2]] + [(poss[i] + rots[i] @ s)[2] for s in body.sites.values()]
+    for g in body.geoms:
+        for p0, p1, r in geom_capsules(g):
+            z += [(poss[i] + rots[i] @ p)[2] - r for p in (p0, p1)]
+    return float(min(z))
+
+
+class _Tree:
+    def __init__(self, parents: list[int]) -> None:
+        self.parents = parents
+        self.children: list[list[int]] = [[] for _ in parents]
+        for i, p in enumerate(parents):
+            if p >= 0:
+                self.children[p].append(i)
+
+    def ancestors(self, i: int) -> list[int]:
+        """``i`` and its ancestors, ``i`` first."""
+        out = [i]
+        while self.parents[out[-1]] >= 0:
+            out.append(self.parents[out[-1]])
+        return out
+
+    def lca(self, nodes: list[int]) -> int:
+        common = self.ancestors(nodes[0])[::-1]
+        for n in nodes[1:]:
+            anc = self.ancestors(n)[::-1]
+            k = 0
+            while k < min(len(common), len(anc)) and common[k] == anc[k]:
+                k += 1
+            common = common[:k]
+        return common[-1]
+
+    def subtree(self, i: int) -> list[int]:
+        out, stack = [], [i]
+        while stack:
+            n = stack.pop()
+            out.append(n)
+            stack.extend(self.children[n])
+        return sorted(out)
+
+    def path(self, top: int, bottom: int) -> list[int]:
+        """Nodes from ``top`` down to ``bottom`` (``top`` must be an ancestor)."""
+        anc = self.ancestors(bottom)
+        return anc[: anc.index(top) + 1][::-1]
+
+
+def _axis_world(desc: RobotDescription, rots: np.ndarray, i: int) -> np.ndarray | None:
+    joints = desc.bodies[i].joints
+    if not joints:
+        return None
+    return rots[i] @ joints[0].axis
+
+
+def _offset(rots: np.ndarray, poss: np.ndarray, body: int, point: np.ndarray) -> np.ndarray:
+    """``point`` (world) in the frame of ``body``."""
+    return rots[body].T @ (np.asarray(point) - poss[body])
+
+
+def _moving_ancestor(desc: RobotDescription, tree: _Tree, i: int) -> int:
+    """``i`` or its nearest ancestor that a joint moves (the root when none)."""
+    for a in tree.ancestors(i):
+        if desc.bodies[a].joints or desc.bodies[a].parent < 0:
+            return a
+    return 0
+
+
+def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
+    """Canonical keypoints, feet and chains of ``desc`` from its tree and rest pose.
+
+    See the module docstring for the rules. Raises:
+        RobotFileError: the tree has no two leg chains (one line naming the file and what
+            was expected).
+    """
+    bodies = desc.bodies
+    B = len(bodies)
+    rots, poss = rest_body_poses(desc)
+    tree = _Tree([b.parent for b in bodies])
+    moving = [bool(b.joints) and b.parent >= 0 for b in bodies]
+    low_z = np.array([_lowest(desc, rots, poss, i) for i in range(B)])
+    z_min, z_max = float(low_z.min()), float(poss[:, 2].max())
+    height = max(z_max - z_min, 1e-6)
+    where = str(desc.path)
+    if B < 5:
+        raise RobotFileError(
+            f"{where}: {B} bodies; expected a humanoid tree (a pelvis with two legs)"
+        )
+
+    low = [i for i in range(B) if low_z[i] < z_min + 0.15 * height and i > 0]
+    if not low:
+        raise RobotFileError(f"{where}: no body hangs below the root; expected two leg chains")
+    pelvis = tree.lca(low)
+    legs = [c for c in tree.children[pelvis] if set(tree.subtree(c)) & set(low)]
+    if len(legs) < 2:
+        raise RobotFileError(
+            f"{where}: the lowest bodies ({', '.join(bodies[i].name for i in low[:6])}) hang "
+            "from one chain; expected two leg chains going down from one body (a humanoid)"
+        )
+    legs.sort(key=lambda c: min(low_z[n] for n in tree.subtree(c)))
+    legs = legs[:2]
+
+    feet, leg_chains = [], []
+    for root in legs:
+        sub = [n for n in tree.subtree(root) if moving[n]] or [root]
+        lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
+        chain = tree.path(root, lowest)
+        # The foot (ankle) is where the leg stops going down: a toe link ahead of it is not.
+        mov = [n for n in chain if moving[n]] or [chain[-1]]
+        foot = mov[-1]
+        for k in range(2, len(mov)):
+            later = [(mov[m - 1], mov[m]) for m in range(k + 1, len(mov))]
+            if later and all(
+                abs(poss[b][2] - poss[a][2]) < np.linalg.norm((poss[b] - poss[a])[:2])
+                for a, b in later
+            ):
+                foot = mov[k]
+                break
+        feet.append(foot)
+        leg_chains.append(tree.path(root, foot))
+    # Left is +y in the robot's frame.
+    y_leg = [np.mean([poss[n][1] for n in ch]) for ch in leg_chains]
+    if y_leg[0] < y_leg[1]:
+        feet.reverse()
+        leg_chains.reverse()
+        legs.reverse()
+
+    found: dict[str, Placement] = {"pelvis": (bodies[pelvis].name, np.zeros(3))}
+    chains: dict[str, list[int]] = {}
+    for side, chain, foot in zip(("left", "right"), leg_chains, feet):
+        chains[f"{side}_leg"] = chain
+        mov = [n for n in chain if moving[n]] or [chain[0]]
+        top_z, foot_z = poss[mov[0]][2], poss[foot][2]
+        middle = [n for n in mov if n not in (mov[0], foot)]
+        knee = None
+        if middle:
+            knee = min(middle, key=lambda n: abs(poss[n][2] - 0.5 * (top_z + foot_z)))
+        upper = mov[: mov.index(knee)] if knee is not None else mov[:1]
+        hip = next((n for n in upper if _is_axis(desc, rots, n, 0)), upper[0])
+        found[f"{side}_hip"] = (bodies[hip].name, np.zeros(3))
+        if knee is not None:
+            found[f"{side}_knee"] = (bodies[knee].name, np.zeros(3))
+        found[f"{side}_ankle"] = (bodies[foot].name, np.zeros(3))
+
+    sole = _sole_points(desc, tree, rots, poss, feet)
+
+    # --- arms, torso, head ---------------------------------------------------------------
+    in_legs = {n for root in legs for n in tree.subtree(root)}
+    upper_body = [i for i in range(B) if i not in in_legs]
+    hip_half_width = 0.5 * abs(poss[leg_chains[0][0]][1] - poss[leg_chains[1][0]][1])
+    side_limit = max(0.5 * hip_half_width, 0.03)
+    pelvis_z = poss[pelvis][2]
+    left_seed = [i for i in upper_body if moving[i] and poss[i][1] > side_limit]
+    right_seed = [i for i in upper_body if moving[i] and poss[i][1] < -side_limit]
+    arms: dict[str, list[int]] = {}
+    trunk = None
+    if left_seed and right_seed:
+        ls = max(left_seed, key=lambda i: poss[i][1])
+        rs = min(right_seed, key=lambda i: poss[i][1])
+        branch = tree.lca([ls, rs])
+        if branch not in in_legs and poss[ls][2] > z_min + 0.3 * height:
+            trunk = branch
+            for side, seed in (("left", ls), ("right", rs)):
+                root = tree.path(branch, seed)[1]
+                chain = _arm_chain(tree, moving, poss, root)
+                if sum(moving[n] for n in chain) >= 2:
+                    arms[side] = chain
+            if len(arms) < 2:
+                arms = {}
+    shoulder_mid = None
+    for side, chain in arms.items():
+        chains[f"{side}_arm"] = chain
+        _place_arm(desc, tree, rots, poss, moving, chain, side, height, found)
+    if arms:
+        shoulder_mid = 0.5 * (
+            _world(found["left_shoulder"], rots, poss, bodies)
+            + _world(found["right_shoulder"], rots, poss, bodies)
+        )
+    if trunk is not None and shoulder_mid is not None:
+        trunk_body = _moving_ancestor(desc, tree, trunk)
+        chest = shoulder_mid.copy()
+        chest[2] = pelvis_z + 2.0 / 3.0 * (shoulder_mid[2] - pelvis_z)
+        found["torso"] = (bodies[trunk_body].name, _offset(rots, poss, trunk_body, chest))
+        arm_nodes = {n for ch in arms.values() for n in tree.subtree(ch[0])}
+        head_region = [n for n in tree.subtree(trunk) if n not in arm_nodes]
+        points = [(p, n) for n in head_region for p in _world_points(desc, rots, poss, n)]
+        top_z = max(p[2] for p, _ in points)
+        if top_z > shoulder_mid[2] + 0.25 * (shoulder_mid[2] - pelvis_z):
+            top = [(p, n) for p, n in points if p[2] > top_z - 0.03]
+            head_point = np.mean([p for p, _ in top], axis=0)
+            owner = max(top, key=lambda pn: pn[0][2])[1]
+            head_body = _moving_ancestor(desc, tree, owner)
+            found["head"] = (bodies[head_body].name, _offset(rots, poss, head_body, head_point))
+            chains["head"] = tree.path(trunk, owner)
+        elif any(g.kind == "mesh" for n in head_region for g in bodies[n].geoms):
+            # A head we cannot see (mesh only, meshes are never opened): where a human's
+            # proportions put it, above the shoulders on the upper trunk.
+            head_point = shoulder_mid + np.array([0.0, 0.0, 0.6 * (shoulder_mid[2] - pelvis_z)])
+            found["head"] = (bodies[trunk_body].name, _offset(rots, poss, trunk_body, head_point))
+    elif upper_body:
+        # No arms: the torso is the trunk two thirds of the way to its top.
+        top = max(upper_body, key=lambda i: poss[i][2])
+        if poss[top][2] > pelvis_z + 0.05 * height:
+            target = pelvis_z + 2.0 / 3.0 * (poss[top][2] - pelvis_z)
+            path = tree.path(pelvis, top) if pelvis in tree.ancestors(top) else [pelvis]
+            below = [n for n in path if moving[n] and poss[n][2] <= target] or [pelvis]
+            body = below[-1]
+            point = poss[body].copy()
+            point[2] = target
+            found["torso"] = (bodies[body].name, _offset(rots, poss, body, point))
+    return RobotTopology(
+        keypoints=found,
+        feet=(bodies[feet[0]].name, bodies[feet[1]].name),
+        sole_points=sole,
+        chains=chains,
+        pelvis=pelvis,
+    )
+
+
+def _world(placement: Placement, rots, poss, bodies) -> np.ndarray:
+    names = [b.name for b in bodies]
+    i = names.index(placement[0])
+    return poss[i] + rots[i] @ placement[1]
+
+
+def _is_axis(desc: RobotDescription, rots: np.ndarray, i: int, axis: int) -> bool:
+    a = _axis_world(desc, rots, i)
+    return a is not None and abs(a[axis]) > 0.7
+
+
+def _arm_chain(tree: _Tree, moving: list[bool], poss: np.ndarray, root: int) -> list[int]:
+    """Arm root to its wrist: down the moving bodies, stopping where fingers branch."""
+    chain = [root]
+    while True:
+        kids = [c for c in tree.children[chain[-1]] if any(moving[n] for n in tree.subtree(c))]
+        if len(kids) != 1:
+            return chain
+        chain.append(kids[0])
+
+
+def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> None:
+    bodies = desc.bodies
+    mov = [n for n in chain if moving[n]]
+    first = mov[0]
+    elbow = None
+    for n in mov[1:]:
+        d = poss[n] - poss[first]
+        dist = float(np.linalg.norm(d))
+        axis = _axis_world(desc, rots, n)
+        if dist >= 0.08 * height and axis is not None and abs(axis @ d) < 0.5 * dist:
+            elbow = n
+            break
+    if elbow is None:
+        elbow = mov[-1] if len(mov) > 1 else None
+    before = mov[: mov.index(elbow)] if elbow is not None else mov
+    shoulder = next((n for n in before if _is_axis(desc, rots, n, 0)), before[0])
+    found[f"{side}_shoulder"] = (bodies[shoulder].name, np.zeros(3))
+    if elbow is None:
+        return
+    found[f"{side}_elbow"] = (bodies[elbow].name, np.zeros(3))
+    upper = poss[elbow] - poss[shoulder]
+    upper_len = max(float(np.linalg.norm(upper)), 1e-6)
+    after = [
+        n
+        for n in mov[mov.index(elbow) + 1 :]
+        if np.linalg.norm(poss[n] - poss[elbow]) > 0.3 * upper_len
+        and any(j.kind == "hinge" for j in bodies[n].joints)  # a gripper's slide is no wrist
+    ]
+    if after:
+        wrist = after[-1]
+        hand = poss[wrist] + 0.4 * (poss[wrist] - poss[elbow])
+        found[f"{side}_wrist"] = (bodies[wrist].name, np.zeros(3))
+        found[f"{side}_hand"] = (bodies[wrist].name, _offset(rots, poss, wrist, hand))
+        return
+    # No wrist joint: the far end of the forearm's shapes (or a forearm as long as the arm).
+    welded = [
+        n for n in tree.subtree(elbow) if n == elbow or not _moving_between(desc, tree, elbow, n)
+    ]
+    pts = np.concatenate([_world_points(desc, rots, poss, n) for n in welded])
+    dist = np.linalg.norm(pts - poss[elbow], axis=1)
+    tip = pts[int(np.argmax(dist))]
+    if dist.max() < 0.3 * upper_len:
+        tip = poss[elbow] + upper
+    wrist_point = poss[elbow] + 0.85 * (tip - poss[elbow])
+    found[f"{side}_wrist"] = (bodies[elbow].name, _offset(rots, poss, elbow, wrist_point))
+    found[f"{side}_hand"] = (bodies[elbow].name, _offset(rots, poss, elbow, tip))
+
+
+def _moving_between(desc: RobotDescription, tree: _Tree, top: int, n: int) -> bool:
+    return any(desc.bodies[a].joints for a in tree.path(top, n)[1:])
+
+
+def _sole_points(desc, tree, rots, poss, feet) -> np.ndarray | None:
+    """Sole from sites and welded frames below a foot that has no collision shapes.
+
+    A foot whose sole is only a frame or a site (``left_sole``) gets a 20 × 8 cm sole at
+    that frame's height, around it; ``None`` when every foot has shapes (or nothing below
+    it), so the model builder measures the shapes.
+    """
+    out = []
+    any_frame = False
+    for foot in feet:
+        welded = [
+            n for n in tree.subtree(foot) if n == foot or not _moving_between(desc, tree, foot, n)
+        ]
+        if any(g.kind != "mesh" for n in welded for g in desc.bodies[n].geoms):
+            out.append(None)
+            continue
+        pts = [poss[n] for n in welded if n != foot]
+        pts += [poss[n] + rots[n] @ s for n in welded for s in desc.bodies[n].sites.values()]
+        pts = [p for p in pts if p[2] < poss[foot][2] - 0.005]
+        if not pts:
+            out.append(None)
+            continue
+        any_frame = True
+        pts_a = np.array(pts) - poss[foot]
+        z = pts_a[:, 2].min()
+        cx, cy = pts_a[:, 0].mean(), pts_a[:, 1].mean()
+        x_hi, x_lo = max(pts_a[:, 0].max(), cx + 0.12), min(pts_a[:, 0].min(), cx - 0.08)
+        y_hi, y_lo = max(pts_a[:, 1].max(), cy + 0.04), min(pts_a[:, 1].min(), cy - 0.04)
+        world = np.array([[x_hi, y_hi, z], [x_hi, y_lo, z], [x_lo, y_hi, z], [x_lo, y_lo, z]])
+        out.append(world @ rots[foot])
+    if not any_frame:
+        return None
+    default = np.array(
+        [[0.12, 0.04, -0.05], [0.12, -0.04, -0.05], [-0.08, 0.04, -0.05], [-0.08, -0.04, -0.05]]
+    )
+    return np.stack([o if o is not None else default @ rots[f] for o, f in zip(out, feet)])
+
+
+def proportion_warnings(
+    desc: RobotDescription, keypoints: dict[str, Placement], tolerance: float = 0.3
+) -> list[str]:
+    """Keypoints far from where a human's proportions put them, one line each.
+
+    With the pelvis ``P`` and the shoulders' middle ``S`` (rest pose), the chest is expected
+    at ``S`` lowered to ``P_z + 2/3 (S_z − P_z)``, the neck ``0.2 (S_z − P_z)`` above ``S``
+    and the head ``0.6 (S_z − P_z)`` above ``S``; a keypoint farther than ``tolerance (S_z −
+    P_z)`` from its expected point is reported with its body and the distance.
+    """
+    rots, poss = rest_body_poses(desc)
+    names = [b.name for b in desc.bodies]
+
+    def world(key: str) -> np.ndarray | None:
+        if key not in keypoints or keypoints[key][0] not in names:
+            return None
+        i = names.index(keypoints[key][0])
+        return poss[i] + rots[i] @ np.asarray(keypoints[key][1], float)
+
+    pelvis, ls, rs = world("pelvis"), world("left_shoulder"), world("right_shoulder")
+    if pelvis is None or ls is None or rs is None:
+        return []
+    s = 0.5 * (ls + rs)
+    trunk = s[2] - pelvis[2]
+    if trunk <= 1e-3:
+        return []
+    up = np.array([0.0, 0.0, 1.0])
+    expected = {
+        "torso": np.array([s[0], s[1], pelvis[2] + 2.0 / 3.0 * trunk]),
+        "neck": s + 0.2 * trunk * up,
+        "head": s + 0.6 * trunk * up,
+    }
+    out = []
+    for key, point in expected.items():
+        actual = world(key)
+        if actual is None:
+            continue
+        dist = float(np.linalg.norm(actual - point))
+        if dist > tolerance * trunk:
+            out.append(
+                f"{key} on body {keypoints[key][0]!r} is {100 * dist:.0f} cm from where a "
+                f"human's proportions put it (expected about {np.round(point, 2).tolist()} m "
+                "in the rest pose); check it, or set it in a keypoints YAML"
+            )
+    return out
