@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Tests fake several CPU devices; XLA needs the flag before jax is imported.
-export XLA_FLAGS ?= --xla_force_host_platform_device_count=4
-export JAX_PLATFORMS ?= cpu
+# The demo, the apps and the benchmarks use whatever device JAX finds (a GPU once
+# `pip install -e '.[cuda]'` brought JAX's CUDA plugin); only the tests pin the CPU and fake
+# four devices (tests/conftest.py sets both before jax is imported; the flags here say so).
 export MPLBACKEND ?= Agg
+TEST_ENV := XLA_FLAGS="$${XLA_FLAGS:---xla_force_host_platform_device_count=4}" JAX_PLATFORMS="$${JAX_PLATFORMS:-cpu}"
 
 .PHONY: demo test lint format bench clean
 
@@ -29,7 +30,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

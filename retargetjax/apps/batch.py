@@ -128,9 +128,19 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     elif cfg.get("mode", "grouped") == "grouped":
         import jax
 
+        from ..batch import default_max_windows
+
         devices = jax.devices()
         if cfg.get("num_devices"):
             devices = devices[: int(cfg.num_devices)]
+        rows = int(cfg.max_windows) if cfg.get("max_windows") else default_max_windows(devices)
+        kinds = sorted({getattr(d, "device_kind", d.platform) for d in devices})
+        print(
+            f"devices: {len(devices)} × {', '.join(kinds)} ({devices[0].platform}); "
+            f"up to {rows} rows of {cfg.solver.window} frames per block and device",
+            file=sys.stderr,
+            flush=True,
+        )
         manifest = run_grouped(
             jobs,
             worker,
