@@ -497,6 +497,14 @@ def map_keypoints(
             n = by_name.get(key)
             if key not in found and n is not None and n not in found.values():
                 found[key], reasons[key] = n, "name"
+        lost = [k for k in REQUIRED_KEYPOINTS if k not in found]
+        if lost and all(k in by_name for k in REQUIRED_KEYPOINTS):
+            # The rest pose does not read as a humanoid (a synthetic or odd bind pose), while
+            # the names alone place every required keypoint: trust the names.
+            notes.append(
+                f"topology: the rest pose left {', '.join(lost)} unplaced; names used instead"
+            )
+            found, reasons = dict(by_name), {k: "name" for k in by_name}
     if override is not None:
         for key, joint in _load_override(override).items():
             if joint is None:
