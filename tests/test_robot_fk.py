@@ -23,15 +23,6 @@ mujoco = pytest.importorskip("mujoco")
 BUNDLED = ("unitree_g1", "unitree_h1", "booster_t1")
 
 
-@pytest.fixture
-def x64():
-    """Run one test with float64 enabled, restoring the previous setting afterwards."""
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
-
-
 def _mujoco_model(path, urdf: bool):
     """Compile ``path`` with MuJoCo, meshes stripped (MjSpec), with a free root body."""
     spec = mujoco.MjSpec.from_file(str(path))
