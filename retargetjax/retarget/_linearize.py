@@ -145,33 +145,26 @@ def linearize_frames(
 
 
 def block_diagonal(
-    jvp: Callable[[Array], Array | tuple],
+    normal: Callable[[Array], Array],
     num_frames: int,
     dim: int,
     stencil: int,
     dtype: jnp.dtype = jnp.float32,
 ) -> Array:
-    """(T, D, D) diagonal blocks ``(JᵀJ)_tt`` of a linear map ``J`` from per-frame tangents
-    (T, D) to steps (see :mod:`._costs`: leading axis = first frame of the ≤ ``stencil``
-    consecutive frames a row couples), by probing with ``stencil · D`` products.
+    """(T, D, D) diagonal blocks ``(JᵀJ)_tt`` of ``v ↦ JᵀJ v`` (``normal``, on per-frame
+    tangents (T, D)), for a ``J`` whose rows couple at most ``stencil`` consecutive frames,
+    by probing with ``stencil · D`` products.
 
-    Frames ``t ≡ c (mod stencil)`` are perturbed together along ``e_k``: a row couples at
-    most one of them, frame ``t = s + ((c − s) mod stencil)`` for row ``s``, so the row's
-    response is its block ``J_{s,t} e_k`` and ``(JᵀJ)_tt = Σ_s J_{s,t}ᵀJ_{s,t}``.
+    Two frames ``stencil`` or more apart share no row, so ``(JᵀJ)_{tt'} = 0`` for them: the
+    frames ``t ≡ c (mod stencil)`` can be perturbed together along ``e_k``, and the response
+    at each of them is its own column ``(JᵀJ)_tt e_k``.
     """
+    T = num_frames
+    colour = (jnp.arange(T)[None, :] % stencil == jnp.arange(stencil)[:, None]).astype(dtype)
     eye = jnp.eye(dim, dtype=dtype)
-    frame = jnp.arange(num_frames)
-    blocks = jnp.zeros((num_frames, dim, dim), dtype)
-    for color in range(stencil):
-        on = (frame % stencil == color).astype(eye.dtype)
-        probes = on[None, :, None] * eye[:, None, :]  # (D, T, D)
-        for cols in jax.tree_util.tree_leaves(jax.vmap(jvp)(probes)):
-            rows = cols.shape[1]
-            J = cols.reshape(dim, rows, -1)  # (D, S, m)
-            step = jnp.arange(rows)
-            t = step + (color - step) % stencil
-            blocks = blocks.at[t].add(jnp.einsum("dsm,esm->sde", J, J), mode="drop")
-    return blocks
+    probes = colour[:, None, :, None] * eye[None, :, None, :]  # (C, k, T, D)
+    response = jax.vmap(jax.vmap(normal))(probes)  # (C, k, T, D)
+    return jnp.einsum("ct,ckte->tek", colour, response)
 
 
 def linearize_temporal(
@@ -199,7 +192,7 @@ def linearize_temporal(
     def coupling(v: Array) -> Array:
         return t_vjp(t_jvp(v))[0]
 
-    blocks = block_diagonal(t_jvp, W, D, STENCIL_FRAMES, zero.dtype)
+    blocks = block_diagonal(coupling, W, D, STENCIL_FRAMES, zero.dtype)
     return t_vjp(e0)[0], blocks, coupling
 
 
