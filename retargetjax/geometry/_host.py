@@ -27,7 +27,7 @@ def _dtype(*arrays: np.ndarray) -> np.dtype:
 
 def _rotations(quat_wxyz: np.ndarray) -> Rotation:
     """scipy rotations of ``wxyz`` quaternions (n, 4); zero rows become the identity."""
-    q = np.asarray(quat_wxyz, np.float64).reshape(-1, 4)
+    q = np.array(quat_wxyz, np.float64).reshape(-1, 4)  # a writable copy (scipy needs one)
     zero = np.linalg.norm(q, axis=-1) < 1e-12
     q = np.where(zero[:, None], np.array([1.0, 0.0, 0.0, 0.0]), q)
     return Rotation.from_quat(q[:, [1, 2, 3, 0]])
@@ -52,7 +52,7 @@ def mat_to_quat_np(R: np.ndarray) -> np.ndarray:
     R = np.asarray(R)
     if R.size == 0:
         return np.zeros((*R.shape[:-2], 4), _dtype(R))
-    q = _wxyz(Rotation.from_matrix(np.asarray(R, np.float64).reshape(-1, 3, 3)))
+    q = _wxyz(Rotation.from_matrix(np.array(R, np.float64).reshape(-1, 3, 3)))
     return q.reshape(*R.shape[:-2], 4).astype(_dtype(R))
 
 
@@ -61,7 +61,7 @@ def rotvec_to_mat_np(rotvec: np.ndarray) -> np.ndarray:
     v = np.asarray(rotvec)
     if v.size == 0:
         return np.zeros((*v.shape[:-1], 3, 3), _dtype(v))
-    R = Rotation.from_rotvec(np.asarray(v, np.float64).reshape(-1, 3)).as_matrix()
+    R = Rotation.from_rotvec(np.array(v, np.float64).reshape(-1, 3)).as_matrix()
     return R.reshape(*v.shape[:-1], 3, 3).astype(_dtype(v))
 
 
@@ -72,7 +72,7 @@ def quat_rotate_np(quat_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
     if int(np.prod(batch, dtype=np.int64)) == 0:
         return np.zeros((*batch, 3), _dtype(q, v))
     qb = np.broadcast_to(q, (*batch, 4))
-    vb = np.broadcast_to(np.asarray(v, np.float64), (*batch, 3)).reshape(-1, 3)
+    vb = np.array(np.broadcast_to(v, (*batch, 3)), np.float64).reshape(-1, 3)
     return _rotations(qb).apply(vb).reshape(*batch, 3).astype(_dtype(q, v))
 
 
@@ -86,7 +86,7 @@ def quat_slerp_np(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
         return np.zeros((*batch, 4), _dtype(a, b))
     ra = _rotations(np.broadcast_to(a, (*batch, 4)))
     rb = _rotations(np.broadcast_to(b, (*batch, 4)))
-    tt = np.broadcast_to(np.asarray(t, np.float64), batch).reshape(-1, 1)
+    tt = np.array(np.broadcast_to(t, batch), np.float64).reshape(-1, 1)
     q = (ra * Rotation.from_rotvec(tt * (ra.inv() * rb).as_rotvec())).as_quat()[:, [3, 0, 1, 2]]
     a_unit = np.broadcast_to(np.asarray(a, np.float64), (*batch, 4)).reshape(-1, 4)
     q = q * np.where(np.sum(q * a_unit, axis=-1, keepdims=True) < 0, -1.0, 1.0)
