@@ -13,6 +13,7 @@ from ._retarget import prepare_problem as prepare_problem
 from ._retarget import retarget as retarget
 from ._retarget import retarget_many as retarget_many
 from ._retarget import robot_motion_from_solution as robot_motion_from_solution
+from ._retarget import software_versions as software_versions
 from ._retarget import solve_problems as solve_problems
 from ._retarget import solve_rows as solve_rows
 from ._retarget import solver_compile_count as solver_compile_count
@@ -42,6 +43,7 @@ __all__ = [
     "retarget",
     "retarget_many",
     "robot_motion_from_solution",
+    "software_versions",
     "solve_problems",
     "solve_rows",
     "solver_compile_count",

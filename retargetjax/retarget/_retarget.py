@@ -24,6 +24,7 @@ __all__ = [
     "retarget",
     "retarget_many",
     "robot_motion_from_solution",
+    "software_versions",
     "solve_problems",
     "solve_rows",
     "solver_compile_count",
@@ -258,17 +259,20 @@ def solver_compile_count() -> int:
     return solve_windows._cache_size()
 
 
-def _versions() -> dict[str, str]:
-    import optax
+def software_versions() -> dict[str, str]:
+    """Versions of retargetjax and of the libraries that shape its results, for metadata
+    (``"unknown"`` for a library not installed as a distribution)."""
+    from importlib.metadata import PackageNotFoundError, version
 
     from .. import __version__
 
-    return {
-        "retargetjax": __version__,
-        "jax": jax.__version__,
-        "optax": optax.__version__,
-        "numpy": np.__version__,
-    }
+    out = {"retargetjax": __version__}
+    for name in ("jax", "jaxlib", "optax", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
 
 
 def robot_motion_from_solution(
@@ -290,7 +294,7 @@ def robot_motion_from_solution(
         "source_format": getattr(motion.format, "value", motion.format),
         "source_fps": float(motion.fps),
         "config": config.model_dump(),
-        "versions": _versions(),
+        "versions": software_versions(),
         "solver": {
             "init_iterations": config.solver.init_iterations,
             "iterations": config.solver.iterations,
