@@ -31,20 +31,26 @@ from retargetjax.retarget._frames import built_frame
 from retargetjax.robot import forward_kinematics, keypoint_positions, load_robot
 
 FRAMES = 16
-#: Joints the synthetic clip moves (all observable from the keypoints): amplitude (rad).
+#: Joints the synthetic clip moves: ``(centre, amplitude)`` in rad, inside the limits, at
+#: human-like speeds (< 1 rad/s).
 MOVED = {
-    "left_hip_pitch_joint": 0.35,
-    "right_hip_pitch_joint": -0.3,
-    "left_hip_roll_joint": 0.15,
-    "left_knee_joint": 0.4,
-    "right_knee_joint": 0.3,
-    "left_ankle_pitch_joint": 0.2,
-    "left_shoulder_pitch_joint": 0.4,
-    "right_shoulder_pitch_joint": -0.35,
-    "left_shoulder_roll_joint": 0.2,
-    "left_elbow_joint": -0.3,
-    "right_elbow_joint": 0.25,
+    "left_hip_pitch_joint": (-0.15, 0.15),
+    "right_hip_pitch_joint": (-0.1, -0.15),
+    "left_hip_roll_joint": (0.05, 0.05),
+    "left_knee_joint": (0.2, 0.12),
+    "right_knee_joint": (0.15, 0.1),
+    "left_ankle_pitch_joint": (-0.1, 0.1),
+    "left_shoulder_pitch_joint": (0.2, 0.25),
+    "right_shoulder_pitch_joint": (0.2, -0.2),
+    "left_shoulder_roll_joint": (0.3, 0.1),
+    "left_elbow_joint": (1.28, -0.25),
+    "right_elbow_joint": (1.28, 0.2),
 }
+
+#: The moved joints the keypoints pin down. The G1's arm keypoints (shoulder, elbow, wrist,
+#: hand) leave elbow / shoulder-yaw / wrist-pitch combinations nearly unobservable (0.2-0.3
+#: rad apart at < 1 cm keypoint error), so the arms are checked through their keypoints.
+CHECKED = [name for name in MOVED if "shoulder" not in name and "elbow" not in name]
 
 _fk = jax.jit(forward_kinematics)
 _kp = jax.jit(keypoint_positions)
@@ -60,10 +66,9 @@ def synthetic(robot):
     """``(problem, truth)``: targets are the robot's own keypoints along a known motion."""
     t = np.arange(FRAMES) / 30.0
     q = np.tile(np.asarray(robot.default_joint_pos, np.float64), (FRAMES, 1))
-    for k, (name, amp) in enumerate(MOVED.items()):
-        j = robot.joint_names.index(name)
-        q[:, j] += amp * np.sin(2 * np.pi * 1.2 * t + 0.7 * k)
-    q = np.clip(q, np.asarray(robot.joint_lower), np.asarray(robot.joint_upper))
+    for k, (name, (centre, amp)) in enumerate(MOVED.items()):
+        q[:, robot.joint_names.index(name)] = centre + amp * np.sin(2 * np.pi * 0.5 * t + 0.7 * k)
+    assert np.all(q >= np.asarray(robot.joint_lower)) and np.all(q <= np.asarray(robot.joint_upper))
     root_pos = np.stack(
         [0.6 * t, 0.1 * np.sin(2 * np.pi * t), np.full(FRAMES, 0.95)], axis=-1
     )  # 15 cm above the standing height: no floor contact
@@ -98,12 +103,19 @@ def _keypoint_error(robot, problem, solution) -> float:
     return float(np.linalg.norm(kp - problem.target_keypoints, axis=-1)[:, w].mean())
 
 
+#: The default cost weights but for the pull towards the standing pose: that prior is a bias
+#: by design (0.02 rad⁻² against 1 m⁻²: 0.16 rad off on this clip's knees), not a solver error.
+UNBIASED = {"costs": {"default_pose": 0.0}}
+
+
 def test_default_solver_recovers_a_motion_made_by_the_robot(synthetic, robot):
+    """Keypoints to < 1 cm, the root to < 1 cm and the moved leg joints to < 0.05 rad."""
     problem, truth = synthetic
-    solution = solve_problems([problem], robot, RetargetConfig())[0]
+    solution = solve_problems([problem], robot, RetargetConfig.model_validate(UNBIASED))[0]
     assert _keypoint_error(robot, problem, solution) < 0.01
-    joint_err = np.abs(solution["joint_pos"] - truth["joint_pos"])
-    assert joint_err.max() < 0.05, robot.joint_names[int(np.argmax(joint_err.max(axis=0)))]
+    checked = [robot.joint_names.index(name) for name in CHECKED]
+    joint_err = np.abs(solution["joint_pos"] - truth["joint_pos"])[:, checked].max(axis=0)
+    assert joint_err.max() < 0.05, dict(zip(CHECKED, joint_err.round(3)))
     np.testing.assert_allclose(solution["root_pos"], truth["root_pos"], atol=0.01)
 
 
@@ -119,12 +131,13 @@ def test_optax_optimizers_reach_a_stated_keypoint_error(
     problem, _ = synthetic
     config = RetargetConfig.model_validate(
         {
+            **UNBIASED,
             "solver": {
                 "optimizer": optimizer,
                 "init_iterations": 0,
                 "iterations": iterations,
                 "learning_rate": learning_rate,
-            }
+            },
         }
     )
     start = {

@@ -158,20 +158,20 @@ def optax_minimizer(
     cost: Callable[[Any], Array],
     robot: RobotModel,
     *,
-    value_and_grad: Callable[[Any, Any], tuple[Array, Any]] | None = None,
+    value_and_grad: Callable[..., tuple[Array, Any]] | None = None,
 ) -> Optimizer:
     """An optax transformation minimising the scalar ``cost``, joints projected onto their
-    limits after every step. ``value_and_grad(params, inner_state)`` defaults to
+    limits after every step. ``value_and_grad(params, state=inner_state)`` defaults to
     ``jax.value_and_grad(cost)``; L-BFGS passes ``optax.value_and_grad_from_state(cost)``
     (it reuses the values of its line search)."""
-    vg = value_and_grad or (lambda params, _: jax.value_and_grad(cost)(params))
+    vg = value_and_grad or (lambda params, state: jax.value_and_grad(cost)(params))
 
     def init(params: Any) -> OptaxState:
         dtype = jax.tree_util.tree_leaves(params)[0].dtype
         return OptaxState(params, transformation.init(params), jnp.zeros((), dtype))
 
     def update(state: OptaxState) -> OptaxState:
-        value, grad = vg(state.params, state.inner)
+        value, grad = vg(state.params, state=state.inner)
         updates, inner = transformation.update(
             grad, state.inner, state.params, value=value, grad=grad, value_fn=cost
         )
