@@ -121,13 +121,13 @@ def test_default_solver_recovers_a_motion_made_by_the_robot(synthetic, robot):
 
 @pytest.mark.parametrize(
     ("optimizer", "iterations", "learning_rate", "max_error_m"),
-    [("adam", 150, 0.02, 0.03), ("lbfgs", 60, 3e-3, 0.02)],
+    [("adam", 150, 0.02, 0.01), ("lbfgs", 60, 3e-3, 0.01)],  # measured: 5.6 and 3.2 mm
 )
 def test_optax_optimizers_reach_a_stated_keypoint_error(
     synthetic, robot, optimizer, iterations, learning_rate, max_error_m
 ):
     """Without the initialisation stage, the optax refinement alone fits the clip from the
-    standing pose (whose keypoint error is several times larger)."""
+    standing pose (18 cm keypoint error) to under 1 cm."""
     problem, _ = synthetic
     config = RetargetConfig.model_validate(
         {
@@ -179,5 +179,6 @@ def test_refinement_lowers_every_windows_cost_below_the_initialisation(walk, rob
     before = _window_losses(problem, robot, first_stage)
     after = _window_losses(problem, robot, refined)
     assert np.all(np.isfinite(before)) and np.all(before > 0)
-    # A refinement rejecting every step would leave the cost where it was.
-    assert np.all(after < 0.8 * before), (before, after)
+    # Measured: 0.174 → 0.076 and 0.197 → 0.078. A refinement rejecting every step would
+    # leave the cost where it was.
+    assert np.all(after < 0.6 * before), (before, after)
