@@ -31,6 +31,7 @@ from ._problem import (
     FrameState,
     SolverStatic,
     Weights,
+    Window,
     points_and_tangents,
     retract,
 )
@@ -196,23 +197,18 @@ def linearize_temporal(
     return t_vjp(e0)[0], blocks, coupling
 
 
-def linearize_window(
-    robot: RobotModel,
-    x: FrameState,
-    frames: FrameData,
-    weights: Weights,
-    fps: Array,
-    static: SolverStatic,
-    pairs: Array | None,
-) -> Linearization:
+def linearize_window(robot: RobotModel, x: FrameState, window: Window) -> Linearization:
     """The full window model: per-frame terms (masked, in chunks) plus the temporal ones."""
+    weights = window.weights
 
     def per_frames(x, frames):
         H, g, points, tangents = linearize_frames(
-            robot, x, frames, frames.mask, weights, static, pairs
+            robot, x, frames, frames.mask, weights, window.static, window.pairs
         )
         return H, g, points.soles, tangents.soles
 
-    H, g, soles, sole_tangents = in_chunks(per_frames, x, frames)
-    g_t, blocks, coupling = linearize_temporal(robot, x, soles, sole_tangents, frames, weights, fps)
+    H, g, soles, sole_tangents = in_chunks(per_frames, x, window.frames)
+    g_t, blocks, coupling = linearize_temporal(
+        robot, x, soles, sole_tangents, window.frames, weights, window.fps
+    )
     return Linearization(g + g_t, H, blocks, coupling)

@@ -8,7 +8,7 @@ vector or a key in a dict. Shapes below are for one frame; the solver stacks fra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -28,6 +28,7 @@ __all__ = [
     "FrameState",
     "SolverStatic",
     "Weights",
+    "Window",
     "WindowData",
     "body_points",
     "points_and_tangents",
@@ -143,17 +144,25 @@ class SolverStatic:
     def from_config(
         cls, solver: SolverConfig, frame_keypoints: tuple[tuple[int, int, int, int], ...]
     ) -> SolverStatic:
-        """From a :class:`~retargetjax.retarget.SolverConfig` and the problem's frames."""
-        return cls(
-            frame_keypoints=frame_keypoints,
-            init_iterations=solver.init_iterations,
-            iterations=solver.iterations,
-            optimizer=solver.optimizer,
-            learning_rate=solver.learning_rate,
-            damping=solver.damping,
-            max_pairs=solver.max_pairs,
-            cg_iterations=solver.cg_iterations,
-        )
+        """From a :class:`~retargetjax.retarget.SolverConfig` (its fields of the same names)
+        and the problem's frames."""
+        names = [f.name for f in fields(cls) if f.name != "frame_keypoints"]
+        return cls(frame_keypoints, **{name: getattr(solver, name) for name in names})
+
+
+class Window(NamedTuple):
+    """One window's least-squares problem, as every window-level function takes it."""
+
+    frames: FrameData
+    """Targets and labels, (W, ...) leaves."""
+    weights: Weights
+    """The cost weights."""
+    fps: Array
+    """() the solve rate (Hz)."""
+    static: SolverStatic
+    """The compiled settings."""
+    pairs: Array | None
+    """(P, 2) capsule pairs checked for self-collision (``None``: none)."""
 
 
 # --- points on bodies ----------------------------------------------------------------------

@@ -33,7 +33,15 @@ from ._costs import (
     smoothness_residual,
     velocity_limit_residual,
 )
-from ._problem import BodyPoints, FrameData, FrameState, SolverStatic, Weights, body_points
+from ._problem import (
+    BodyPoints,
+    FrameData,
+    FrameState,
+    SolverStatic,
+    Weights,
+    Window,
+    body_points,
+)
 
 __all__ = [
     "FRAME_TERMS",
@@ -180,22 +188,17 @@ def frame_costs(
     return jax.vmap(one)(points, x.joint_pos, frames)
 
 
-def window_frame_cost(
-    robot: RobotModel,
-    x: FrameState,
-    frames: FrameData,
-    weights: Weights,
-    fps: Array,
-    static: SolverStatic,
-    pairs: Array | None,
-) -> Array:
+def window_frame_cost(robot: RobotModel, x: FrameState, window: Window) -> Array:
     """(W,) one window's cost split by frame:
 
     ``c_t = m_t (|r_t|² + |r^sc_t|²) + |e|²_t`` (:func:`frame_costs`), with ``|e|²_t`` the
     temporal cost of the rows starting at frame ``t``; the window's cost is ``Σ_t c_t``, and
     a run of valid frames' cost is its own sum.
     """
+    frames, weights = window.frames, window.weights
     points = body_points(robot, x)
-    per_frame = frames.mask * frame_costs(robot, x, frames, weights, static, pairs, points)
-    steps = temporal_residual(robot, points.soles, x, frames, weights, fps)
+    per_frame = frames.mask * frame_costs(
+        robot, x, frames, weights, window.static, window.pairs, points
+    )
+    steps = temporal_residual(robot, points.soles, x, frames, weights, window.fps)
     return per_frame + cost_by_first_frame(steps, frames.mask.shape[0])

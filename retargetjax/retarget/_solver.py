@@ -28,6 +28,7 @@ Joint angles are projected into their limits after every step, so limits are nev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
@@ -45,6 +46,7 @@ from ._problem import (
     FrameState,
     SolverStatic,
     Weights,
+    Window,
     WindowData,
     body_points,
     project_to_limits,
@@ -125,43 +127,30 @@ class WindowParams(NamedTuple):
         return FrameState(self.root_pos, quat, self.joint_pos)
 
 
-def window_cost(
-    robot: RobotModel,
-    x: FrameState,
-    frames: FrameData,
-    weights: Weights,
-    fps: Array,
-    static: SolverStatic,
-    pairs: Array | None,
-) -> Array:
+def window_cost(robot: RobotModel, x: FrameState, window: Window) -> Array:
     """Full cost of one window (module docstring, stage 2) divided by its valid frames."""
-    total = jnp.sum(window_frame_cost(robot, x, frames, weights, fps, static, pairs))
-    return total / jnp.maximum(jnp.sum(frames.mask), 1.0)
+    total = jnp.sum(window_frame_cost(robot, x, window))
+    return total / jnp.maximum(jnp.sum(window.frames.mask), 1.0)
 
 
 def _refinement(
-    robot: RobotModel,
-    x0: FrameState,
-    frames: FrameData,
-    weights: Weights,
-    fps: Array,
-    static: SolverStatic,
-    pairs: Array,
-) -> tuple[Optimizer, object, object]:
+    robot: RobotModel, x0: FrameState, window: Window
+) -> tuple[Optimizer, object, Callable[[object], FrameState]]:
     """The stage-2 optimiser for ``static.optimizer``, its initial parameters, and the map
     from its final state to the iterate."""
+    static = window.static
     if static.optimizer == "gauss_newton":
         problem = LeastSquares(
-            cost=lambda x: window_frame_cost(robot, x, frames, weights, fps, static, pairs),
-            linearize=lambda x: linearize_window(robot, x, frames, weights, fps, static, pairs),
-            groups=segment_ids(frames.mask),
-            movable=frames.mask,
+            cost=lambda x: window_frame_cost(robot, x, window),
+            linearize=lambda x: linearize_window(robot, x, window),
+            groups=segment_ids(window.frames.mask),
+            movable=window.frames.mask,
         )
         lm = levenberg_marquardt(problem, robot, static.damping, static.cg_iterations)
         return lm, x0, lambda state: state.x
 
     def cost(z: WindowParams) -> Array:
-        return window_cost(robot, z.state(x0.root_quat), frames, weights, fps, static, pairs)
+        return window_cost(robot, z.state(x0.root_quat), window)
 
     if static.optimizer == "lbfgs":
         opt = optax_minimizer(
@@ -187,9 +176,10 @@ def refine_window(
     """Stage 2 (module docstring) on one window (W, ...): the iterate and its cost per valid
     frame (:func:`window_cost`)."""
     pairs = active_pairs(robot, x0, frames.mask, static.max_pairs)
-    optimizer, params, solution = _refinement(robot, x0, frames, weights, fps, static, pairs)
+    window = Window(frames, weights, fps, static, pairs)
+    optimizer, params, solution = _refinement(robot, x0, window)
     x = solution(run(optimizer, params, static.iterations))
-    return x, window_cost(robot, x, frames, weights, fps, static, pairs)
+    return x, window_cost(robot, x, window)
 
 
 @partial(jax.jit, static_argnames=("static",))
