@@ -22,7 +22,6 @@ from ._config import CostWeights, SolverConfig
 
 __all__ = [
     "OPTIMIZERS",
-    "WEIGHT_NAMES",
     "BodyPoints",
     "FrameData",
     "FrameState",
@@ -68,10 +67,6 @@ class Weights(NamedTuple):
         """The weights of a :class:`~retargetjax.retarget.CostWeights` (float32 scalars;
         ``end_effector`` is not here: it is baked into the targets' keypoint weights)."""
         return cls(*(jnp.asarray(getattr(costs, name), jnp.float32) for name in cls._fields))
-
-
-#: Names of the weights, in the order of :class:`Weights`' fields.
-WEIGHT_NAMES = Weights._fields
 
 
 class FrameData(NamedTuple):
