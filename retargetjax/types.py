@@ -6,14 +6,20 @@ This module knows nothing about the rest of the package: every other module may 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 __all__ = ["Array", "MotionFormatKind", "NDArray", "RobotKind", "RunStatus"]
 
-#: A JAX or numpy array (JAX arrays are accepted everywhere a numpy array is).
-Array: TypeAlias = Any
+if TYPE_CHECKING:  # a real union for type checkers, without importing JAX at run time
+    import jax
+
+    #: A JAX or numpy array (JAX arrays are accepted everywhere a numpy array is); shapes
+    #: are given in each docstring, e.g. ``(..., 3)``.
+    Array: TypeAlias = jax.Array | np.ndarray
+else:
+    Array: TypeAlias = Any
 #: A plain numpy array (used at the file edges).
 NDArray: TypeAlias = np.ndarray
 

@@ -26,3 +26,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"sample data folder {SHARED_DATA} is absent (see the README)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def x64():
+    """float64 inside the test (gradient and Jacobian checks); the previous setting is
+    restored afterwards, whatever it was."""
+    import jax
+
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)

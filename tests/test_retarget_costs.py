@@ -9,12 +9,7 @@ import pytest
 
 from retargetjax.retarget import _costs as costs
 
-
-@pytest.fixture
-def x64():
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", False)
+_cost = costs.sum_of_squares
 
 
 def test_slip_cost_known_speed():
@@ -25,12 +20,12 @@ def test_slip_cost_known_speed():
     contact[:, 0] = 1.0
     contact[5:, 0] = 0.0  # only frames 0..4 in contact → 4 sliding steps
     contact = np.repeat(contact[:, :, None], P, axis=2)
-    cost = float(costs.slip_cost(soles, contact, np.ones(T)))
+    cost = float(_cost(costs.slip_residual(soles, contact, np.ones(T))))
     assert cost == pytest.approx(4 * P * 0.01**2)
     # Masked frames do not count.
     mask = np.ones(T)
     mask[:3] = 0
-    assert float(costs.slip_cost(soles, contact, mask)) == pytest.approx(1 * P * 0.01**2)
+    assert float(_cost(costs.slip_residual(soles, contact, mask))) == pytest.approx(1 * P * 0.01**2)
 
 
 def test_smoothness_constant_velocity_has_no_acceleration():
@@ -38,11 +33,11 @@ def test_smoothness_constant_velocity_has_no_acceleration():
     q = np.linspace(0, 1.1, T)[:, None] * np.ones((1, 3))
     root = np.zeros((T, 3))
     quat = np.tile([1.0, 0, 0, 0], (T, 1))
-    cost = float(costs.smoothness_cost(q, root, quat, np.ones(T), 30.0))
+    cost = float(_cost(costs.smoothness_residual(q, root, quat, np.ones(T), 30.0)))
     dq = 0.1
     assert cost == pytest.approx(0.1 * (T - 1) * 3 * dq**2, rel=1e-4)
     # At 60 fps the same per-frame motion is half as fast per 1/30 s: velocity cost / 4.
-    cost60 = float(costs.smoothness_cost(q, root, quat, np.ones(T), 60.0))
+    cost60 = float(_cost(costs.smoothness_residual(q, root, quat, np.ones(T), 60.0)))
     assert cost60 == pytest.approx(cost / 4, rel=1e-4)
 
 
@@ -50,9 +45,11 @@ def test_velocity_limit_cost_known_excess():
     fps = 30.0
     q = (np.arange(5) * (2.0 / fps))[:, None]  # 2 rad/s
     limit = np.array([1.5])
-    cost = float(costs.velocity_limit_cost(q, limit, np.ones(5), fps))
+    cost = float(_cost(costs.velocity_limit_residual(q, limit, np.ones(5), fps)))
     assert cost == pytest.approx(4 * (0.5 / fps) ** 2, rel=1e-5)
-    assert float(costs.velocity_limit_cost(q, np.array([np.inf]), np.ones(5), fps)) == 0.0
+    assert (
+        float(_cost(costs.velocity_limit_residual(q, np.array([np.inf]), np.ones(5), fps))) == 0.0
+    )
 
 
 def test_ground_residual_depth():
@@ -71,7 +68,9 @@ def test_self_collision_cost_known_overlap():
     r = np.array([0.1, 0.1])
     pairs = np.array([[0, 1]])
     pen = 0.2 + costs.SELF_COLLISION_MARGIN - 0.15
-    assert float(costs.self_collision_cost(a, b, r, pairs)) == pytest.approx(pen**2, rel=1e-4)
+    assert float(_cost(costs.self_collision_residual(a, b, r, pairs))) == pytest.approx(
+        pen**2, rel=1e-4
+    )
 
 
 def _fd_check(f, x, eps=1e-6, rtol=1e-4, atol=1e-7):
@@ -92,14 +91,34 @@ def test_gradients_match_finite_differences(x64):
     rng = np.random.default_rng(0)
     T = 6
     contact = (rng.random((T, 2, 3)) > 0.3).astype(np.float64)
-    _fd_check(lambda s: costs.slip_cost(s, contact, jnp.ones(T)), rng.normal(size=(T, 2, 3, 3)))
+    _fd_check(
+        lambda s: _cost(costs.slip_residual(s, contact, jnp.ones(T))), rng.normal(size=(T, 2, 3, 3))
+    )
     quat = rng.normal(size=(T, 4))
     quat /= np.linalg.norm(quat, axis=-1, keepdims=True)
     _fd_check(
-        lambda q: costs.smoothness_cost(q, jnp.zeros((T, 3)), jnp.asarray(quat), jnp.ones(T), 30.0),
+        lambda q: _cost(
+            costs.smoothness_residual(q, jnp.zeros((T, 3)), jnp.asarray(quat), jnp.ones(T), 30.0)
+        ),
         rng.normal(size=(T, 4)),
     )
     a0 = rng.normal(size=(4, 3)) * 0.1
     r = np.full(4, 0.08)
     pairs = np.array([[0, 1], [0, 2], [1, 3], [2, 3]])
-    _fd_check(lambda a: costs.self_collision_cost(a, a + 0.05, r, pairs), a0)
+    _fd_check(lambda a: _cost(costs.self_collision_residual(a, a + 0.05, r, pairs)), a0)
+
+
+def test_cost_by_first_frame_splits_a_temporal_cost_by_frame():
+    """Steps are counted at the first frame they span; the split sums to the cost."""
+    T = 7
+    rng = np.random.default_rng(3)
+    q = rng.normal(size=(T, 2))
+    quat = np.tile([1.0, 0, 0, 0], (T, 1))
+    mask = np.ones(T)
+    mask[4] = 0.0  # a gap: rows crossing frame 4 vanish
+    steps = costs.smoothness_residual(q, np.zeros((T, 3)), quat, mask, 30.0)
+    split = np.asarray(costs.cost_by_first_frame(steps, T))
+    assert split.shape == (T,)
+    assert float(np.sum(split)) == pytest.approx(float(_cost(steps)), rel=1e-6)
+    assert split[4] == 0.0 and split[3] == 0.0 and split[2] > 0  # rows 2..4, 3..5 hit the gap
+    assert costs.flatten(steps).shape == (sum(np.size(r) for r in steps),)

@@ -1,4 +1,5 @@
-"""Pieces of the Gauss-Newton solver: analytic Jacobian rows, held joints, the CG step."""
+"""Pieces of the Gauss-Newton solver: analytic Jacobian rows, held joints, the probed
+temporal blocks, the linear solves against dense ones, and the (init, update) driver."""
 
 from __future__ import annotations
 
@@ -7,19 +8,35 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
-from retargetjax.retarget import _solver as solver
-from retargetjax.retarget._costs import self_collision_residual
+from retargetjax.retarget import _linearize as lin
+from retargetjax.retarget import _linsolve as linsolve
+from retargetjax.retarget import _optimizers as optimizers
+from retargetjax.retarget._costs import STENCIL_FRAMES, self_collision_residual
+from retargetjax.retarget._problem import (
+    FrameData,
+    FrameState,
+    Weights,
+    WindowData,
+    points_and_tangents,
+    retract,
+)
+from retargetjax.retarget._residuals import temporal_residual
 from retargetjax.robot import load_robot
 
 
-@pytest.fixture
-def x64():
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
+def _weights(**values: float) -> Weights:
+    return Weights(**{name: jnp.asarray(values.get(name, 0.0)) for name in Weights._fields})
+
+
+def test_weights_are_named_fields_of_the_config():
+    from retargetjax.retarget import CostWeights
+
+    costs = CostWeights(slip=123.0, smooth=4.0)
+    w = Weights.from_config(costs)
+    assert float(w.slip) == 123.0 and float(w.smooth) == 4.0
+    assert set(Weights._fields) <= set(CostWeights.model_fields)
+    assert WindowData._fields == ("frames", "start")
 
 
 def test_self_collision_rows_match_autodiff(x64):
@@ -27,21 +44,21 @@ def test_self_collision_rows_match_autodiff(x64):
     rng = np.random.default_rng(0)
     q = jnp.asarray(robot.default_joint_pos) + rng.normal(size=robot.num_joints) * 0.3
     q = jnp.clip(q, robot.joint_lower, robot.joint_upper)
-    x = solver.FrameState(jnp.asarray([0.0, 0.0, 0.75]), jnp.asarray([1.0, 0, 0, 0]), q)
-    pts, tan = solver._points_and_jacobian(robot, x)
+    x = FrameState(jnp.asarray([0.0, 0.0, 0.75]), jnp.asarray([1.0, 0, 0, 0]), q)
+    pts, tan = points_and_tangents(robot, x)
     pairs = jnp.asarray(robot.collision_pairs)
     # Inflated radii, so that a good share of the pairs is in contact.
     robot = dataclasses.replace(robot, capsule_radius=robot.capsule_radius * 2.5)
-    w = jnp.zeros(len(solver.WEIGHT_NAMES)).at[solver.WEIGHT_NAMES.index("self_collision")].set(4.0)
-    r, rows = solver._self_collision_rows(robot, pts, tan, pairs, w)
+    r, rows = lin.self_collision_rows(robot, pts, tan, pairs, _weights(self_collision=4.0))
 
     def residual(d):
-        moved = pts + jnp.einsum("dmi,d->mi", tan, d)
-        _, _, a, b = solver._split_points(robot, moved)
+        a = pts.capsule_a + jnp.einsum("dmi,d->mi", tan.capsule_a, d)
+        b = pts.capsule_b + jnp.einsum("dmi,d->mi", tan.capsule_b, d)
         return 2.0 * self_collision_residual(a, b, robot.capsule_radius, pairs)
 
-    want = jax.jacfwd(residual)(jnp.zeros(tan.shape[0]))
-    np.testing.assert_allclose(r, residual(jnp.zeros(tan.shape[0])), atol=1e-12)
+    D = tan.capsule_a.shape[0]
+    want = jax.jacfwd(residual)(jnp.zeros(D))
+    np.testing.assert_allclose(r, residual(jnp.zeros(D)), atol=1e-12)
     np.testing.assert_allclose(rows.T, want, atol=1e-9)
     assert np.count_nonzero(np.asarray(r)) > 0  # some pairs are in contact
 
@@ -58,43 +75,170 @@ def test_free_mask_holds_joints_pushed_into_their_limits():
     grad[6 + 1] = -1.0  # descent moves joint 1 up, past its upper limit: held
     grad[6 + 2] = -1.0  # descent moves joint 2 up, away from its lower limit: free
     grad[:6] = 5.0  # the root is never held
-    free = np.asarray(solver._free_mask(robot, jnp.asarray(q), jnp.asarray(grad)))
+    free = np.asarray(linsolve.free_mask(robot, jnp.asarray(q), jnp.asarray(grad)))
     assert free[:6].tolist() == [1.0] * 6
     assert free[6:9].tolist() == [0.0, 0.0, 1.0]
     assert free[9:].min() == 1.0
 
 
-def test_temporal_blocks_match_the_probed_block_diagonal():
-    """The closed-form blocks equal ``TᵀT``'s diagonal blocks read off by probing."""
-    robot = load_robot("unitree_g1", verbose=False)
+def test_probed_temporal_blocks_match_the_dense_block_diagonal(x64):
+    """The blocks read off the temporal residual by probing equal ``TᵀT``'s diagonal blocks
+    from the full Jacobian — with the root turning, every term on and a masked gap."""
+    robot = load_robot("unitree_g1", verbose=False).astype(jnp.float64)
     robot = dataclasses.replace(robot, velocity_limit=jnp.full((robot.num_joints,), 5.0))
-    W, N = 12, robot.num_joints
+    W, N = 10, robot.num_joints
     D = 6 + N
     rng = np.random.default_rng(1)
     q = jnp.asarray(robot.default_joint_pos) + jnp.asarray(rng.normal(size=(W, N)) * 0.3)
     q = jnp.clip(q, robot.joint_lower, robot.joint_upper)
     root = jnp.asarray([0.0, 0.0, 0.75]) + jnp.asarray(rng.normal(size=(W, 3)) * 0.01)
-    # One root orientation for all frames: the rotation stencil is then exact.
-    x = solver.FrameState(root, jnp.broadcast_to(jnp.asarray([0.0, 0.0, 0.0, 1.0]), (W, 4)), q)
-    mask = jnp.asarray(np.r_[np.ones(9), np.zeros(3)], jnp.float32)
-    sole_contact = jnp.asarray(rng.uniform(size=(W, 2, 4)) > 0.4, jnp.float32)
-    win = {"mask": mask, "sole_contact": sole_contact, "contact": jnp.ones((W, 2))}
-    w = jnp.asarray([1.0, 0.1, 4.0, 100.0, 200.0, 2.0, 3.0, 0.02, 1000.0])
+    quat = rng.normal(size=(W, 4)) * 0.1 + np.array([1.0, 0, 0, 0])
+    quat = jnp.asarray(quat / np.linalg.norm(quat, axis=-1, keepdims=True))
+    x = FrameState(root, quat, q)
+    mask = jnp.asarray(np.r_[np.ones(4), 0.0, np.ones(3), np.zeros(2)])
+    frames = FrameData(
+        target_keypoints=None,
+        keypoint_weight=None,
+        target_frames=None,
+        frame_weight=None,
+        sole_contact=jnp.asarray(rng.uniform(size=(W, 2, 4)) > 0.4, jnp.float64),
+        contact=jnp.ones((W, 2)),
+        mask=mask,
+    )
+    w = _weights(smooth=2.0, velocity_limit=3.0, slip=1000.0)
     fps = jnp.asarray(30.0)
-    pts, tan = solver._points_and_jacobian(robot, x)
-    sole = solver._sole_slice(robot)
-    sole_pts, sole_tan = pts[:, sole], tan[:, :, sole]
+    pts, tan = points_and_tangents(robot, x)
 
     def temporal(d):
-        soles = sole_pts + jnp.einsum("tdmi,td->tmi", sole_tan, d)
-        soles = soles.reshape(W, *robot.sole_points.shape)
-        return solver._temporal_residual(robot, soles, solver._retract(x, d), win, w, fps)
+        soles = pts.soles + jnp.einsum("td...,td->t...", tan.soles, d)
+        return jnp.concatenate(
+            [e.reshape(-1) for e in temporal_residual(robot, soles, retract(x, d), frames, w, fps)]
+        )
 
     jac = jax.jacfwd(temporal)(jnp.zeros((W, D)))  # (R, W, D)
     want = jnp.einsum("rtd,rte->tde", jac, jac)
-    got = solver.temporal_blocks(
-        robot, x, sole_pts.reshape(W, *robot.sole_points.shape), sole_tan, win, w, fps
-    )
+    grad, got, coupling = lin.linearize_temporal(robot, x, pts.soles, tan.soles, frames, w, fps)
     # Joints moving 0.3 rad per frame at 30 fps exceed their speed limits: that term is on.
     assert float(jnp.max(jnp.abs(q[1:] - q[:-1]) * 30.0 - robot.velocity_limit)) > 0
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    v = jnp.asarray(rng.normal(size=(W, D)))
+    np.testing.assert_allclose(
+        coupling(v), jnp.einsum("rtd,rse,se->td", jac, jac, v), rtol=1e-9, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        grad, jnp.einsum("rtd,r->td", jac, temporal(jnp.zeros((W, D)))), atol=1e-9
+    )
+    assert STENCIL_FRAMES == 3
+
+
+def _spd_system(rng, T, D, segments):
+    """A banded SPD matrix (T·D)² coupling neighbours within each segment only."""
+    A = np.zeros((T * D, T * D))
+    for t in range(T):
+        B = rng.normal(size=(D, D))
+        A[t * D : (t + 1) * D, t * D : (t + 1) * D] = B @ B.T + D * np.eye(D)
+        if t + 1 < T and segments[t + 1] == segments[t]:
+            C = rng.normal(size=(D, D)) * 0.3
+            A[t * D : (t + 1) * D, (t + 1) * D : (t + 2) * D] = C
+            A[(t + 1) * D : (t + 2) * D, t * D : (t + 1) * D] = C.T
+    return A
+
+
+def test_segmented_cg_matches_a_dense_solve_per_segment(x64):
+    rng = np.random.default_rng(2)
+    T, D = 7, 4
+    segments = np.array([0, 0, 0, 3, 3, 5, 5])
+    A = _spd_system(rng, T, D, segments)
+    rhs = rng.normal(size=(T, D))
+    blocks = np.stack([A[t * D : (t + 1) * D, t * D : (t + 1) * D] for t in range(T)])
+    chol = linsolve.block_cholesky(jnp.asarray(blocks))
+
+    def apply(v):
+        return jnp.asarray(A) @ v.reshape(-1)
+
+    got = linsolve.segmented_cg(
+        lambda v: apply(v).reshape(T, D),
+        lambda r: linsolve.block_cholesky_solve(chol, r),
+        jnp.asarray(rhs),
+        jnp.asarray(segments),
+        iterations=T * D,
+    )
+    want = np.linalg.solve(A, rhs.reshape(-1)).reshape(T, D)
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8)
+    # Each segment's answer is its own: changing one segment's rhs leaves the others alone.
+    rhs2 = rhs.copy()
+    rhs2[5:] *= -3.0
+    got2 = linsolve.segmented_cg(
+        lambda v: apply(v).reshape(T, D),
+        lambda r: linsolve.block_cholesky_solve(chol, r),
+        jnp.asarray(rhs2),
+        jnp.asarray(segments),
+        iterations=T * D,
+    )
+    np.testing.assert_allclose(got2[:5], got[:5], rtol=1e-10, atol=1e-12)
+
+
+def test_solve_step_is_exact_without_coupling_and_holds_fixed_coordinates(x64):
+    rng = np.random.default_rng(4)
+    T, D = 3, 9
+    J = rng.normal(size=(T, 12, D))
+    H = np.einsum("trd,tre->tde", J, J)
+    g = rng.normal(size=(T, D))
+    free = np.ones((T, D))
+    free[1, 7] = 0.0
+    lam = np.array([0.1, 1.0, 0.0])
+    model = lin.Linearization(jnp.asarray(g), jnp.asarray(H), jnp.zeros_like(H), None)
+    got = np.asarray(linsolve.solve_step(model, jnp.asarray(free), jnp.asarray(lam), None, 0))
+    for t in range(T):
+        A = H[t] + np.diag(lam[t] * np.diag(H[t]) + linsolve.DAMPING_FLOOR)
+        keep = free[t] > 0
+        want = np.zeros(D)
+        want[keep] = np.linalg.solve(A[np.ix_(keep, keep)], -g[t, keep])
+        np.testing.assert_allclose(got[t], want, rtol=1e-9, atol=1e-12)
+
+
+def test_levenberg_marquardt_converges_on_a_small_least_squares_problem(x64):
+    """The (init, update) pair driven by ``run``: a curve fit whose groups are independent,
+    solved to its known minimum, every group's cost decreasing."""
+    robot = load_robot("unitree_g1", verbose=False).astype(jnp.float64)
+    T, N = 4, robot.num_joints
+    rng = np.random.default_rng(5)
+    goal = jnp.clip(
+        jnp.asarray(robot.default_joint_pos) + jnp.asarray(rng.normal(size=(T, N)) * 0.2),
+        robot.joint_lower,
+        robot.joint_upper,
+    )
+    goal_root = jnp.asarray(rng.normal(size=(T, 3)))
+
+    def residual(x: FrameState) -> jnp.ndarray:  # (T, R)
+        return jnp.concatenate([x.joint_pos - goal, x.root_pos - goal_root], axis=-1)
+
+    x0 = FrameState(
+        jnp.zeros((T, 3)),
+        jnp.tile(jnp.asarray([1.0, 0, 0, 0]), (T, 1)),
+        jnp.broadcast_to(robot.default_joint_pos, (T, N)),
+    )
+
+    def per_frame(x):
+        r = residual(x)
+        return jnp.sum(r * r, axis=-1)
+
+    def linearize_frames(x):
+        def one(xt, gt, grt):
+            def f(d):
+                y = retract(xt, d)
+                return jnp.concatenate([y.joint_pos - gt, y.root_pos - grt])
+
+            J = jax.jacfwd(f)(jnp.zeros(6 + N))
+            return J.T @ J, J.T @ f(jnp.zeros(6 + N))
+
+        H, g = jax.vmap(one)(x, goal, goal_root)
+        return lin.Linearization(g, H, jnp.zeros_like(H), None)
+
+    problem = optimizers.LeastSquares(per_frame, linearize_frames, jnp.arange(T), jnp.ones(T))
+    lm = optimizers.levenberg_marquardt(problem, robot, damping=1e-3, cg_iterations=0)
+    state = optimizers.run(lm, x0, 8)
+    assert isinstance(state, optimizers.LMState)
+    np.testing.assert_allclose(state.x.joint_pos, goal, atol=1e-6)
+    np.testing.assert_allclose(state.x.root_pos, goal_root, atol=1e-6)
+    assert np.all(np.asarray(state.cost) < 1e-10)

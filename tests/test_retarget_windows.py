@@ -43,3 +43,14 @@ def test_window_bucket_wastes_less_than_a_third():
     assert sorted(set(buckets))[:9] == [1, 2, 3, 4, 6, 8, 12, 16, 24]
     for n, b in zip(range(1, 200), buckets):
         assert n <= b and ((b - n) < b / 3 + 1e-9 or b <= 2)
+
+
+def test_pad_to_bucket_repeats_the_last_row_or_fills():
+    from retargetjax._buckets import pad_to_bucket
+
+    a = np.arange(10.0).reshape(5, 2)
+    out = pad_to_bucket(a, minimum=4)
+    assert out.shape == (8, 2) and np.all(out[5:] == a[-1]) and np.all(out[:5] == a)
+    filled = pad_to_bucket(a, minimum=16, fill=np.array([7.0, 8.0]))
+    assert filled.shape == (16, 2) and np.all(filled[5:] == [7.0, 8.0])
+    assert pad_to_bucket(a[:4], minimum=4) is not None and pad_to_bucket(a[:4]).shape == (4, 2)

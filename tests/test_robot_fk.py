@@ -23,15 +23,6 @@ mujoco = pytest.importorskip("mujoco")
 BUNDLED = ("unitree_g1", "unitree_h1", "booster_t1")
 
 
-@pytest.fixture
-def x64():
-    """Run one test with float64 enabled, restoring the previous setting afterwards."""
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
-
-
 def _mujoco_model(path, urdf: bool):
     """Compile ``path`` with MuJoCo, meshes stripped (MjSpec), with a free root body."""
     spec = mujoco.MjSpec.from_file(str(path))
@@ -261,3 +252,27 @@ def test_no_nan_at_extremes():
     fk = jax.jit(forward_kinematics)(robot, jnp.zeros(3), identity, q)
     grad = jax.jit(jax.grad(loss))(q)
     assert np.all(np.isfinite(fk.pos)) and np.all(np.isfinite(grad))
+
+
+def test_the_one_level_sweep_runs_on_numpy_as_on_jax(x64):
+    """The host-side rest-pose build and forward kinematics share :func:`sweep_levels`."""
+    from retargetjax.robot._fk import local_transforms, node_angles, node_frames, sweep_levels
+
+    robot = load_robot("unitree_g1", verbose=False).astype(jnp.float64)
+    rng = np.random.default_rng(7)
+    q = np.clip(
+        np.asarray(robot.default_joint_pos) + rng.normal(size=robot.num_joints) * 0.4,
+        np.asarray(robot.joint_lower),
+        np.asarray(robot.joint_upper),
+    )
+    rot_np, pos_np = sweep_levels(
+        robot.level_ranges,
+        robot.level_parents,
+        np.eye(3),
+        np.zeros(3),
+        *local_transforms(robot, node_angles(robot, q)),
+    )
+    assert isinstance(rot_np, np.ndarray)
+    _, rot, pos = node_frames(robot, jnp.zeros(3), jnp.asarray([1.0, 0, 0, 0]), jnp.asarray(q))
+    np.testing.assert_allclose(rot_np, rot, atol=1e-12)
+    np.testing.assert_allclose(pos_np, pos, atol=1e-12)

@@ -42,14 +42,6 @@ _URDF = """<?xml version="1.0"?>
 """
 
 
-@pytest.fixture
-def x64():
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
-
-
 def _tiny_robot(tmp_path):
     path = tmp_path / "jac.urdf"
     path.write_text(_URDF)

@@ -71,9 +71,9 @@ ACCELERATOR_MAX_WINDOWS = 256
 
 def compile_count() -> int:
     """Compiled programs of the solver in this process (one per shape, settings and device)."""
-    from ..retarget._solver import solve_windows
+    from ..retarget import solver_compile_count
 
-    return solve_windows._cache_size()
+    return solver_compile_count()
 
 
 def default_max_windows(devices: Sequence[Any]) -> int:
@@ -88,7 +88,7 @@ class RowPlan:
     """Clips of one settings key laid on rows, and the block size they are solved in."""
 
     slots: tuple[Any, ...]
-    """:class:`~retargetjax.retarget._windows.ClipSlot` of each clip (input order)."""
+    """:class:`~retargetjax.retarget.ClipSlot` of each clip (input order)."""
     num_rows: int
     """Rows used (the last call pads up to a whole block)."""
     group_windows: int
@@ -112,13 +112,9 @@ def plan_rows(
     Longest first makes the shared rows of short clips first-fit decreasing, which uses at
     most ``11/9·OPT + 1`` rows.
     """
-    from ..retarget._windows import next_pow2, pack_clips
+    from ..retarget import next_pow2, plan_clip_rows
 
-    order = sorted(range(len(num_frames)), key=lambda i: (-int(num_frames[i]), i))
-    packed, rows = pack_clips([num_frames[i] for i in order], window, overlap)
-    slots: list[Any] = [None] * len(num_frames)
-    for i, slot in zip(order, packed):
-        slots[i] = slot
+    slots, rows = plan_clip_rows(num_frames, window, overlap)
     if group_windows is None:
         group_windows = min(next_pow2(max_windows), next_pow2(max(rows, 1)))
     return RowPlan(tuple(slots), rows, group_windows)
@@ -140,21 +136,11 @@ def solve_rows(
     arrays, their losses ``(D·G,)``, the device of each row and the call's seconds.
     """
     import jax
-    import jax.numpy as jnp
 
-    from ..retarget import RetargetError
-    from ..retarget._retarget import stack_windows
-    from ..retarget._solver import WEIGHT_NAMES, SolverStatic, solve_windows
+    from ..retarget import solve_rows as dispatch_rows
 
     if not problems:
         raise ValueError("solve_rows needs at least one problem")
-    frame_kp = problems[0].frame_keypoints
-    if any(p.frame_keypoints != frame_kp for p in problems):
-        raise RetargetError("problems for one solve must come from the same robot")
-    sc = config.solver
-    static = SolverStatic.from_config(sc, frame_kp)
-    weights = jnp.asarray(np.array([getattr(config.costs, n) for n in WEIGHT_NAMES], np.float32))
-    fps = jnp.asarray(problems[0].fps, jnp.float32)
     # Dispatch every device's block before waiting for any (asynchronous dispatch lets the
     # devices run side by side). On CPU the blocks run one after the other: several host
     # "devices" share the same cores, and concurrent LAPACK calls across them can deadlock.
@@ -162,9 +148,7 @@ def solve_rows(
     pending, row_devices = [], []
     for d, device in enumerate(devices):
         start = first_row + d * group_windows
-        block = stack_windows(problems, slots, group_windows, sc.window, robot, first_row=start)
-        args = jax.device_put((robot, block, weights, fps), device)
-        out = solve_windows(*args, static)
+        out = dispatch_rows(problems, slots, start, group_windows, robot, config, device=device)
         if device.platform == "cpu":
             out = jax.block_until_ready(out)
         pending.append(out)
@@ -384,12 +368,11 @@ def _finish(
     worker: RetargetWorker,
     done: Callable[..., None],
 ) -> None:
-    from ..retarget import RetargetError
-    from ..retarget._retarget import unstack_clip
+    from ..retarget import RetargetError, clip_solution
 
     prepared, started_at = items[i]
     try:
-        solution = unstack_clip(prepared.problem, slot, buffer.x, buffer.loss, robot)
+        solution = clip_solution(prepared.problem, slot, buffer.x, buffer.loss, robot)
     except RetargetError as exc:
         done(_fail(prepared.job, exc, started_at))
         return
@@ -426,11 +409,13 @@ def _run_alone(
     calls: list[int],
 ) -> None:
     """One clip on its own rows (same block shape), after a shared call failed."""
-    from ..retarget._windows import pack_clips
+    from ..retarget import plan_clip_rows
 
     prepared, started_at = items[i]
     config = prepared.settings.config
-    slots, num_rows = pack_clips([prepared.num_frames], config.solver.window, config.solver.overlap)
+    slots, num_rows = plan_clip_rows(
+        [prepared.num_frames], config.solver.window, config.solver.overlap
+    )
     buffer = _RowBuffer(num_rows)
     try:
         for first in range(0, num_rows, G * len(devices)):

@@ -227,18 +227,6 @@ def _load(job: BatchJob, settings: JobSettings) -> Any:
         ) from exc
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("retargetjax", "jax", "jaxlib", "optax", "numpy"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "unknown"
-    return out
-
-
 @dataclass(frozen=True)
 class RetargetWorker:
     """Retargets one :class:`BatchJob`: load, scale, solve, write ``job.output`` atomically.
@@ -323,7 +311,7 @@ class RetargetWorker:
     ) -> dict[str, Any]:
         """Build the job's ``RobotMotion`` from its solution, write it atomically, and return
         its provenance (``provenance`` given here is merged in, e.g. device and group)."""
-        from ..retarget import robot_motion_from_solution
+        from ..retarget import robot_motion_from_solution, software_versions
 
         t0 = time.perf_counter()
         settings, job = prepared.settings, prepared.job
@@ -355,7 +343,7 @@ class RetargetWorker:
             "final_loss": float(solution["final_loss"]),
             "timings": {**prepared.timings, "solve_s": solution["solve_s"], "write_s": write_s},
             "config_hash": settings.key(),
-            "versions": _versions(),
+            "versions": software_versions(),
             **provenance,
         }
         if settings.experiment is not None:

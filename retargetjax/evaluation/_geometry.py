@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._buckets import pad_to_bucket
 from ..geometry import segment_segment_distance
 from ..types import Array, NDArray
 
@@ -90,13 +91,6 @@ def _geometry_core(robot: Any, root_pos: Array, root_quat: Array, joint_pos: Arr
     return keypoints, soles, bottom, pen, pair, p0, p1, pair_depth
 
 
-def _bucket(num_frames: int) -> int:
-    size = _MIN_BUCKET
-    while size < num_frames:
-        size *= 2
-    return size
-
-
 def motion_geometry(motion: Any, robot: Any) -> MotionGeometry:
     """Run forward kinematics over ``motion`` (a ``RobotMotion``) on ``robot`` (a ``RobotModel``).
 
@@ -105,11 +99,9 @@ def motion_geometry(motion: Any, robot: Any) -> MotionGeometry:
     """
     columns = robot_joint_columns(motion.joint_names, robot)
     num_frames = int(motion.joint_pos.shape[0])
-    size = _bucket(num_frames)
-    pad = np.minimum(np.arange(size), num_frames - 1)
-    joint_pos = np.asarray(motion.joint_pos, np.float32)[:, columns][pad]
-    root_pos = np.asarray(motion.root_pos, np.float32)[pad]
-    root_quat = np.asarray(motion.root_quat, np.float32)[pad]
+    joint_pos = pad_to_bucket(np.asarray(motion.joint_pos, np.float32)[:, columns], _MIN_BUCKET)
+    root_pos = pad_to_bucket(np.asarray(motion.root_pos, np.float32), _MIN_BUCKET)
+    root_quat = pad_to_bucket(np.asarray(motion.root_quat, np.float32), _MIN_BUCKET)
     out = _geometry_core(robot, root_pos, root_quat, joint_pos)
     keypoints, soles, bottom, pen, pair, p0, p1, pair_depth = (
         np.asarray(x)[:num_frames] for x in out

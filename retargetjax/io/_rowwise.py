@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import jax
 import numpy as np
 
+from .._buckets import pad_to_bucket
 from ..geometry import mat_to_quat, quat_conj, quat_log, quat_mul, quat_rotate, quat_slerp
 from ..types import NDArray
 
@@ -22,23 +23,15 @@ _MIN_BUCKET = 64
 _IDENTITY = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
 
 
-def _bucket(num_rows: int) -> int:
-    return max(_MIN_BUCKET, 1 << max(num_rows - 1, 0).bit_length())
-
-
 def _apply(
     fn: Callable, lead: tuple[int, ...], arrays: Sequence[NDArray], fills: Sequence[NDArray]
 ) -> NDArray:
     """``fn(*rows)`` over the leading dims ``lead`` of ``arrays``, padded with ``fills``."""
     num_rows = int(np.prod(lead, dtype=np.int64))
-    size = _bucket(num_rows)
     rows = []
     for array, fill in zip(arrays, fills):
         flat = np.asarray(array, dtype=np.float32).reshape(num_rows, *array.shape[len(lead) :])
-        pad = np.broadcast_to(
-            np.asarray(fill, dtype=np.float32), (size - num_rows, *flat.shape[1:])
-        )
-        rows.append(np.concatenate([flat, pad], axis=0))
+        rows.append(pad_to_bucket(flat, _MIN_BUCKET, fill))
     out = np.asarray(fn(*rows))[:num_rows]
     return out.reshape(*lead, *out.shape[1:]).astype(np.float32)
 

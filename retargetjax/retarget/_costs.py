@@ -1,11 +1,18 @@
-"""Cost terms of the retargeting problem, each a pure JAX function.
+"""Cost terms of the retargeting problem: one residual function per term, pure JAX.
 
 Notation: for frame ``t`` the robot's forward kinematics gives keypoints ``k_t`` (K, 3),
 sole points ``s_t`` (2, P, 3), capsules ``(a_t, b_t, ρ)`` and joint angles ``q_t``; ``m_t`` is
-the window's validity mask, ``c_t`` (2,) the human foot contacts. Per-frame terms return
-*residual vectors* ``r`` (cost ``|r|²``), which the Gauss-Newton initialisation needs;
-temporal terms return scalar costs summed over a window. Weights ``w`` come from
-:class:`~retargetjax.retarget.CostWeights` and enter residuals as ``√w``.
+the window's validity mask, ``c_t`` (2,) the human foot contacts. Every term is a residual
+``r`` whose cost is ``w |r|²`` (:func:`sum_of_squares`), with its weight ``w`` a field of
+:class:`~retargetjax.retarget._problem.Weights`; the solver multiplies residuals by ``√w``.
+
+* **Per-frame** residuals take one frame and return a vector.
+* **Temporal** residuals take a window (leading axis ``T``) and return *steps*: arrays whose
+  leading axis is the first frame of the frames they couple (``T − 1`` rows for a first
+  difference, ``T − 2`` for a second), or a tuple of such arrays. The flat residual is
+  :func:`flatten`, the cost :func:`sum_of_squares`, the cost split by frame
+  :func:`cost_by_first_frame`; the solver reads the Jacobian's stencil off the same function
+  (see :func:`~retargetjax.retarget._linearize.block_diagonal`).
 """
 
 from __future__ import annotations
@@ -13,9 +20,30 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..geometry import quat_conj, quat_log, quat_mul, segment_segment_distance
+from ..geometry import quat_conj, quat_log, quat_mul, segment_segment_closest
 from ..types import Array
 from ._frames import built_frame
+
+__all__ = [
+    "FLOOR_TOUCH_M",
+    "REFERENCE_FPS",
+    "SELF_COLLISION_MARGIN",
+    "STENCIL_FRAMES",
+    "contact_height_residual",
+    "cost_by_first_frame",
+    "default_pose_residual",
+    "flatten",
+    "ground_residual",
+    "keypoint_residual",
+    "orientation_residual",
+    "pair_closest_points",
+    "self_collision_residual",
+    "slip_gate",
+    "slip_residual",
+    "smoothness_residual",
+    "sum_of_squares",
+    "velocity_limit_residual",
+]
 
 #: Gap (m) kept between non-adjacent collision primitives.
 SELF_COLLISION_MARGIN = 0.005
@@ -23,6 +51,35 @@ SELF_COLLISION_MARGIN = 0.005
 FLOOR_TOUCH_M = 0.015
 #: Reference frame rate (Hz) at which temporal weights are defined.
 REFERENCE_FPS = 30.0
+#: Most consecutive frames one temporal residual row couples (second differences: 3).
+STENCIL_FRAMES = 3
+
+
+# --- deriving costs from residuals ---------------------------------------------------------
+
+
+def flatten(residual: Array | tuple[Array, ...]) -> Array:
+    """One flat vector from a residual (an array or a tuple of step arrays)."""
+    return jnp.concatenate([jnp.reshape(r, -1) for r in jax.tree_util.tree_leaves(residual)])
+
+
+def sum_of_squares(residual: Array | tuple[Array, ...]) -> Array:
+    """The cost ``|r|²`` of a residual (an array or a tuple of arrays)."""
+    return sum(jnp.sum(r * r) for r in jax.tree_util.tree_leaves(residual))
+
+
+def cost_by_first_frame(steps: Array | tuple[Array, ...], num_frames: int) -> Array:
+    """(T,) a temporal residual's cost ``|r|²`` split by frame: each step row counted at the
+    first frame it spans (so a run of frames' sum is its own cost when the mask cuts every
+    row that crosses its ends)."""
+    total = jnp.zeros((num_frames,), jax.tree_util.tree_leaves(steps)[0].dtype)
+    for r in jax.tree_util.tree_leaves(steps):
+        rows = jnp.sum(r.reshape(r.shape[0], -1) ** 2, axis=-1)
+        total = total.at[: rows.shape[0]].add(rows)
+    return total
+
+
+# --- per-frame terms -----------------------------------------------------------------------
 
 
 def keypoint_residual(keypoints: Array, target: Array, weight: Array) -> Array:
@@ -31,7 +88,10 @@ def keypoint_residual(keypoints: Array, target: Array, weight: Array) -> Array:
 
 
 def orientation_residual(
-    keypoints: Array, target_frames: Array, frame_weight: Array, frame_keypoints
+    keypoints: Array,
+    target_frames: Array,
+    frame_weight: Array,
+    frame_keypoints: tuple[tuple[int, int, int, int], ...],
 ) -> Array:
     """Built-frame tracking: ``r_f = √(w_f) vec(F_f(k) − F*_f)``, (F·9,).
 
@@ -60,56 +120,48 @@ def contact_height_residual(sole_points: Array, sole_contact: Array) -> Array:
 
 
 def ground_residual(sole_points: Array, capsule_a: Array, capsule_b: Array, radius: Array) -> Array:
-    """No penetration of the floor ``z = 0``: ``r = min(0, z_low)`` per primitive and sole point.
-
-    ``z_low = min(z_a, z_b) − ρ`` is the lowest point of a capsule.
-    """
+    """No penetration of the floor ``z = 0``: ``r = min(0, z_low)`` per primitive and sole
+    point, (C + 2·P,), with ``z_low = min(z_a, z_b) − ρ`` the lowest point of a capsule."""
     low = jnp.minimum(capsule_a[..., 2], capsule_b[..., 2]) - radius
     return jnp.concatenate(
         [jnp.minimum(low, 0.0), jnp.minimum(sole_points[..., 2], 0.0).reshape(-1)]
     )
 
 
-def self_collision_cost(capsule_a: Array, capsule_b: Array, radius: Array, pairs: Array) -> Array:
-    """Interpenetration of non-adjacent primitives, summed over pairs ``(i, j)``:
+def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:
+    """Small pull towards the standing pose: ``r = q − q₀``, (N,)."""
+    return joint_pos - default_joint_pos
 
-    ``Σ max(0, ρ_i + ρ_j + margin − d(seg_i, seg_j))²`` with ``d`` the segment distance.
 
-    The pair end points are picked with one-hot matrix products rather than gathers: the
-    gradient of a gather is a scatter-add, which is slow on CPUs, while the product's
-    gradient is another small dense product.
-    """
-    if pairs.shape[0] == 0:
-        return jnp.zeros(capsule_a.shape[:-2], capsule_a.dtype)
-    C = capsule_a.shape[-2]
-    pick_i = jax.nn.one_hot(pairs[:, 0], C, dtype=capsule_a.dtype)  # (P, C)
-    pick_j = jax.nn.one_hot(pairs[:, 1], C, dtype=capsule_a.dtype)
-    ends = jnp.stack([capsule_a, capsule_b], axis=-3)  # (..., 2, C, 3)
-    ends_i = jnp.einsum("pc,...ecx->...epx", pick_i, ends)
-    ends_j = jnp.einsum("pc,...ecx->...epx", pick_j, ends)
-    d = segment_segment_distance(
-        ends_i[..., 0, :, :], ends_i[..., 1, :, :], ends_j[..., 0, :, :], ends_j[..., 1, :, :]
-    )
-    reach = pick_i @ radius + pick_j @ radius + SELF_COLLISION_MARGIN
-    pen = jnp.maximum(reach - d, 0.0)
-    return jnp.sum(pen * pen, axis=-1)
+def pair_closest_points(
+    capsule_a: Array, capsule_b: Array, pairs: Array
+) -> tuple[Array, Array, Array, Array]:
+    """Closest points of the capsule pairs ``(i, j)`` (P, 2) of one frame: the parameters
+    ``s, t`` (P,) of ``c_i = a_i + s (b_i − a_i)`` and ``c_j = a_j + t (b_j − a_j)``, the
+    vector ``c_i − c_j`` (P, 3) and its length (P,) (``√(|·|² + 10⁻¹²)``, finite gradient)."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    a_i, b_i, a_j, b_j = capsule_a[i], capsule_b[i], capsule_a[j], capsule_b[j]
+    s, t = segment_segment_closest(a_i, b_i, a_j, b_j)
+    diff = (a_i + s[:, None] * (b_i - a_i)) - (a_j + t[:, None] * (b_j - a_j))
+    return s, t, diff, jnp.sqrt(jnp.sum(diff * diff, axis=-1) + 1e-12)
 
 
 def self_collision_residual(
     capsule_a: Array, capsule_b: Array, radius: Array, pairs: Array
 ) -> Array:
-    """Per-pair interpenetration ``r_ij = max(0, ρ_i + ρ_j + margin − d(seg_i, seg_j))``,
-    (P,) for one frame: the residual form of :func:`self_collision_cost` (``Σ r²``)."""
+    """Interpenetration of non-adjacent primitives, per pair ``(i, j)`` (P,):
+
+    ``r_ij = max(0, ρ_i + ρ_j + margin − d(seg_i, seg_j))`` with ``d`` the segment distance
+    (:func:`pair_closest_points`); the cost is ``Σ r²``.
+    """
     if pairs.shape[0] == 0:
         return jnp.zeros((0,), capsule_a.dtype)
-    i, j = pairs[:, 0], pairs[:, 1]
-    d = segment_segment_distance(capsule_a[i], capsule_b[i], capsule_a[j], capsule_b[j])
-    return jnp.maximum(radius[i] + radius[j] + SELF_COLLISION_MARGIN - d, 0.0)
+    _, _, _, dist = pair_closest_points(capsule_a, capsule_b, pairs)
+    reach = radius[pairs[:, 0]] + radius[pairs[:, 1]] + SELF_COLLISION_MARGIN
+    return jnp.maximum(reach - dist, 0.0)
 
 
-def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:
-    """Small pull towards the standing pose: ``r = q − q₀``, (N,)."""
-    return joint_pos - default_joint_pos
+# --- temporal terms (steps: leading axis = first frame coupled) ----------------------------
 
 
 def slip_gate(
@@ -134,46 +186,30 @@ def slip_gate(
 def slip_residual(
     sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
 ) -> Array:
-    """Foot skating over a window, residual form: ``r_tp = √g_tp xy(s_{t+1,p} − s_tp)``
-    flattened, with the gate ``g`` of :func:`slip_gate`; :func:`slip_cost` is ``Σ r²``.
+    """Foot skating over a window, (T−1, 2, P, 2) steps:
 
-    ``sole_points`` is (T, 2, P, 3) and ``sole_contact`` (T, 2, P). The gate is held constant
-    in the gradient, so lifting a foot is never a way to avoid the cost.
+    ``r_tp = √g_tp · xy(s_{t+1,p} − s_tp)``, cost ``Σ_t Σ_p g_tp |xy(s_{t+1,p} − s_tp)|²``,
+
+    with ``sole_points`` (T, 2, P, 3), ``sole_contact`` (T, 2, P) and the gate ``g`` of
+    :func:`slip_gate` (masks included), held constant in the gradient, so lifting a foot is
+    never a way to avoid the cost.
     """
-    return slip_steps(sole_points, sole_contact, mask, foot_contact).reshape(-1)
-
-
-def slip_steps(
-    sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
-) -> Array:
-    """:func:`slip_residual` before flattening: (T−1, 2, P, 2), row ``t`` for frames t, t+1."""
     both = jnp.sqrt(jnp.clip(slip_gate(sole_points, sole_contact, mask, foot_contact), 0.0))
-    dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]  # (T-1, 2, P, 2)
+    dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]
     return both[..., None] * dxy
-
-
-def slip_cost(
-    sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
-) -> Array:
-    """Foot skating over a window: ``Σ_t Σ_p g_tp m_t m_{t+1} |xy(s_{t+1,p} − s_tp)|²``
-    (see :func:`slip_residual` for the gate ``g``)."""
-    r = slip_residual(sole_points, sole_contact, mask, foot_contact)
-    return jnp.sum(r * r)
 
 
 def smoothness_residual(
     joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
-) -> Array:
-    """Residual form of :func:`smoothness_cost` (``Σ r²``), flattened."""
-    parts = smoothness_steps(joint_pos, root_pos, root_quat, mask, fps)
-    return jnp.concatenate([p.reshape(-1) for p in parts])
+) -> tuple[Array, ...]:
+    """Velocity and acceleration of joints and root over a window (per frame at 30 fps),
+    steps ``(√0.1 Δq, √0.1 Δp)`` (T−1, ·) and ``(Δ²q, Δ²p, Δω)`` (T−2, ·); the cost is
 
-
-def smoothness_steps(
-    joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
-) -> list[Array]:
-    """:func:`smoothness_residual` before flattening: velocity parts (T−1, ·) and
-    acceleration parts (T−2, ·), row ``t`` starting at frame ``t``."""
+    ``Σ_t 0.1 |Δq_t|² + |Δ²q_t|² + 0.1 |Δp_t|² + |Δ²p_t|² + |Δω_t|²`` with
+    ``Δx_t = (x_{t+1} − x_t)·(30/fps)``, ``Δ²x_t = (x_{t+2} − 2x_{t+1} + x_t)·(30/fps)²``,
+    ``ω_t = log(q_t⁻¹ q_{t+1})`` the root's rotation between frames and
+    ``Δω_t = (ω_{t+1} − ω_t)·(30/fps)``; rows with a masked frame are 0.
+    """
     k = REFERENCE_FPS / fps
     m1 = (mask[1:] * mask[:-1])[:, None]
     m2 = (mask[2:] * mask[1:-1] * mask[:-2])[:, None]
@@ -184,63 +220,20 @@ def smoothness_steps(
     omega = quat_log(quat_mul(quat_conj(root_quat[:-1]), root_quat[1:])) * k
     domega = (omega[1:] - omega[:-1]) * k
     v = jnp.sqrt(0.1)
-    return [v * m1 * dq, v * m1 * dp, m2 * ddq, m2 * ddp, m2 * domega]
-
-
-def smoothness_cost(
-    joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
-) -> Array:
-    """Velocity and acceleration of joints and root over a window (per frame at 30 fps):
-
-    ``Σ_t 0.1 |Δq_t|² + |Δ²q_t|² + 0.1 |Δp_t|² + |Δ²p_t|² + |Δω_t|²`` with
-    ``Δx_t = (x_{t+1} − x_t)·(30/fps)``, ``Δ²x_t = (x_{t+1} − 2x_t + x_{t−1})·(30/fps)²`` and
-    ``ω_t = log(q_t⁻¹ q_{t+1})`` the root's rotation between frames.
-    """
-    r = smoothness_residual(joint_pos, root_pos, root_quat, mask, fps)
-    return jnp.sum(r * r)
+    return (v * m1 * dq, v * m1 * dp, m2 * ddq, m2 * ddp, m2 * domega)
 
 
 def velocity_limit_residual(
     joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array
 ) -> Array:
-    """Residual form of :func:`velocity_limit_cost` (``Σ r²``), flattened."""
-    return velocity_limit_steps(joint_pos, velocity_limit, mask, fps).reshape(-1)
+    """Joint speed above the robot's limit, (T−1, N) steps:
 
+    ``r_tj = max(0, |q̇_tj| − v̄_j) / fps``, cost ``Σ_t Σ_j max(0, |q̇_tj| − v̄_j)² / fps²``,
 
-def velocity_limit_steps(joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array) -> Array:
-    """:func:`velocity_limit_residual` before flattening: (T−1, N), row ``t`` for t, t+1."""
+    with ``q̇_t = (q_{t+1} − q_t)·fps`` (rad/s); joints without a limit never pay.
+    """
     qdot = (joint_pos[1:] - joint_pos[:-1]) * fps
     lim = jnp.where(jnp.isfinite(velocity_limit), velocity_limit, jnp.inf)
     over = jnp.maximum(jnp.abs(qdot) - lim, 0.0) / fps
     over = jnp.where(jnp.isfinite(over), over, 0.0)
     return (mask[1:] * mask[:-1])[:, None] * over
-
-
-def velocity_limit_cost(joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array) -> Array:
-    """Joint speed above the robot's limit: ``Σ_t Σ_j max(0, |q̇_tj| − v̄_j)² / fps²``
-    with ``q̇_t = (q_{t+1} − q_t)·fps`` (rad/s); joints without a limit never pay."""
-    r = velocity_limit_residual(joint_pos, velocity_limit, mask, fps)
-    return jnp.sum(r * r)
-
-
-__all__ = [
-    "REFERENCE_FPS",
-    "SELF_COLLISION_MARGIN",
-    "contact_height_residual",
-    "default_pose_residual",
-    "ground_residual",
-    "keypoint_residual",
-    "orientation_residual",
-    "self_collision_cost",
-    "self_collision_residual",
-    "slip_cost",
-    "slip_gate",
-    "slip_residual",
-    "slip_steps",
-    "smoothness_cost",
-    "smoothness_residual",
-    "smoothness_steps",
-    "velocity_limit_cost",
-    "velocity_limit_residual",
-    "velocity_limit_steps",
-]

@@ -11,28 +11,40 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..robot import RobotModel
 from ._config import RetargetConfig
-from ._solver import WEIGHT_NAMES, SolverStatic, WindowData, solve_windows
+from ._problem import FrameData, FrameState, SolverStatic, Weights, WindowData
+from ._solver import solve_windows
 from ._targets import RetargetError, RetargetProblem, build_problem
 from ._windows import ClipSlot, blend_windows, next_pow2, pack_clips, window_bucket
 
 __all__ = [
+    "clip_solution",
+    "plan_clip_rows",
     "prepare_problem",
     "retarget",
     "retarget_many",
     "robot_motion_from_solution",
+    "software_versions",
     "solve_problems",
+    "solve_rows",
+    "solver_compile_count",
+    "stack_windows",
 ]
 
 
-def _resolve_robot(robot: Any) -> Any:
-    from ..robot import RobotModel, load_robot
+def _resolve_robot(robot: RobotModel | str) -> RobotModel:
+    from ..robot import load_robot
 
     return robot if isinstance(robot, RobotModel) else load_robot(robot)
 
 
 def prepare_problem(
-    motion: Any, robot: Any, config: RetargetConfig | None = None, *, keypoint_override: Any = None
+    motion: Any,
+    robot: RobotModel | str,
+    config: RetargetConfig | None = None,
+    *,
+    keypoint_override: Any = None,
 ) -> RetargetProblem:
     """Resample ``motion`` to the solve rate, map its keypoints, label contacts, scale."""
     from ..motion import foot_contacts, map_keypoints
@@ -58,16 +70,12 @@ def prepare_problem(
     return dataclasses.replace(problem, mapping=kp.as_report())
 
 
-def _weights(config: RetargetConfig) -> np.ndarray:
-    return np.array([getattr(config.costs, n) for n in WEIGHT_NAMES], np.float32)
-
-
 def stack_windows(
     problems: Sequence[RetargetProblem],
     slots: Sequence[ClipSlot],
     num_rows: int,
     window: int,
-    robot: Any,
+    robot: RobotModel,
     *,
     first_row: int = 0,
 ) -> WindowData:
@@ -102,7 +110,7 @@ def stack_windows(
 
     mask = stack(lambda p, idx: np.ones(idx.shape, np.float32), fill=0.0)
     default_q = np.asarray(robot.default_joint_pos, np.float32)
-    return WindowData(
+    frames = FrameData(
         target_keypoints=stack(per_frame("target_keypoints")),
         keypoint_weight=stack(per_frame("keypoint_frame_weight")),
         target_frames=stack(per_frame("target_frames")),
@@ -112,16 +120,19 @@ def stack_windows(
         sole_contact=stack(per_frame("sole_contact")),
         contact=stack(per_frame("contact")),
         mask=mask,
+    )
+    start = FrameState(
         root_pos=stack(per_frame("root_pos_init")),
         root_quat=stack(per_frame("root_quat_init")),
         joint_pos=np.broadcast_to(default_q, (num_rows, window, default_q.shape[0])).astype(
             np.float32
         ),
     )
+    return WindowData(frames=frames, start=start)
 
 
-def unstack_clip(
-    problem: RetargetProblem, slot: ClipSlot, x: Any, loss: np.ndarray, robot: Any
+def clip_solution(
+    problem: RetargetProblem, slot: ClipSlot, x: FrameState, loss: np.ndarray, robot: RobotModel
 ) -> dict[str, Any]:
     """One clip's ``root_pos``, ``root_quat``, ``joint_pos`` (float32, joints clipped to the
     limits) and ``final_loss`` from a solved stack (numpy ``FrameState`` and loss per row).
@@ -154,7 +165,7 @@ def unstack_clip(
 
 def solve_problems(
     problems: Sequence[RetargetProblem],
-    robot: Any,
+    robot: RobotModel,
     config: RetargetConfig | None = None,
     *,
     device: Any = None,
@@ -175,32 +186,19 @@ def solve_problems(
     sc = config.solver
     if not problems:
         return []
-    frame_kp = problems[0].frame_keypoints
-    if any(p.frame_keypoints != frame_kp for p in problems):
-        raise RetargetError("problems for one solve must come from the same robot")
     longest = max(p.num_frames for p in problems)
     # Clips all shorter than the window get a smaller power-of-two window (fewer wasted frames).
     window = min(sc.window, max(16, next_pow2(longest)))
-    order = sorted(range(len(problems)), key=lambda i: (-problems[i].num_frames, i))
-    packed, rows = pack_clips([problems[i].num_frames for i in order], window, sc.overlap)
-    slots: list[ClipSlot] = [None] * len(problems)  # type: ignore[list-item]
-    for i, slot in zip(order, packed):
-        slots[i] = slot
+    slots, rows = plan_clip_rows([p.num_frames for p in problems], window, sc.overlap)
     n_pad = window_bucket(rows)
-    data = stack_windows(problems, slots, n_pad, window, robot)
-    static = SolverStatic.from_config(sc, frame_kp)
-    weights = jnp.asarray(_weights(config))
-    fps = jnp.asarray(problems[0].fps, jnp.float32)
-    if device is not None:
-        data, weights, fps, robot = jax.device_put((data, weights, fps, robot), device)
     t0 = time.perf_counter()
-    x, loss = solve_windows(robot, data, weights, fps, static)
+    x, loss = solve_rows(problems, slots, 0, n_pad, robot, config, window=window, device=device)
     x = jax.tree_util.tree_map(np.asarray, jax.block_until_ready(x))
     loss = np.asarray(loss)
     elapsed = time.perf_counter() - t0
     return [
         {
-            **unstack_clip(p, s, x, loss, robot),
+            **clip_solution(p, s, x, loss, robot),
             "solve_s": elapsed,
             "window": window,
             "batch_windows": n_pad,
@@ -209,24 +207,81 @@ def solve_problems(
     ]
 
 
-def _versions() -> dict[str, str]:
-    import optax
+def plan_clip_rows(
+    num_frames: Sequence[int], window: int, overlap: int
+) -> tuple[list[ClipSlot], int]:
+    """Lay clips (by frame count) on rows of ``window`` frames, longest first
+    (:func:`~retargetjax.retarget._windows.pack_clips`: first-fit decreasing for the shared
+    rows of short pieces); returns each clip's slot (input order) and the number of rows."""
+    order = sorted(range(len(num_frames)), key=lambda i: (-int(num_frames[i]), i))
+    packed, rows = pack_clips([int(num_frames[i]) for i in order], window, overlap)
+    slots: list[ClipSlot] = [None] * len(num_frames)  # type: ignore[list-item]
+    for i, slot in zip(order, packed):
+        slots[i] = slot
+    return slots, rows
+
+
+def solve_rows(
+    problems: Sequence[RetargetProblem],
+    slots: Sequence[ClipSlot],
+    first_row: int,
+    num_rows: int,
+    robot: RobotModel,
+    config: RetargetConfig,
+    *,
+    window: int | None = None,
+    device: Any = None,
+) -> tuple[FrameState, jax.Array]:
+    """Dispatch the solve of rows ``[first_row, first_row + num_rows)`` of a layout
+    (``slots[i]`` places ``problems[i]``; see :func:`plan_clip_rows`) and return at once:
+    the rows' ``FrameState`` with ``(num_rows, W, …)`` leaves and their losses
+    ``(num_rows,)``, as JAX arrays still being computed (``jax.block_until_ready`` waits).
+
+    ``window`` defaults to ``config.solver.window``; ``device`` places the inputs
+    (``jax.device_put``). Raises :class:`RetargetError` if the problems come from different
+    robots.
+    """
+    if not problems:
+        raise ValueError("solve_rows needs at least one problem")
+    frame_kp = problems[0].frame_keypoints
+    if any(p.frame_keypoints != frame_kp for p in problems):
+        raise RetargetError("problems for one solve must come from the same robot")
+    sc = config.solver
+    data = stack_windows(problems, slots, num_rows, window or sc.window, robot, first_row=first_row)
+    static = SolverStatic.from_config(sc, frame_kp)
+    weights = Weights.from_config(config.costs)
+    fps = jnp.asarray(problems[0].fps, jnp.float32)
+    if device is not None:
+        data, weights, fps, robot = jax.device_put((data, weights, fps, robot), device)
+    return solve_windows(robot, data, weights, fps, static)
+
+
+def solver_compile_count() -> int:
+    """Compiled programs of the solver in this process (one per shape, settings, device)."""
+    return solve_windows._cache_size()
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of retargetjax and of the libraries that shape its results, for metadata
+    (``"unknown"`` for a library not installed as a distribution)."""
+    from importlib.metadata import PackageNotFoundError, version
 
     from .. import __version__
 
-    return {
-        "retargetjax": __version__,
-        "jax": jax.__version__,
-        "optax": optax.__version__,
-        "numpy": np.__version__,
-    }
+    out = {"retargetjax": __version__}
+    for name in ("jax", "jaxlib", "optax", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
 
 
 def robot_motion_from_solution(
     motion: Any,
     problem: RetargetProblem,
     solution: dict[str, Any],
-    robot: Any,
+    robot: RobotModel,
     config: RetargetConfig,
     *,
     prepare_s: float = 0.0,
@@ -242,7 +297,7 @@ def robot_motion_from_solution(
         "source_format": getattr(motion.format, "value", motion.format),
         "source_fps": float(motion.fps),
         "config": config.model_dump(),
-        "versions": _versions(),
+        "versions": software_versions(),
         "solver": {
             "init_iterations": config.solver.init_iterations,
             "iterations": config.solver.iterations,
@@ -274,7 +329,7 @@ def robot_motion_from_solution(
 
 def retarget_many(
     motions: Sequence[Any],
-    robot: Any,
+    robot: RobotModel,
     config: RetargetConfig | None = None,
     *,
     device: Any = None,
@@ -296,7 +351,11 @@ def retarget_many(
 
 
 def retarget(
-    motion: Any, robot: Any, config: RetargetConfig | None = None, *, keypoint_override: Any = None
+    motion: Any,
+    robot: RobotModel | str,
+    config: RetargetConfig | None = None,
+    *,
+    keypoint_override: Any = None,
 ) -> Any:
     """Retarget one ``HumanMotion`` onto ``robot`` (a ``RobotModel``, a bundled robot's name
     or a robot file); returns a ``RobotMotion`` at the solve rate (``config.solver.fps``)."""

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..io._rowwise import rot_to_quat_rows
 from ..keypoints import CANONICAL_KEYPOINTS
-from ..robot import forward_kinematics, keypoint_positions
+from ..robot import RobotModel, forward_kinematics, keypoint_positions
 from ._frames import built_frame
 
 __all__ = ["KEYPOINT_TREE", "RetargetError", "RetargetProblem", "build_problem"]
@@ -131,7 +131,7 @@ def _contact_runs(contact: np.ndarray) -> list[tuple[int, int]]:
 
 
 @jax.jit
-def _rest_kinematics(robot: Any):
+def _rest_kinematics(robot: RobotModel):
     fk = forward_kinematics(
         robot,
         jnp.asarray(robot.default_root_pos, jnp.float32),
@@ -141,7 +141,7 @@ def _rest_kinematics(robot: Any):
     return fk, keypoint_positions(robot, fk)
 
 
-def _robot_rest(robot: Any) -> dict[str, Any]:
+def _robot_rest(robot: RobotModel) -> dict[str, Any]:
     """Robot keypoints, pelvis rotation and foot geometry at its standing pose."""
     fk, kp = _rest_kinematics(robot)
     fk = jax.tree_util.tree_map(np.asarray, fk)
@@ -192,7 +192,7 @@ def build_problem(
     human_names: tuple[str, ...],
     contact: np.ndarray,
     fps: float,
-    robot: Any,
+    robot: RobotModel,
     *,
     contact_lock: bool = True,
     end_effector_weight: float = 1.5,
@@ -421,7 +421,7 @@ def _foot_parts_down(P: np.ndarray, idx: dict[str, int], contact: np.ndarray) ->
     return out
 
 
-def _sole_is_toe(robot: Any) -> np.ndarray:
+def _sole_is_toe(robot: RobotModel) -> np.ndarray:
     """(2, P) True for the sole points in front of their foot's sole centre (toe side)."""
     sole = np.asarray(robot.sole_points)
     return sole[..., 0] > sole[..., 0].mean(axis=-1, keepdims=True)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._buckets import next_pow2
+
 __all__ = [
     "ClipSlot",
     "WindowPlan",
@@ -32,11 +34,6 @@ __all__ = [
     "plan_windows",
     "window_bucket",
 ]
-
-
-def next_pow2(n: int) -> int:
-    """Smallest power of two ≥ ``n`` (and ≥ 1)."""
-    return 1 << max(0, int(n) - 1).bit_length()
 
 
 def window_bucket(n: int) -> int:

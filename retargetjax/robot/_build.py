@@ -11,6 +11,7 @@ import numpy as np
 from ..keypoints import CANONICAL_KEYPOINTS
 from ._collision import bone_capsules, capsule_pairs, geom_capsules
 from ._description import RobotDescription
+from ._fk import NodeTables, local_transforms, sweep_levels
 from ._model import RobotModel
 
 __all__ = ["KeypointSpec", "build_model"]
@@ -21,21 +22,6 @@ KeypointSpec = tuple[str, np.ndarray]
 
 def _skew(k: np.ndarray) -> np.ndarray:
     return np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-
-
-def _fk_numpy(nodes, q_node: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Reference FK over nodes in creation order (float64), for load-time geometry."""
-    out: list[tuple[np.ndarray, np.ndarray]] = []
-    for node in nodes:
-        q = q_node[node["id"]]
-        R = node["A"] + np.sin(q) * node["S"] + (1 - np.cos(q)) * node["C"]
-        t = node["a"] + np.sin(q) * node["s"] + (1 - np.cos(q)) * node["c"] + q * node["l"]
-        if node["parent"] < 0:
-            out.append((R, t))
-        else:
-            Rp, tp = out[node["parent"]]
-            out.append((Rp @ R, tp + Rp @ t))
-    return out
 
 
 def build_model(
@@ -148,14 +134,28 @@ def build_model(
         default_q[jindex[jname]] = value
     default_q = np.clip(default_q, lower, upper)
 
-    def node_q(q: np.ndarray) -> np.ndarray:
-        q_ext = np.concatenate([q, [0.0]])
-        return np.array([q_ext[n["joint"]] * n["scale"] + n["offset"] for n in nodes])
+    # Load-time geometry (capsules, soles, rest pose) uses the FK sweep of
+    # :func:`~retargetjax.robot._fk.sweep_levels` on the level-ordered tables, in float64.
+    tables = NodeTables(
+        node_rot=stack("A"),
+        node_rot_sin=stack("S"),
+        node_rot_cos=stack("C"),
+        node_pos=stack("a"),
+        node_pos_sin=stack("s"),
+        node_pos_cos=stack("c"),
+        node_pos_lin=stack("l"),
+    )
+    q_scale = np.array([nodes[i]["scale"] for i in order], np.float64)
+    q_offset = np.array([nodes[i]["offset"] for i in order], np.float64)
+    q_joint = np.array([nodes[i]["joint"] for i in order], np.int64)
 
     def body_poses(q: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        poses = _fk_numpy(nodes, node_q(q))
+        q_node = np.concatenate([np.asarray(q, np.float64), [0.0]])[q_joint] * q_scale + q_offset
+        rot, pos = sweep_levels(
+            level_ranges, level_parents, np.eye(3), np.zeros(3), *local_transforms(tables, q_node)
+        )
         out = [(np.eye(3), np.zeros(3))]
-        out += [poses[body_last_node[b]] for b in range(1, len(bodies))]
+        out += [(rot[new_id[n]], pos[new_id[n]]) for n in body_last_node[1:]]
         return out
 
     # --- capsules ------------------------------------------------------------------------

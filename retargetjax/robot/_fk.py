@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -13,40 +14,126 @@ from ..types import Array
 from ._model import BodyTransforms, RobotModel
 
 __all__ = [
+    "NodeTables",
     "body_quat",
     "clip_forward_kinematics",
     "collision_capsules_world",
     "forward_kinematics",
     "keypoint_positions",
+    "local_transforms",
+    "node_angles",
+    "node_frames",
+    "points_on_bodies",
     "site_positions",
+    "sweep_levels",
 ]
 
 
 def _matmul33(a: Array, b: Array) -> Array:
-    """Batched 3×3 product written as broadcast-multiply-sum (fuses into one XLA loop)."""
-    return jnp.sum(a[..., :, :, None] * b[..., None, :, :], axis=-2)
+    """Batched 3×3 product written as broadcast-multiply-sum (fuses into one XLA loop);
+    numpy or JAX arrays alike."""
+    return (a[..., :, :, None] * b[..., None, :, :]).sum(axis=-2)
 
 
 def _matvec3(a: Array, v: Array) -> Array:
-    return jnp.sum(a * v[..., None, :], axis=-1)
+    return (a * v[..., None, :]).sum(axis=-1)
 
 
-def forward_kinematics(
-    robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
-) -> BodyTransforms:
-    """World transforms of every body.
+def _xp(a: Array):
+    """The array module of ``a``: numpy on the host (load-time geometry), else JAX."""
+    return np if isinstance(a, np.ndarray) else jnp
 
-    ``root_pos`` (..., 3) m, ``root_quat`` (..., 4) unit ``wxyz``, ``joint_pos`` (..., N) rad/m,
-    with any broadcastable batch shapes. The floating root body takes the root pose; every
-    other body ``b`` with parent ``p`` is ``T_world_b = T_world_p · T_p_b(q)``.
 
-    Local transforms of all nodes come from one vectorised evaluation of
-    ``R = A + sin q S + (1 − cos q) C``, ``t = a + sin q s + (1 − cos q) c + q l`` (see
-    :class:`RobotModel`); the tree is then swept level by level (depth), each level composing
-    all of its nodes with their parents at once: ``R_i = R_parent R_local``,
-    ``t_i = t_parent + R_parent t_local``. A 30-joint humanoid takes ~10 batched steps.
-    Pure, jittable, vmappable and differentiable; dtype follows the inputs and the model.
+class NodeTables(NamedTuple):
+    """The FK node tables of :class:`RobotModel` (same field names), for any array module:
+    local transform ``R = A + sin q S + (1 − cos q) C``, ``t = a + sin q s + (1 − cos q) c
+    + q l`` of node ``n`` at its angle ``q_n = scale_n q_joint + offset_n``."""
+
+    node_rot: Array
+    node_rot_sin: Array
+    node_rot_cos: Array
+    node_pos: Array
+    node_pos_sin: Array
+    node_pos_cos: Array
+    node_pos_lin: Array
+
+
+def node_angles(robot: RobotModel, joint_pos: Array) -> Array:
+    """(..., nodes) angle ``q_n = scale_n q_{joint(n)} + offset_n`` of every FK node (0 scale
+    for nodes without a joint)."""
+    xp = _xp(joint_pos)
+    zero = xp.zeros((*joint_pos.shape[:-1], 1), joint_pos.dtype)
+    q_ext = xp.concatenate([joint_pos, zero], axis=-1)
+    node_joint = np.asarray(robot.node_joint, dtype=np.int32)
+    dtype = joint_pos.dtype
+    return q_ext[..., node_joint] * xp.asarray(robot.node_q_scale, dtype) + xp.asarray(
+        robot.node_q_offset, dtype
+    )
+
+
+def local_transforms(
+    tables: NodeTables | RobotModel, q_node: Array, *, derivative: bool = False
+) -> tuple[Array, ...]:
+    """Local rotations (..., nodes, 3, 3) and translations (..., nodes, 3) of every node at
+    angles ``q_node``; with ``derivative`` also ``∂R/∂q = cos q S + sin q C`` and
+    ``∂t/∂q = cos q s + sin q c + l``."""
+    xp = _xp(q_node)
+    dtype = q_node.dtype
+
+    def table(name: str) -> Array:
+        return xp.asarray(getattr(tables, name), dtype)
+
+    S, C = table("node_rot_sin"), table("node_rot_cos")
+    s_, c_, lin = table("node_pos_sin"), table("node_pos_cos"), table("node_pos_lin")
+    sin_q = xp.sin(q_node)[..., None]
+    cos_q = xp.cos(q_node)[..., None]
+    vers_q = 1.0 - cos_q
+    rot = table("node_rot") + sin_q[..., None] * S + vers_q[..., None] * C
+    pos = table("node_pos") + sin_q * s_ + vers_q * c_ + q_node[..., None] * lin
+    if not derivative:
+        return rot, pos
+    return rot, pos, cos_q[..., None] * S + sin_q[..., None] * C, cos_q * s_ + sin_q * c_ + lin
+
+
+def sweep_levels(
+    level_ranges: Sequence[tuple[int, int]],
+    level_parents: Sequence[Sequence[int]],
+    root_rot: Array,
+    root_pos: Array,
+    rot_local: Array,
+    pos_local: Array,
+) -> tuple[Array, Array]:
+    """World rotations (..., nodes, 3, 3) and positions (..., nodes, 3) of every node, in
+    level order (node 0 the root, with pose ``root_rot`` (..., 3, 3), ``root_pos`` (..., 3)).
+
+    The tree is swept level by level (depth), each level composing all of its nodes with
+    their parents at once: ``R_i = R_parent R_local``, ``t_i = t_parent + R_parent t_local``.
+    A 30-joint humanoid takes ~10 batched steps. The one FK sweep of the package: forward
+    kinematics, the point Jacobian and the host-side rest-pose geometry all call it (numpy
+    or JAX arrays alike).
     """
+    xp = _xp(rot_local)
+    rot_prev = root_rot[..., None, :, :]
+    pos_prev = root_pos[..., None, :]
+    rots, poss = [rot_prev], [pos_prev]
+    for (start, stop), parents in zip(level_ranges, level_parents):
+        idx = np.asarray(parents, dtype=np.int32)
+        if np.all(idx == 0) and rot_prev.shape[-3] == 1:
+            rot_parent, pos_parent = rot_prev, pos_prev  # broadcast, no gather
+        else:
+            rot_parent, pos_parent = rot_prev[..., idx, :, :], pos_prev[..., idx, :]
+        rot_prev = _matmul33(rot_parent, rot_local[..., start:stop, :, :])
+        pos_prev = pos_parent + _matvec3(rot_parent, pos_local[..., start:stop, :])
+        rots.append(rot_prev)
+        poss.append(pos_prev)
+    return xp.concatenate(rots, axis=-3), xp.concatenate(poss, axis=-2)
+
+
+def node_frames(
+    robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
+) -> tuple[Array, Array, Array]:
+    """``(q_node, R_world (..., nodes, 3, 3), t_world (..., nodes, 3))`` of every FK node,
+    inputs broadcast to one batch shape and cast to one floating dtype."""
     root_pos = jnp.asarray(root_pos)
     root_quat = jnp.asarray(root_quat)
     joint_pos = jnp.asarray(joint_pos)
@@ -62,41 +149,35 @@ def forward_kinematics(
     root_pos = jnp.broadcast_to(root_pos.astype(dtype), (*batch, 3))
     root_quat = jnp.broadcast_to(root_quat.astype(dtype), (*batch, 4))
     joint_pos = jnp.broadcast_to(joint_pos.astype(dtype), (*batch, robot.num_joints))
+    q_node = node_angles(robot, joint_pos)
+    rot_local, pos_local = local_transforms(robot, q_node)
+    rot, pos = sweep_levels(
+        robot.level_ranges,
+        robot.level_parents,
+        quat_to_mat(root_quat),
+        root_pos,
+        rot_local,
+        pos_local,
+    )
+    return q_node, rot, pos
 
-    node_joint = np.asarray(robot.node_joint, dtype=np.int32)
-    q_ext = jnp.concatenate([joint_pos, jnp.zeros((*batch, 1), dtype)], axis=-1)
-    q_node = q_ext[..., node_joint] * robot.node_q_scale.astype(dtype) + robot.node_q_offset.astype(
-        dtype
-    )
-    sin_q = jnp.sin(q_node)
-    vers_q = 1.0 - jnp.cos(q_node)
-    rot_local = (
-        robot.node_rot.astype(dtype)
-        + sin_q[..., None, None] * robot.node_rot_sin.astype(dtype)
-        + vers_q[..., None, None] * robot.node_rot_cos.astype(dtype)
-    )
-    pos_local = (
-        robot.node_pos.astype(dtype)
-        + sin_q[..., None] * robot.node_pos_sin.astype(dtype)
-        + vers_q[..., None] * robot.node_pos_cos.astype(dtype)
-        + q_node[..., None] * robot.node_pos_lin.astype(dtype)
-    )
 
-    rot_prev = quat_to_mat(root_quat)[..., None, :, :]
-    pos_prev = root_pos[..., None, :]
-    rots, poss = [rot_prev], [pos_prev]
-    for (start, stop), parents in zip(robot.level_ranges, robot.level_parents):
-        idx = np.asarray(parents, dtype=np.int32)
-        if np.all(idx == 0) and rot_prev.shape[-3] == 1:
-            rot_parent, pos_parent = rot_prev, pos_prev  # broadcast, no gather
-        else:
-            rot_parent, pos_parent = rot_prev[..., idx, :, :], pos_prev[..., idx, :]
-        rot_prev = _matmul33(rot_parent, rot_local[..., start:stop, :, :])
-        pos_prev = pos_parent + _matvec3(rot_parent, pos_local[..., start:stop, :])
-        rots.append(rot_prev)
-        poss.append(pos_prev)
-    rot_all = jnp.concatenate(rots, axis=-3)
-    pos_all = jnp.concatenate(poss, axis=-2)
+def forward_kinematics(
+    robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
+) -> BodyTransforms:
+    """World transforms of every body.
+
+    ``root_pos`` (..., 3) m, ``root_quat`` (..., 4) unit ``wxyz``, ``joint_pos`` (..., N) rad/m,
+    with any broadcastable batch shapes. The floating root body takes the root pose; every
+    other body ``b`` with parent ``p`` is ``T_world_b = T_world_p · T_p_b(q)``.
+
+    Local transforms of all nodes come from one vectorised evaluation of
+    ``R = A + sin q S + (1 − cos q) C``, ``t = a + sin q s + (1 − cos q) c + q l`` (see
+    :class:`RobotModel`, :func:`local_transforms`); the tree is then swept level by level
+    (:func:`sweep_levels`). Pure, jittable, vmappable and differentiable; dtype follows the
+    inputs and the model.
+    """
+    _, rot_all, pos_all = node_frames(robot, root_pos, root_quat, joint_pos)
     body_node = np.asarray(robot.body_node, dtype=np.int32)
     if np.array_equal(body_node, np.arange(rot_all.shape[-3])):
         return BodyTransforms(pos=pos_all, rot=rot_all)
@@ -151,7 +232,7 @@ def clip_forward_kinematics(
     return BodyTransforms(pos=np.concatenate(pos), rot=np.concatenate(rot))
 
 
-def _points_on_bodies(fk: BodyTransforms, bodies: Sequence[int], offsets: Array) -> Array:
+def points_on_bodies(fk: BodyTransforms, bodies: Sequence[int], offsets: Array) -> Array:
     """World positions ``p_b + R_b o`` of body-frame points ``offsets`` (M, 3) on ``bodies``."""
     idx = np.asarray(bodies, dtype=np.int32)
     offsets = jnp.asarray(offsets, dtype=fk.pos.dtype)
@@ -160,7 +241,7 @@ def _points_on_bodies(fk: BodyTransforms, bodies: Sequence[int], offsets: Array)
 
 def keypoint_positions(robot: RobotModel, fk: BodyTransforms) -> Array:
     """(..., K, 3) world positions of the robot's canonical keypoints (``robot.keypoint_names``)."""
-    return _points_on_bodies(fk, robot.keypoint_body, robot.keypoint_offset)
+    return points_on_bodies(fk, robot.keypoint_body, robot.keypoint_offset)
 
 
 def site_positions(robot: RobotModel, fk: BodyTransforms, names: Sequence[str]) -> Array:
@@ -173,7 +254,7 @@ def site_positions(robot: RobotModel, fk: BodyTransforms, names: Sequence[str]) 
             )
         index.append(robot.site_names.index(name))
     bodies = [robot.site_body[i] for i in index]
-    return _points_on_bodies(fk, bodies, robot.site_offset[np.asarray(index, dtype=np.int32)])
+    return points_on_bodies(fk, bodies, robot.site_offset[np.asarray(index, dtype=np.int32)])
 
 
 def collision_capsules_world(robot: RobotModel, fk: BodyTransforms) -> tuple[Array, Array]:
@@ -181,8 +262,8 @@ def collision_capsules_world(robot: RobotModel, fk: BodyTransforms) -> tuple[Arr
 
     Radii are ``robot.capsule_radius``; spheres have ``p0 == p1``.
     """
-    p0 = _points_on_bodies(fk, robot.capsule_body, robot.capsule_p0)
-    p1 = _points_on_bodies(fk, robot.capsule_body, robot.capsule_p1)
+    p0 = points_on_bodies(fk, robot.capsule_body, robot.capsule_p0)
+    p1 = points_on_bodies(fk, robot.capsule_body, robot.capsule_p1)
     return p0, p1
 
 

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from ..geometry import quat_to_mat
 from ..types import Array
+from ._fk import _matmul33, _matvec3, local_transforms, node_frames
 from ._model import RobotModel
 
 __all__ = ["node_parents", "point_jacobian", "point_tangents"]
@@ -60,15 +60,6 @@ def _ancestry(robot: RobotModel, bodies: Sequence[int]) -> np.ndarray:
     return out
 
 
-def _mm(a: Array, b: Array) -> Array:
-    """Batched 3×3 products as broadcast-multiply-sum (one fused loop on CPUs)."""
-    return jnp.sum(a[..., :, :, None] * b[..., None, :, :], axis=-2)
-
-
-def _mv(a: Array, v: Array) -> Array:
-    return jnp.sum(a * v[..., None, :], axis=-1)
-
-
 def point_jacobian(
     robot: RobotModel,
     root_pos: Array,
@@ -93,54 +84,26 @@ def point_tangents(
 ) -> tuple[Array, Array]:
     """:func:`point_jacobian` with the tangent axis first: ``∂p/∂δ_k`` as (..., 6 + N, M, 3),
     the layout a solver pushes through its residuals (one tangent per degree of freedom)."""
-    dtype = jnp.result_type(root_pos, joint_pos, jnp.float32)
-    root_pos = jnp.asarray(root_pos, dtype)
-    joint_pos = jnp.asarray(joint_pos, dtype)
-    batch = jnp.broadcast_shapes(root_pos.shape[:-1], root_quat.shape[:-1], joint_pos.shape[:-1])
-    root_pos = jnp.broadcast_to(root_pos, (*batch, 3))
-    root_quat = jnp.broadcast_to(jnp.asarray(root_quat, dtype), (*batch, 4))
-    joint_pos = jnp.broadcast_to(joint_pos, (*batch, robot.num_joints))
+    q, rot_w, pos_w = node_frames(robot, root_pos, root_quat, joint_pos)
+    dtype = rot_w.dtype
+    root_pos, root_rot = pos_w[..., 0, :], rot_w[..., 0, :, :]
     nodes = robot.node_rot.shape[0]
     joints = robot.num_joints
     node_joint = np.asarray(robot.node_joint, dtype=np.int64)
-    q_ext = jnp.concatenate([joint_pos, jnp.zeros((*batch, 1), dtype)], axis=-1)
     scale = robot.node_q_scale.astype(dtype)
-    q = q_ext[..., node_joint] * scale + robot.node_q_offset.astype(dtype)
-    s, c = jnp.sin(q)[..., None], jnp.cos(q)[..., None]
-    vers = 1.0 - c
-    S, C = robot.node_rot_sin.astype(dtype), robot.node_rot_cos.astype(dtype)
-    s_, c_ = robot.node_pos_sin.astype(dtype), robot.node_pos_cos.astype(dtype)
-    lin = robot.node_pos_lin.astype(dtype)
-    rot_local = robot.node_rot.astype(dtype) + s[..., None] * S + vers[..., None] * C
-    pos_local = robot.node_pos.astype(dtype) + s * s_ + vers * c_ + q[..., None] * lin
-    drot_local = c[..., None] * S + s[..., None] * C
-    dpos_local = c * s_ + s * c_ + lin
-
-    # World frames, level by level (as in forward_kinematics), keeping every node.
-    root_rot = quat_to_mat(root_quat)
-    rots, poss = [root_rot[..., None, :, :]], [root_pos[..., None, :]]
-    prev_r, prev_t = rots[0], poss[0]
-    for (start, stop), level in zip(robot.level_ranges, robot.level_parents):
-        idx = np.asarray(level, dtype=np.int64)
-        pr, pt = prev_r[..., idx, :, :], prev_t[..., idx, :]
-        prev_r = _mm(pr, rot_local[..., start:stop, :, :])
-        prev_t = pt + _mv(pr, pos_local[..., start:stop, :])
-        rots.append(prev_r)
-        poss.append(prev_t)
-    rot_w = jnp.concatenate(rots, axis=-3)  # (..., nodes, 3, 3)
-    pos_w = jnp.concatenate(poss, axis=-2)
+    _, _, drot_local, dpos_local = local_transforms(robot, q, derivative=True)
     parents = node_parents(robot)
     rot_p = rot_w[..., np.where(parents < 0, 0, parents), :, :]
 
     # Points.
     body_node = np.asarray(robot.body_node, dtype=np.int64)[np.asarray(bodies, dtype=np.int64)]
     offsets = jnp.asarray(offsets, dtype)
-    pts = pos_w[..., body_node, :] + _mv(rot_w[..., body_node, :, :], offsets)
+    pts = pos_w[..., body_node, :] + _matvec3(rot_w[..., body_node, :, :], offsets)
 
     # Joint columns: s_n (G_n p + h_n) summed over the nodes on each point's path.
-    G = _mm(_mm(rot_p, drot_local), jnp.swapaxes(rot_w, -1, -2))  # (..., nodes, 3, 3)
-    h = _mv(rot_p, dpos_local) - _mv(G, pos_w)
-    d = _mv(G[..., :, None, :, :], pts[..., None, :, :]) + h[..., :, None, :]  # (..., n, M, 3)
+    G = _matmul33(_matmul33(rot_p, drot_local), jnp.swapaxes(rot_w, -1, -2))  # (..., nodes, 3, 3)
+    h = _matvec3(rot_p, dpos_local) - _matvec3(G, pos_w)
+    d = _matvec3(G[..., :, None, :, :], pts[..., None, :, :]) + h[..., :, None, :]  # (..., n, M, 3)
     has_joint = node_joint < joints
     node_to_joint = np.zeros((nodes, joints), np.float32)
     node_to_joint[np.arange(nodes)[has_joint], node_joint[has_joint]] = 1.0

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry._host import quat_to_mat_np as _host_quat_to_mat
+
 __all__ = [
     "axis_angle_to_mat",
     "euler_seq_to_mat",
@@ -27,19 +29,12 @@ _AXES = {
 
 
 def quat_to_mat_np(quat_wxyz: np.ndarray) -> np.ndarray:
-    """Rotation matrix of a (not necessarily unit) ``wxyz`` quaternion; MuJoCo normalises too."""
+    """Rotation matrix (float64) of a (not necessarily unit) ``wxyz`` quaternion from a
+    robot file; MuJoCo normalises too. A zero quaternion is an error in a file."""
     q = np.asarray(quat_wxyz, dtype=np.float64)
-    n = np.linalg.norm(q)
-    if n < 1e-12:
+    if np.linalg.norm(q) < 1e-12:
         raise ValueError("zero quaternion")
-    w, x, y, z = q / n
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
+    return _host_quat_to_mat(q)
 
 
 def axis_angle_to_mat(axis: np.ndarray, angle_rad: float) -> np.ndarray:

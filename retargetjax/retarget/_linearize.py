@@ -1,0 +1,214 @@
+"""Linearisation of the least-squares problem around the iterate: ``Jᵀr``, ``JᵀJ``.
+
+The tangent per frame is ``δ = (δp, δθ, δq)`` (root translation, root rotation vector in the
+root frame, joint angles; ``D = 6 + N``). Every residual is a function of points on bodies
+and of the joint angles, so its Jacobian is ``∂r/∂points · ∂points/∂δ`` with the points'
+geometric Jacobian from one FK sweep (:func:`~retargetjax.retarget._problem.points_and_tangents`):
+a forward-mode pass through the cheap point → residual map per degree of freedom, never
+through forward kinematics.
+
+For a window the normal matrix is ``Σ_t H_t + TᵀT`` with per-frame blocks ``H_t = J_tᵀJ_t``
+and ``T = ∂e/∂δ`` the Jacobian of the temporal residual ``e``, which couples neighbouring
+frames: it is applied matrix-free (``jax.linearize``), and its diagonal blocks ``(TᵀT)_tt``
+(the preconditioner's share) are read off the same linear map by probing
+(:func:`block_diagonal`), so a new temporal term needs no hand-written stencil.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from ..robot import RobotModel
+from ..types import Array
+from ._costs import STENCIL_FRAMES, pair_closest_points
+from ._problem import (
+    BodyPoints,
+    FrameData,
+    FrameState,
+    SolverStatic,
+    Weights,
+    Window,
+    points_and_tangents,
+    retract,
+)
+from ._residuals import frame_residual, self_collision, temporal_residual
+
+__all__ = [
+    "CHUNK_FRAMES",
+    "Linearization",
+    "block_diagonal",
+    "in_chunks",
+    "linearize_frames",
+    "linearize_temporal",
+    "linearize_window",
+    "self_collision_rows",
+]
+
+
+class Linearization(NamedTuple):
+    """The Gauss-Newton model of a window's cost around the iterate (``T`` frames)."""
+
+    gradient: Array
+    """(T, D) ``Σ J_tᵀr_t + Tᵀe`` (half the cost's gradient)."""
+    hessian: Array
+    """(T, D, D) per-frame blocks ``H_t = J_tᵀJ_t``."""
+    coupling_blocks: Array
+    """(T, D, D) diagonal blocks ``(TᵀT)_tt`` of the temporal part (0 without one)."""
+    coupling: Callable[[Array], Array] | None
+    """``v (T, D) ↦ TᵀT v``, or ``None`` where frames are not coupled (block diagonal)."""
+
+
+#: Frames linearised together: small enough that the point Jacobians stay in cache.
+CHUNK_FRAMES = 8
+
+
+def in_chunks(fn: Callable, *args):
+    """``fn`` over the leading (frame) axis of ``args`` in chunks of :data:`CHUNK_FRAMES`
+    (``lax.map``): the same result as one call, with its intermediates cache-sized."""
+    T = jax.tree_util.tree_leaves(args)[0].shape[0]
+    chunk = next(c for c in (CHUNK_FRAMES, 4, 2, 1) if T % c == 0)
+    if chunk == T:
+        return fn(*args)
+
+    def split(a):
+        return a.reshape(T // chunk, chunk, *a.shape[1:])
+
+    def join(a):
+        return a.reshape(T, *a.shape[2:])
+
+    out = jax.lax.map(lambda a: fn(*a), jax.tree_util.tree_map(split, args))
+    return jax.tree_util.tree_map(join, out)
+
+
+def self_collision_rows(
+    robot: RobotModel, points: BodyPoints, tangents: BodyPoints, pairs: Array, weights: Weights
+) -> tuple[Array, Array]:
+    """Self-collision residuals of one frame and their Jacobian, (P,) and (D, P).
+
+    With ``c_i = a_i + s (b_i − a_i)`` and ``c_j = a_j + t (b_j − a_j)`` the closest points,
+    at the optimal ``(s, t)`` the distance's derivative is ``nᵀ (∂c_i − ∂c_j)`` with ``n`` the
+    unit vector ``c_j → c_i`` (the terms through ``s`` and ``t`` vanish there), so the rows
+    ``−√w 1[r > 0] nᵀ (∂c_i − ∂c_j)`` are built from the end points' tangents — no
+    forward-mode pass through the closest-point search.
+    """
+    r = self_collision(robot, points, pairs, weights)
+    s, t, diff, dist = pair_closest_points(points.capsule_a, points.capsule_b, pairs)
+    normal = diff / dist[:, None]
+    i, j = pairs[:, 0], pairs[:, 1]
+    ta, tb = tangents.capsule_a, tangents.capsule_b  # (D, C, 3)
+    tan_i = (1.0 - s)[:, None] * ta[:, i] + s[:, None] * tb[:, i]  # (D, P, 3)
+    tan_j = (1.0 - t)[:, None] * ta[:, j] + t[:, None] * tb[:, j]
+    rows = -jnp.sum(normal * (tan_i - tan_j), axis=-1)  # (D, P)
+    active = (r > 0).astype(rows.dtype)
+    return r, jnp.sqrt(weights.self_collision) * active * rows
+
+
+def linearize_frames(
+    robot: RobotModel,
+    x: FrameState,
+    frames: FrameData,
+    frame_weight: Array,
+    weights: Weights,
+    static: SolverStatic,
+    pairs: Array | None,
+) -> tuple[Array, Array, BodyPoints, BodyPoints]:
+    """``H_t = J_tᵀJ_t`` (T, D, D) and ``g_t = J_tᵀr_t`` (T, D) of the per-frame residuals
+    (scaled by ``frame_weight`` (T,)), and the points and tangents they came from.
+
+    ``J_t`` is built one tangent ``∂p/∂δ_k`` at a time (a forward-mode pass through the
+    point → residual map per degree of freedom); self-collision rows over ``pairs`` (none if
+    ``None``) come from :func:`self_collision_rows`.
+    """
+    points, tangents = points_and_tangents(robot, x)
+    D = 6 + x.joint_pos.shape[-1]
+    joint_tangents = jnp.eye(D, dtype=x.joint_pos.dtype)[:, 6:]  # ∂q/∂δ_k
+
+    def one(p, tan, q, fr, m):
+        def f(p, q):
+            return frame_residual(robot, p, q, fr, weights, static)
+
+        r = f(p, q)
+        Jr = jax.vmap(lambda tp, tq: jax.jvp(f, (p, q), (tp, tq))[1])(tan, joint_tangents)
+        if pairs is not None:
+            r_sc, J_sc = self_collision_rows(robot, p, tan, pairs, weights)
+            r, Jr = jnp.concatenate([r, r_sc]), jnp.concatenate([Jr, J_sc], axis=-1)
+        k = jnp.sqrt(m)
+        return k * r, k * Jr  # (R,), (D, R)
+
+    r, Jr = jax.vmap(one)(points, tangents, x.joint_pos, frames, frame_weight)
+    H = jnp.einsum("tdr,ter->tde", Jr, Jr)
+    g = jnp.einsum("tdr,tr->td", Jr, r)
+    return H, g, points, tangents
+
+
+def block_diagonal(
+    normal: Callable[[Array], Array],
+    num_frames: int,
+    dim: int,
+    stencil: int,
+    dtype: jnp.dtype = jnp.float32,
+) -> Array:
+    """(T, D, D) diagonal blocks ``(JᵀJ)_tt`` of ``v ↦ JᵀJ v`` (``normal``, on per-frame
+    tangents (T, D)), for a ``J`` whose rows couple at most ``stencil`` consecutive frames,
+    by probing with ``stencil · D`` products.
+
+    Two frames ``stencil`` or more apart share no row, so ``(JᵀJ)_{tt'} = 0`` for them: the
+    frames ``t ≡ c (mod stencil)`` can be perturbed together along ``e_k``, and the response
+    at each of them is its own column ``(JᵀJ)_tt e_k``.
+    """
+    T = num_frames
+    colour = (jnp.arange(T)[None, :] % stencil == jnp.arange(stencil)[:, None]).astype(dtype)
+    eye = jnp.eye(dim, dtype=dtype)
+    probes = colour[:, None, :, None] * eye[None, :, None, :]  # (C, k, T, D)
+    response = jax.vmap(jax.vmap(normal))(probes)  # (C, k, T, D)
+    return jnp.einsum("ct,ckte->tek", colour, response)
+
+
+def linearize_temporal(
+    robot: RobotModel,
+    x: FrameState,
+    soles: Array,
+    sole_tangents: Array,
+    frames: FrameData,
+    weights: Weights,
+    fps: Array,
+) -> tuple[Array, Array, Callable[[Array], Array]]:
+    """``Tᵀe`` (W, D), the blocks ``(TᵀT)_tt`` (W, D, D) and ``v ↦ TᵀT v`` of the temporal
+    residual ``e`` around ``x``, with sole points ``soles`` (W, 2, P, 3) moved to first
+    order by their tangents (W, D, 2, P, 3)."""
+    W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
+
+    def temporal(d):
+        moved = soles + jnp.einsum("td...,td->t...", sole_tangents, d)
+        return temporal_residual(robot, moved, retract(x, d), frames, weights, fps)
+
+    zero = jnp.zeros((W, D), x.joint_pos.dtype)
+    e0, t_jvp = jax.linearize(temporal, zero)
+    t_vjp = jax.linear_transpose(t_jvp, zero)
+
+    def coupling(v: Array) -> Array:
+        return t_vjp(t_jvp(v))[0]
+
+    blocks = block_diagonal(coupling, W, D, STENCIL_FRAMES, zero.dtype)
+    return t_vjp(e0)[0], blocks, coupling
+
+
+def linearize_window(robot: RobotModel, x: FrameState, window: Window) -> Linearization:
+    """The full window model: per-frame terms (masked, in chunks) plus the temporal ones."""
+    weights = window.weights
+
+    def per_frames(x, frames):
+        H, g, points, tangents = linearize_frames(
+            robot, x, frames, frames.mask, weights, window.static, window.pairs
+        )
+        return H, g, points.soles, tangents.soles
+
+    H, g, soles, sole_tangents = in_chunks(per_frames, x, window.frames)
+    g_t, blocks, coupling = linearize_temporal(
+        robot, x, soles, sole_tangents, window.frames, weights, window.fps
+    )
+    return Linearization(g + g_t, H, blocks, coupling)
