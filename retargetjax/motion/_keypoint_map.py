@@ -541,7 +541,7 @@ def map_keypoints(
         notes=tuple(notes),
     )
     text = kp.describe()
-    _log.info("%s: %s", motion.source or "motion", text)
+    _log.debug("%s: %s", motion.source or "motion", text)
     key = (names, kp.joint_names)
     if verbose and key not in _printed:
         _printed.add(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,12 @@ def detect_motion_format(path: str | os.PathLike) -> MotionFormatKind:
                     from ._smpl import smpl_kind_of_clip
 
                     return smpl_kind_of_clip(npz, path)
-        except (OSError, ValueError) as exc:
-            raise MotionFormatError(f"cannot read the .npz ({exc})", path=path) from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise MotionFormatError(
+                f"cannot read the .npz ({type(exc).__name__}: {exc}); expected a complete .npz "
+                "archive (truncated, or still being copied?)",
+                path=path,
+            ) from None
         from ._keypoint_file import KEYPOINT_FILE_KEYS
 
         if keys & set(KEYPOINT_FILE_KEYS["positions"]):
@@ -142,7 +147,14 @@ def load_motion(
         )
     if not path.is_file():
         raise MotionFormatError("no such file; expected a motion file", path=path)
-    return loader(path, **options)
+    try:
+        return loader(path, **options)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise MotionFormatError(
+            f"cannot read the file ({type(exc).__name__}: {exc}); expected a complete "
+            f"{kind.value} file (truncated, or still being copied?)",
+            path=path,
+        ) from exc
 
 
 #: The sample clips shipped with the package (MIT, see ``assets/motions/LICENSE``).
