@@ -140,11 +140,14 @@ def _sweep_batch_last(
     root_pos: Array,
     rot_local: Array,
     pos_local: Array,
+    *,
+    keep_last: bool = False,
 ) -> tuple[Array, Array]:
     """:func:`sweep_levels` on JAX arrays, swept with the frame (batch) axes *last*:
     ``(nodes, 3, 3, ...)``, so a level's parent gather takes whole rows and its 3×3
     products vectorise over frames (~8× faster on a CPU than the batch-first broadcast
-    products); the result is returned batch-first like :func:`sweep_levels`."""
+    products); the result is returned batch-first like :func:`sweep_levels`, or with
+    ``keep_last`` batch-last as swept (``(nodes, 3, 3, ...)``, ``(nodes, 3, ...)``)."""
     batch = jnp.broadcast_shapes(
         root_rot.shape[:-2], root_pos.shape[:-1], rot_local.shape[:-3], pos_local.shape[:-2]
     )
@@ -172,6 +175,8 @@ def _sweep_batch_last(
         poss.append(pos_prev)
     rot = jnp.concatenate(rots, axis=0)
     pos = jnp.concatenate(poss, axis=0)
+    if keep_last:
+        return rot, pos
     return (
         jnp.moveaxis(rot, tuple(range(3, 3 + nb)), tuple(range(nb))),
         jnp.moveaxis(pos, tuple(range(2, 2 + nb)), tuple(range(nb))),
