@@ -148,11 +148,11 @@ def point_tangents(
     G = jnp.einsum("nikb,nlkb->nilb", G, rot_w)  # R_p R'_n R_nᵀ R_pᵀ
     h = jnp.einsum("nijb,njb->nib", rot_p, dpos) - jnp.einsum("nijb,njb->nib", G, pos_w)
     node_joint = np.asarray(robot.node_joint, dtype=np.int64)
-    scale = np.asarray(robot.node_q_scale, np.float64)
+    scale = jnp.asarray(robot.node_q_scale, dtype)  # traced where the model is an argument
     anc = _ancestry(robot, bodies)  # (M, nodes)
-    pair_m, pair_n = np.nonzero((anc > 0) & (node_joint < joints)[None, :] & (scale != 0)[None])
+    pair_m, pair_n = np.nonzero((anc > 0) & (node_joint < joints)[None, :])
     d = jnp.einsum("pijb,pjb->pib", G[pair_n], pts[pair_m]) + h[pair_n]  # (P, 3, B)
-    d = d * jnp.asarray(scale[pair_n], dtype)[:, None, None]
+    d = d * scale[pair_n][:, None, None]
     num_pairs = len(pair_m)
     # Column of joint j at point m: the sum of its nodes' pairs (mimic followers add up).
     slots: dict[tuple[int, int], list[int]] = {}
