@@ -3,12 +3,13 @@ machine's measured peaks, and the ceiling those put on frames/s (shared by the s
 device benchmarks).
 
 XLA's cost analysis counts the body of a loop once, whatever its trip count, so the solve is
-lowered with **one** iteration of each loop (Levenberg-Marquardt steps, Gauss-Newton steps,
-conjugate-gradient steps): XLA inlines one-trip loops, and the counts are then those of one
-step of each stage. The full solve is estimated as
-``init_iterations · init + iterations · (gn + (cg_iterations − 1) · cg)``, with ``cg`` (one
-conjugate-gradient step) taken from a second lowering with two CG steps unrolled away by
-difference; see :func:`solver_cost`.
+lowered under :func:`~retargetjax.retarget._linearize.flat_loops` (no ``lax.map`` over
+frame chunks, every ``lax.scan`` unrolled: the same program, straight-line) with **one**
+iteration of each loop (Levenberg-Marquardt steps, Gauss-Newton steps, conjugate-gradient
+steps); the differences to a lowering without iterations are the counts of one step of each
+stage, and one conjugate-gradient step is the difference between two and one. The full
+solve is estimated as ``init_iterations · init + iterations · (gn + (cg_iterations − 1) ·
+cg)``; see :func:`solver_cost`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def solver_cost(problems: list[Any], robot: Any, config: Any) -> dict[str, Any]:
     """FLOPs and bytes per frame for one step of each solver stage, and their total for the
     configured iteration counts (see the module docstring), from XLA's cost analysis."""
     from retargetjax.retarget import lower_solve
+    from retargetjax.retarget._linearize import flat_loops
 
     sc = config.solver
 
@@ -46,7 +48,8 @@ def solver_cost(problems: list[Any], robot: Any, config: Any) -> dict[str, Any]:
         cfg = config.model_copy(deep=True)
         cfg.solver.init_iterations, cfg.solver.iterations = init_it, it
         cfg.solver.cg_iterations = cg
-        low, frames = lower_solve(problems, robot, cfg)
+        with flat_loops():
+            low, frames = lower_solve(problems, robot, cfg)
         return _analysis(low.compile()), frames
 
     base, frames = lowered(0, 0, 1)
@@ -63,9 +66,6 @@ def solver_cost(problems: list[Any], robot: Any, config: Any) -> dict[str, Any]:
         "gn_step_with_one_cg": per_frame(gn1, base),
         "cg_step": per_frame(gn2, gn1),
     }
-    # gn2 − gn1 is 0 when XLA keeps the two-trip loop rolled (its body is counted once);
-    # then one CG step is charged at the GN step's matrix-vector share: an underestimate
-    # that the caveat in the printout names.
     total = {}
     for k in ("flops", "bytes"):
         total[k] = sc.init_iterations * out["init_step"][k] + sc.iterations * (

@@ -1,7 +1,10 @@
-"""Speed of the solver on this machine: frames/s against iterations and clip length,
-compile time, and compile count for a batch of 16 mixed-length clips.
+"""Speed of the solver on this machine: the time split by stage (targets, initial
+Levenberg-Marquardt, refinement, body poses, writing) of the one-minute walk onto G1, XLA's
+cost analysis of the compiled solve (FLOPs and bytes per frame, per step and in all) and the
+fraction of this machine's measured peak it reaches, frames/s against iterations and clip
+length, compile time, and compile count for a batch of 16 mixed-length clips.
 
-    python benchmarks/bench_retarget_speed.py [--quick]
+    python benchmarks/bench_retarget_speed.py [--quick] [--no-cost]
 
 Target (issue): ≥ 1,000 frames/s after compilation for one 1-minute 30 fps clip onto G1
 with every term on; ≤ 3 compilations for 16 clips of mixed lengths.
@@ -11,12 +14,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from retargetjax.motion import load_motion
-from retargetjax.retarget import RetargetConfig, prepare_problem, solve_problems
+from retargetjax.retarget import (
+    RetargetConfig,
+    prepare_problem,
+    robot_motion_from_solution,
+    solve_problems,
+)
 from retargetjax.retarget._solver import solve_windows
 from retargetjax.robot import load_robot
 
@@ -53,11 +63,107 @@ def time_solve(problems, robot, config, repeats: int = 2) -> tuple[float, float]
     return first, best
 
 
+def _best_time(fn, repeats: int) -> float:
+    """Best wall time of ``fn()`` over ``repeats`` calls, after one warm-up call."""
+    fn()
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def stage_split(robot, seconds: float = 60.0, repeats: int = 2) -> dict[str, float]:
+    """Seconds (best of ``repeats``, compile excluded) of each stage of retargeting the
+    tiled walk: targets (resample, keypoint map, contacts, scaling), the initial per-frame
+    Levenberg-Marquardt (a solve with no refinement), the refinement (the full solve less
+    that), body poses (FK of the result) and writing the ``.npz``."""
+    config = RetargetConfig()
+    motion = tiled_walk(seconds)
+    t_targets = _best_time(lambda: prepare_problem(motion, robot, config), repeats)
+    problem = prepare_problem(motion, robot, config)
+    init_only = config.model_copy(deep=True)
+    init_only.solver.iterations = 0
+    t_init = _best_time(lambda: solve_problems([problem], robot, init_only), repeats)
+    t_solve = _best_time(lambda: solve_problems([problem], robot, config), repeats)
+    solution = solve_problems([problem], robot, config)[0]
+    t_poses = _best_time(
+        lambda: robot_motion_from_solution(motion, problem, solution, robot, config), repeats
+    )
+    rm = robot_motion_from_solution(motion, problem, solution, robot, config)
+    with tempfile.TemporaryDirectory() as tmp:
+        t_write = _best_time(lambda: rm.save(Path(tmp) / "out.npz"), repeats)
+    stages = {
+        "targets_s": t_targets,
+        "init_lm_s": t_init,
+        "refinement_s": max(t_solve - t_init, 0.0),
+        "body_poses_s": t_poses,
+        "writing_s": t_write,
+    }
+    total = sum(stages.values())
+    return {
+        "frames": problem.num_frames,
+        **stages,
+        "total_s": total,
+        "frames_per_s": problem.num_frames / total,
+    }
+
+
+def cost_report(robot, seconds: float = 10.0) -> dict:
+    """XLA's cost analysis of the default solve (per frame: one step of each stage, and the
+    configured total), this machine's measured peaks, and the roofline ceiling."""
+    from _cost import ceiling_frames_per_s, measured_peaks, solver_cost
+
+    config = RetargetConfig()
+    problem = prepare_problem(tiled_walk(seconds), robot, config)
+    cost = solver_cost([problem], robot, config)
+    peaks = measured_peaks(0.5)
+    return {
+        **cost,
+        "peaks": peaks,
+        "ceiling_frames_per_s": ceiling_frames_per_s(cost["per_frame_total"], peaks),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer settings")
+    ap.add_argument("--no-cost", action="store_true", help="skip XLA's cost analysis")
     args = ap.parse_args()
     robot = load_robot("unitree_g1")
+    result: dict = {}
+
+    split = stage_split(robot, repeats=1 if args.quick else 2)
+    result["stages"] = split
+    print("stage split, 60 s walk onto G1 (s):")
+    print(table([split], list(split)))
+    if not args.no_cost:
+        cost = cost_report(robot)
+        result["cost"] = cost
+        pf, peaks = cost["per_frame_total"], cost["peaks"]
+        solve_s = split["init_lm_s"] + split["refinement_s"]
+        achieved = split["frames"] / solve_s
+        flops_rate, bytes_rate = pf["flops"] * achieved, pf["bytes"] * achieved
+        result["fraction_of_peak"] = {
+            "flops": flops_rate / peaks["flops_per_s"],
+            "bytes": bytes_rate / peaks["bytes_per_s"],
+        }
+        print(
+            f"\nXLA cost analysis, per frame: {pf['flops'] / 1e6:.2f} MFLOP, "
+            f"{pf['bytes'] / 1e6:.2f} MB accessed (init step "
+            f"{cost['init_step']['flops'] / 1e6:.3f} MFLOP, GN step with one CG "
+            f"{cost['gn_step_with_one_cg']['flops'] / 1e6:.3f} MFLOP, CG step "
+            f"{cost['cg_step']['flops'] / 1e6:.4f} MFLOP)"
+        )
+        print(
+            f"solve at {achieved:.0f} frames/s runs {flops_rate / 1e9:.2f} GFLOP/s "
+            f"({100 * result['fraction_of_peak']['flops']:.1f} % of the measured "
+            f"{peaks['flops_per_s'] / 1e9:.0f} GFLOP/s matmul peak) and "
+            f"{bytes_rate / 1e9:.2f} GB/s ({100 * result['fraction_of_peak']['bytes']:.1f} % "
+            f"of the measured {peaks['bytes_per_s'] / 1e9:.1f} GB/s copy bandwidth); "
+            f"roofline ceiling {cost['ceiling_frames_per_s']:.0f} frames/s"
+        )
     rows = []
     iteration_grid = [(6, 6)] if args.quick else [(3, 3), (4, 4), (6, 6), (10, 10)]
     for init_it, it in iteration_grid:
@@ -128,7 +234,7 @@ def main() -> None:
     ]
     print()
     print(table(rows, cols))
-    print(f"\nwritten to {write_result('speed.json', {'rows': rows})}")
+    print(f"\nwritten to {write_result('speed.json', {**result, 'rows': rows})}")
 
 
 if __name__ == "__main__":

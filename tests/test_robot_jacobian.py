@@ -100,3 +100,29 @@ def test_point_tangents_batch_shapes_and_layout():
     np.testing.assert_allclose(jnp.moveaxis(tan, 1, -1), jac)
     # Root translation moves every point one for one.
     np.testing.assert_allclose(tan[:, :3], jnp.broadcast_to(jnp.eye(3)[:, None], (T, 3, M, 3)))
+
+
+def test_point_tangents_with_the_model_traced_and_broadcast_batches():
+    """Under ``jit`` with the model as an argument (its arrays traced, as in the solver) and
+    with inputs of different batch shapes, the tangents equal the eager ones."""
+    robot = load_robot("unitree_g1", verbose=False)
+    key = jax.random.PRNGKey(3)
+    q = robot.default_joint_pos + 0.2 * jax.random.normal(key, (2, 3, robot.num_joints))
+    root_pos = jnp.asarray([0.1, -0.2, 0.8])  # broadcast over (2, 3)
+    root_quat = quat_normalize(jnp.asarray([[0.9, 0.1, -0.2, 0.3]]))  # (1, 4)
+    bodies = list(robot.capsule_body)
+
+    def run(model, rp, rq, qq):
+        return point_tangents(model, rp, rq, qq, bodies, robot.capsule_p0)
+
+    want = run(robot, root_pos, root_quat, q)
+    got = jax.jit(run)(robot, root_pos, root_quat, q)
+    assert got[1].shape == (2, 3, 6 + robot.num_joints, len(bodies), 3)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, atol=1e-5)
+    fk = forward_kinematics(robot, root_pos, root_quat, q)
+    idx = np.asarray(robot.capsule_body)
+    want_pts = fk.pos[..., idx, :] + jnp.einsum(
+        "...mij,mj->...mi", fk.rot[..., idx, :, :], robot.capsule_p0
+    )
+    np.testing.assert_allclose(got[0], want_pts, atol=1e-5)

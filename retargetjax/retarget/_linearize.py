@@ -16,7 +16,8 @@ frames: it is applied matrix-free (``jax.linearize``), and its diagonal blocks `
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import jax
@@ -41,10 +42,12 @@ __all__ = [
     "CHUNK_FRAMES",
     "Linearization",
     "block_diagonal",
+    "flat_loops",
     "in_chunks",
     "linearize_frames",
     "linearize_temporal",
     "linearize_window",
+    "loops_flat",
     "self_collision_rows",
 ]
 
@@ -66,12 +69,33 @@ class Linearization(NamedTuple):
 CHUNK_FRAMES = 8
 
 
+_FLAT = [False]
+
+
+@contextlib.contextmanager
+def flat_loops() -> Iterator[None]:
+    """While active, programs *traced* (not merely run) are built without loops:
+    :func:`in_chunks` makes one call over all frames and the solver's ``lax.scan`` s
+    (iterations, conjugate-gradient steps) are unrolled. Same results; for XLA's cost
+    analysis, which counts a loop's body once whatever its trip count."""
+    _FLAT[0] = True
+    try:
+        yield
+    finally:
+        _FLAT[0] = False
+
+
+def loops_flat() -> bool:
+    """Whether :func:`flat_loops` is active (``unroll=`` of the solver's scans)."""
+    return _FLAT[0]
+
+
 def in_chunks(fn: Callable, *args):
     """``fn`` over the leading (frame) axis of ``args`` in chunks of :data:`CHUNK_FRAMES`
     (``lax.map``): the same result as one call, with its intermediates cache-sized."""
     T = jax.tree_util.tree_leaves(args)[0].shape[0]
     chunk = next(c for c in (CHUNK_FRAMES, 4, 2, 1) if T % c == 0)
-    if chunk == T:
+    if chunk == T or loops_flat():
         return fn(*args)
 
     def split(a):
@@ -176,10 +200,13 @@ def linearize_temporal(
     frames: FrameData,
     weights: Weights,
     fps: Array,
+    *,
+    blocks: Array | None = None,
 ) -> tuple[Array, Array, Callable[[Array], Array]]:
     """``Tᵀe`` (W, D), the blocks ``(TᵀT)_tt`` (W, D, D) and ``v ↦ TᵀT v`` of the temporal
     residual ``e`` around ``x``, with sole points ``soles`` (W, 2, P, 3) moved to first
-    order by their tangents (W, D, 2, P, 3)."""
+    order by their tangents (W, D, 2, P, 3). ``blocks`` given are passed through instead of
+    probed (``3 D`` products of ``TᵀT``)."""
     W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
 
     def temporal(d):
@@ -193,12 +220,17 @@ def linearize_temporal(
     def coupling(v: Array) -> Array:
         return t_vjp(t_jvp(v))[0]
 
-    blocks = block_diagonal(coupling, W, D, STENCIL_FRAMES, zero.dtype)
+    if blocks is None:
+        blocks = block_diagonal(coupling, W, D, STENCIL_FRAMES, zero.dtype)
     return t_vjp(e0)[0], blocks, coupling
 
 
-def linearize_window(robot: RobotModel, x: FrameState, window: Window) -> Linearization:
-    """The full window model: per-frame terms (masked, in chunks) plus the temporal ones."""
+def linearize_window(
+    robot: RobotModel, x: FrameState, window: Window, *, blocks: Array | None = None
+) -> Linearization:
+    """The full window model: per-frame terms (masked, in chunks) plus the temporal ones;
+    ``blocks``, when given, are used as the temporal diagonal
+    blocks instead of probing them at ``x``."""
     weights = window.weights
 
     def per_frames(x, frames):
@@ -209,6 +241,6 @@ def linearize_window(robot: RobotModel, x: FrameState, window: Window) -> Linear
 
     H, g, soles, sole_tangents = in_chunks(per_frames, x, window.frames)
     g_t, blocks, coupling = linearize_temporal(
-        robot, x, soles, sole_tangents, window.frames, weights, window.fps
+        robot, x, soles, sole_tangents, window.frames, weights, window.fps, blocks=blocks
     )
     return Linearization(g + g_t, H, blocks, coupling)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from ..robot import RobotModel
 from ..types import Array
-from ._linearize import Linearization
+from ._linearize import Linearization, loops_flat
 
 __all__ = [
     "DAMPING_FLOOR",
@@ -103,7 +103,7 @@ def segmented_cg(
 
     z0 = precondition(rhs)
     init = (jnp.zeros_like(rhs), rhs, z0, segment_sum(rhs * z0, segments))
-    (delta, *_), _ = jax.lax.scan(step, init, None, length=iterations)
+    (delta, *_), _ = jax.lax.scan(step, init, None, length=iterations, unroll=loops_flat())
     return delta
 
 

@@ -19,7 +19,7 @@ import optax
 
 from ..robot import RobotModel
 from ..types import Array
-from ._linearize import Linearization
+from ._linearize import Linearization, loops_flat
 from ._linsolve import free_mask, segment_sum, solve_step
 from ._problem import FrameState, project_to_limits, retract
 
@@ -55,7 +55,9 @@ def run(optimizer: Optimizer, params: Any, iterations: int) -> Any:
     state = optimizer.init(params)
     if iterations <= 0:
         return state
-    state, _ = jax.lax.scan(lambda s, _: (optimizer.update(s), None), state, None, iterations)
+    state, _ = jax.lax.scan(
+        lambda s, _: (optimizer.update(s), None), state, None, iterations, unroll=loops_flat()
+    )
     return state
 
 

@@ -20,6 +20,7 @@ from ._windows import ClipSlot, blend_windows, next_pow2, pack_clips, window_buc
 
 __all__ = [
     "clip_solution",
+    "lower_solve",
     "plan_clip_rows",
     "prepare_problem",
     "retarget",
@@ -183,14 +184,9 @@ def solve_problems(
     """
     config = config or RetargetConfig()
     robot = _resolve_robot(robot)
-    sc = config.solver
     if not problems:
         return []
-    longest = max(p.num_frames for p in problems)
-    # Clips all shorter than the window get a smaller power-of-two window (fewer wasted frames).
-    window = min(sc.window, max(16, next_pow2(longest)))
-    slots, rows = plan_clip_rows([p.num_frames for p in problems], window, sc.overlap)
-    n_pad = window_bucket(rows)
+    window, slots, n_pad = _layout(problems, config)
     t0 = time.perf_counter()
     x, loss = solve_rows(problems, slots, 0, n_pad, robot, config, window=window, device=device)
     x = jax.tree_util.tree_map(np.asarray, jax.block_until_ready(x))
@@ -241,6 +237,22 @@ def solve_rows(
     (``jax.device_put``). Raises :class:`RetargetError` if the problems come from different
     robots.
     """
+    return solve_windows(
+        *_solve_args(problems, slots, first_row, num_rows, robot, config, window, device)
+    )
+
+
+def _solve_args(
+    problems: Sequence[RetargetProblem],
+    slots: Sequence[ClipSlot],
+    first_row: int,
+    num_rows: int,
+    robot: RobotModel,
+    config: RetargetConfig,
+    window: int | None,
+    device: Any,
+) -> tuple[RobotModel, WindowData, Weights, jax.Array, SolverStatic]:
+    """The arguments of :func:`solve_windows` for :func:`solve_rows` (same parameters)."""
     if not problems:
         raise ValueError("solve_rows needs at least one problem")
     frame_kp = problems[0].frame_keypoints
@@ -253,7 +265,46 @@ def solve_rows(
     fps = jnp.asarray(problems[0].fps, jnp.float32)
     if device is not None:
         data, weights, fps, robot = jax.device_put((data, weights, fps, robot), device)
-    return solve_windows(robot, data, weights, fps, static)
+    return robot, data, weights, fps, static
+
+
+def lower_solve(
+    problems: Sequence[RetargetProblem],
+    robot: RobotModel | str,
+    config: RetargetConfig | None = None,
+    *,
+    device: Any = None,
+) -> tuple[jax.stages.Lowered, int]:
+    """The jitted program :func:`solve_problems` runs for ``problems``, lowered (not run),
+    and the number of frames it solves (rows × window, padding included): for XLA's cost
+    analysis (``lower_solve(...)[0].compile().cost_analysis()``)."""
+    config = config or RetargetConfig()
+    robot = _resolve_robot(robot)
+    if not problems:
+        raise ValueError("lower_solve needs at least one problem")
+    window, slots, n_pad = _layout(problems, config)
+    args = _solve_args(problems, slots, 0, n_pad, robot, config, window, device)
+
+    # A fresh jit of the same function: its own trace cache, so a program traced under
+    # :func:`~retargetjax.retarget._linearize.flat_loops` is traced anew (and the solver's
+    # compile count is not touched).
+    def program(robot, data, weights, fps, static):
+        return solve_windows.__wrapped__(robot, data, weights, fps, static)
+
+    fresh = jax.jit(program, static_argnames=("static",))
+    return fresh.lower(*args), n_pad * window
+
+
+def _layout(
+    problems: Sequence[RetargetProblem], config: RetargetConfig
+) -> tuple[int, list[ClipSlot], int]:
+    """Window length, clip slots and padded row count of :func:`solve_problems`."""
+    sc = config.solver
+    longest = max(p.num_frames for p in problems)
+    # Clips all shorter than the window get a smaller power-of-two window (fewer wasted frames).
+    window = min(sc.window, max(16, next_pow2(longest)))
+    slots, rows = plan_clip_rows([p.num_frames for p in problems], window, sc.overlap)
+    return window, slots, window_bucket(rows)
 
 
 def solver_compile_count() -> int:

@@ -29,8 +29,9 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 import numpy as np
 
+from ..geometry import quat_to_mat
 from ..types import Array
-from ._fk import _matmul33, _matvec3, local_transforms, node_frames
+from ._fk import NodeTables, _sweep_batch_last, node_angles
 from ._model import RobotModel
 
 __all__ = ["node_parents", "point_jacobian", "point_tangents"]
@@ -83,45 +84,99 @@ def point_tangents(
     offsets: Array,
 ) -> tuple[Array, Array]:
     """:func:`point_jacobian` with the tangent axis first: ``∂p/∂δ_k`` as (..., 6 + N, M, 3),
-    the layout a solver pushes through its residuals (one tangent per degree of freedom)."""
-    q, rot_w, pos_w = node_frames(robot, root_pos, root_quat, joint_pos)
-    dtype = rot_w.dtype
-    root_pos, root_rot = pos_w[..., 0, :], rot_w[..., 0, :, :]
-    nodes = robot.node_rot.shape[0]
-    joints = robot.num_joints
-    node_joint = np.asarray(robot.node_joint, dtype=np.int64)
-    scale = robot.node_q_scale.astype(dtype)
-    _, _, drot_local, dpos_local = local_transforms(robot, q, derivative=True)
-    parents = node_parents(robot)
-    rot_p = rot_w[..., np.where(parents < 0, 0, parents), :, :]
+    the layout a solver pushes through its residuals (one tangent per degree of freedom).
 
-    # Points.
+    Computed with the frames on the *last* axis (one flat batch axis ``B``): every 3×3
+    product is then an elementwise loop over frames, and only the (node, point) pairs
+    where the node lies on the point's chain are formed (about a quarter of all pairs on
+    a humanoid); the rest of the joint columns are zeros gathered in."""
+    root_pos = jnp.asarray(root_pos)
+    root_quat = jnp.asarray(root_quat)
+    joint_pos = jnp.asarray(joint_pos)
+    dtype = jnp.result_type(root_pos, root_quat, joint_pos, robot.node_rot)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.float32
+    joints = robot.num_joints
+    if joint_pos.shape[-1] != joints:
+        raise ValueError(
+            f"joint_pos has {joint_pos.shape[-1]} values per frame; robot {robot.name!r} "
+            f"has {joints} joints"
+        )
+    batch = jnp.broadcast_shapes(root_pos.shape[:-1], root_quat.shape[:-1], joint_pos.shape[:-1])
+    flat = int(np.prod(batch, dtype=np.int64))
+    root_pos = jnp.broadcast_to(root_pos.astype(dtype), (*batch, 3)).reshape(flat, 3)
+    root_quat = jnp.broadcast_to(root_quat.astype(dtype), (*batch, 4)).reshape(flat, 4)
+    joint_pos = jnp.broadcast_to(joint_pos.astype(dtype), (*batch, joints)).reshape(flat, joints)
+
+    q = node_angles(robot, joint_pos).T  # (nodes, B)
+    tab = {k: jnp.asarray(getattr(robot, k), dtype) for k in NodeTables._fields}
+    sin_q, cos_q = jnp.sin(q), jnp.cos(q)
+    vers_q = 1.0 - cos_q
+
+    def rot_term(name: str, w: Array) -> Array:
+        return tab[name][..., None] * w[:, None, None, :]
+
+    def pos_term(name: str, w: Array) -> Array:
+        return tab[name][..., None] * w[:, None, :]
+
+    rot_local = tab["node_rot"][..., None] + rot_term("node_rot_sin", sin_q)
+    rot_local = rot_local + rot_term("node_rot_cos", vers_q)
+    pos_local = tab["node_pos"][..., None] + pos_term("node_pos_sin", sin_q)
+    pos_local = pos_local + pos_term("node_pos_cos", vers_q) + pos_term("node_pos_lin", q)
+    drot = rot_term("node_rot_sin", cos_q) + rot_term("node_rot_cos", sin_q)
+    dpos = pos_term("node_pos_sin", cos_q) + pos_term("node_pos_cos", sin_q)
+    dpos = dpos + tab["node_pos_lin"][..., None]
+    rot_w, pos_w = _sweep_batch_last(
+        robot.level_ranges,
+        robot.level_parents,
+        quat_to_mat(root_quat),
+        root_pos,
+        jnp.moveaxis(rot_local, -1, 0),
+        jnp.moveaxis(pos_local, -1, 0),
+        keep_last=True,
+    )  # (nodes, 3, 3, B), (nodes, 3, B)
+    parents = node_parents(robot)
+    rot_p = rot_w[np.where(parents < 0, 0, parents)]
+
+    # Points, (M, 3, B).
     body_node = np.asarray(robot.body_node, dtype=np.int64)[np.asarray(bodies, dtype=np.int64)]
     offsets = jnp.asarray(offsets, dtype)
-    pts = pos_w[..., body_node, :] + _matvec3(rot_w[..., body_node, :, :], offsets)
+    pts = pos_w[body_node] + jnp.einsum("mijb,mj->mib", rot_w[body_node], offsets)
 
-    # Joint columns: s_n (G_n p + h_n) summed over the nodes on each point's path.
-    G = _matmul33(_matmul33(rot_p, drot_local), jnp.swapaxes(rot_w, -1, -2))  # (..., nodes, 3, 3)
-    h = _matvec3(rot_p, dpos_local) - _matvec3(G, pos_w)
-    d = _matvec3(G[..., :, None, :, :], pts[..., None, :, :]) + h[..., :, None, :]  # (..., n, M, 3)
-    has_joint = node_joint < joints
-    node_to_joint = np.zeros((nodes, joints), np.float32)
-    node_to_joint[np.arange(nodes)[has_joint], node_joint[has_joint]] = 1.0
-    anc = jnp.asarray(_ancestry(robot, bodies).T, dtype)  # (nodes, M)
-    d = d * (anc * scale[:, None])[..., None]
-    if np.array_equal(node_to_joint.sum(axis=0), np.ones(joints)) and np.all(
-        node_to_joint.sum(axis=1) <= 1
-    ):
-        # One node per joint (no mimic followers): a gather, not a product.
-        tan_q = d[..., np.argmax(node_to_joint, axis=0), :, :]
-    else:
-        tan_q = jnp.einsum("...nmi,nj->...jmi", d, jnp.asarray(node_to_joint, dtype))
+    # Joint columns: s_n (G_n p + h_n) over the (node, point) pairs on each point's chain.
+    G = jnp.einsum("nijb,njkb->nikb", rot_p, drot)
+    G = jnp.einsum("nikb,nlkb->nilb", G, rot_w)  # R_p R'_n R_nᵀ R_pᵀ
+    h = jnp.einsum("nijb,njb->nib", rot_p, dpos) - jnp.einsum("nijb,njb->nib", G, pos_w)
+    node_joint = np.asarray(robot.node_joint, dtype=np.int64)
+    scale = jnp.asarray(robot.node_q_scale, dtype)  # traced where the model is an argument
+    anc = _ancestry(robot, bodies)  # (M, nodes)
+    pair_m, pair_n = np.nonzero((anc > 0) & (node_joint < joints)[None, :])
+    d = jnp.einsum("pijb,pjb->pib", G[pair_n], pts[pair_m]) + h[pair_n]  # (P, 3, B)
+    d = d * scale[pair_n][:, None, None]
+    num_pairs = len(pair_m)
+    # Column of joint j at point m: the sum of its nodes' pairs (mimic followers add up).
+    slots: dict[tuple[int, int], list[int]] = {}
+    for k, (m, n) in enumerate(zip(pair_m, pair_n)):
+        slots.setdefault((int(node_joint[n]), int(m)), []).append(k)
+    depth = max((len(v) for v in slots.values()), default=1)
+    index = np.full((depth, joints, len(body_node)), num_pairs, np.int64)
+    for (j, m), ks in slots.items():
+        index[: len(ks), j, m] = ks
+    d = jnp.concatenate([d, jnp.zeros((1, *d.shape[1:]), dtype)], axis=0)
+    tan_q = d[index[0]]
+    for level in range(1, depth):
+        tan_q = tan_q + d[index[level]]  # (N, M, 3, B)
 
     # Root columns: e_k for translation, (R₀ e_k) × (p − r) for rotation.
-    rel = pts - root_pos[..., None, :]
-    axes = jnp.swapaxes(root_rot, -1, -2)[..., :, None, :]  # (..., k, 1, 3): R₀ e_k
-    tan_rot = jnp.cross(axes, rel[..., None, :, :])  # (..., k, M, 3)
+    rel = pts - pos_w[0][None]  # (M, 3, B)
+    axes = rot_w[0]  # (3, 3, B): column k is R₀ e_k
+    tan_rot = jnp.stack(
+        [jnp.cross(axes[:, k][None], rel, axisa=1, axisb=1, axisc=1) for k in range(3)]
+    )  # (3, M, 3, B)
     tan_pos = jnp.broadcast_to(
-        jnp.eye(3, dtype=dtype)[:, None, :], (*pts.shape[:-2], 3, pts.shape[-2], 3)
+        jnp.eye(3, dtype=dtype)[:, None, :, None], (3, len(body_node), 3, flat)
     )
-    return pts, jnp.concatenate([tan_pos, tan_rot, tan_q], axis=-3)
+    tangents = jnp.concatenate([tan_pos, tan_rot, tan_q], axis=0)  # (D, M, 3, B)
+    pts = jnp.moveaxis(pts, -1, 0).reshape(*batch, len(body_node), 3)
+    tangents = jnp.moveaxis(tangents, -1, 0).reshape(*batch, *tangents.shape[:3])
+    return pts, tangents
