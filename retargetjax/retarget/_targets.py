@@ -413,6 +413,8 @@ def keypoint_clearance(robot: RobotModel) -> np.ndarray:
     return out
 
 
+#: Parts that roll on the floor while in contact (their targets are not locked in place).
+ROLLING_PARTS = ("pelvis", "back", "head")
 #: Frames over which a body part's contact weight ramps in and out (each side of an edge).
 PART_RAMP_FRAMES = 2
 
@@ -433,7 +435,8 @@ def _part_contacts(
     edges instead of jumping; ``h`` (T, B) the support height in the robot's frame,
     ``s_root · (s − floor_z)`` on a raised support, 0 on the floor (the solver's floor is
     the clip's floor mapped to z = 0); ``down`` the (T,) contact label of each keypoint of a
-    planted part. With ``lock``, the keypoint targets of a planted part are held at their
+    planted part. With ``lock``, the keypoint targets of a planted limb (not of the
+    :data:`ROLLING_PARTS`, which roll over the floor) are held at their
     mean position over the span, shifted up or down together so that the lowest of them
     stands its clearance (:func:`keypoint_clearance`) above the support: the part touches
     it, neither under nor above; blended in and out like a foot's.
@@ -463,7 +466,7 @@ def _part_contacts(
         keys = [k for k in body_contacts.part_keypoints[p] if k in idx]
         for key in keys:
             down[key] = label.astype(np.float32)
-        if not (lock and keys):
+        if not (lock and keys) or part in ROLLING_PARTS:
             continue
         cols = [idx[k] for k in keys]
         for start, stop in _contact_runs(label):
