@@ -27,6 +27,9 @@ class CostWeights(BaseModel):
     orientation: float = Field(0.1, ge=0, description="pelvis/torso frame tracking")
     contact: float = Field(4.0, ge=0, description="planted sole parts at floor height, feet held")
     slip: float = Field(3000.0, ge=0, description="no horizontal motion of planted sole points")
+    part_contact: float = Field(
+        4.0, ge=0, description="planted hands, elbows, knees, pelvis, back, head on the floor"
+    )
     ground: float = Field(100.0, ge=0, description="no collision primitive below the floor")
     self_collision: float = Field(200.0, ge=0, description="no interpenetration of primitives")
     smooth: float = Field(1.0, ge=0, description="joint/root velocity and acceleration")

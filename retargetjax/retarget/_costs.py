@@ -37,6 +37,7 @@ __all__ = [
     "keypoint_residual",
     "orientation_residual",
     "pair_closest_points",
+    "part_contact_residual",
     "self_collision_residual",
     "slip_gate",
     "slip_residual",
@@ -126,6 +127,36 @@ def ground_residual(sole_points: Array, capsule_a: Array, capsule_b: Array, radi
     return jnp.concatenate(
         [jnp.minimum(low, 0.0), jnp.minimum(sole_points[..., 2], 0.0).reshape(-1)]
     )
+
+
+def part_contact_residual(
+    capsule_a: Array,
+    capsule_b: Array,
+    radius: Array,
+    part_capsules: tuple[tuple[int, ...], ...],
+    part_contact: Array,
+    part_support: Array,
+) -> Array:
+    """A planted body part rests on its support, (B,):
+
+    ``r_b = c_b (min_{i ∈ b} z_low,i − h_b)`` with ``z_low,i = min(z_a,i, z_b,i) − ρ_i`` the
+    lowest point of capsule ``i`` of part ``b`` (a hand, a knee, the pelvis, ...), ``h_b``
+    the support height (0 for the floor) and ``c_b ∈ [0, 1]`` the human's contact weight
+    (ramped in and out at the label's edges, so a part is set down smoothly). Together with
+    :func:`ground_residual` (which keeps every capsule above ``z = 0``) a planted part
+    touches its support, neither hovering nor sinking; its horizontal hold comes from its
+    locked keypoint target (:func:`~retargetjax.retarget._targets.build_problem`). A part
+    the robot has no capsule for contributes 0.
+    """
+    low = jnp.minimum(capsule_a[..., 2], capsule_b[..., 2]) - radius
+    rows = []
+    for b, caps in enumerate(part_capsules):
+        if caps:
+            lowest = jnp.min(low[jnp.asarray(caps)])
+            rows.append(part_contact[b] * (lowest - part_support[b]))
+        else:
+            rows.append(jnp.zeros((), low.dtype))
+    return jnp.stack(rows) if rows else jnp.zeros((0,), low.dtype)
 
 
 def default_pose_residual(joint_pos: Array, default_joint_pos: Array) -> Array:

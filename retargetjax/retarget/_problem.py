@@ -21,6 +21,7 @@ from ..types import Array
 from ._config import CostWeights, SolverConfig
 
 __all__ = [
+    "CONTACT_PARTS",
     "OPTIMIZERS",
     "BodyPoints",
     "FrameData",
@@ -30,6 +31,7 @@ __all__ = [
     "Window",
     "WindowData",
     "body_points",
+    "contact_part_capsules",
     "points_and_tangents",
     "project_to_limits",
     "retract",
@@ -37,6 +39,27 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("gauss_newton", "adam", "lbfgs")
+#: Body parts whose contacts the solver holds besides the feet (the feet have their soles),
+#: in :data:`retargetjax.motion.BODY_PARTS` order.
+CONTACT_PARTS = (
+    "left_hand",
+    "right_hand",
+    "left_elbow",
+    "right_elbow",
+    "left_knee",
+    "right_knee",
+    "pelvis",
+    "back",
+    "head",
+)
+
+
+def contact_part_capsules(robot: RobotModel) -> tuple[tuple[int, ...], ...]:
+    """The robot's collision capsules of each of :data:`CONTACT_PARTS`."""
+    from ..robot._body_groups import part_capsules
+
+    caps = part_capsules(robot, CONTACT_PARTS)
+    return tuple(tuple(int(c) for c in caps[p]) for p in CONTACT_PARTS)
 
 
 class Weights(NamedTuple):
@@ -61,6 +84,8 @@ class Weights(NamedTuple):
     """Pull towards the standing pose."""
     slip: Array
     """No horizontal motion of planted sole points."""
+    part_contact: Array
+    """Planted body parts (hands, elbows, knees, pelvis, back, head) at their support."""
 
     @classmethod
     def from_config(cls, costs: CostWeights) -> Weights:
@@ -87,6 +112,11 @@ class FrameData(NamedTuple):
     """(2,) human foot contact, left and right."""
     mask: Array
     """() 1 for a real frame, 0 for padding or a gap between packed clips."""
+    part_contact: Array | None = None
+    """(B,) weight in [0, 1] of each body part's contact (:data:`CONTACT_PARTS` order; ramped
+    at the label's edges); ``None``: no part contacts."""
+    part_support: Array | None = None
+    """(B,) m, the height (robot frame) of the support a planted part rests on."""
 
 
 class FrameState(NamedTuple):
@@ -134,15 +164,25 @@ class SolverStatic:
     damping: float
     max_pairs: int = 32
     cg_iterations: int = 16
+    part_capsules: tuple[tuple[int, ...], ...] = ()
+    """Collision capsules of each of :data:`CONTACT_PARTS` (empty: the robot lacks it)."""
 
     @classmethod
     def from_config(
-        cls, solver: SolverConfig, frame_keypoints: tuple[tuple[int, int, int, int], ...]
+        cls,
+        solver: SolverConfig,
+        frame_keypoints: tuple[tuple[int, int, int, int], ...],
+        part_capsules: tuple[tuple[int, ...], ...] = (),
     ) -> SolverStatic:
-        """From a :class:`~retargetjax.retarget.SolverConfig` (its fields of the same names)
-        and the problem's frames."""
-        names = [f.name for f in fields(cls) if f.name != "frame_keypoints"]
-        return cls(frame_keypoints, **{name: getattr(solver, name) for name in names})
+        """From a :class:`~retargetjax.retarget.SolverConfig` (its fields of the same names),
+        the problem's frames and the robot's capsules of each contact part."""
+        skip = ("frame_keypoints", "part_capsules")
+        names = [f.name for f in fields(cls) if f.name not in skip]
+        return cls(
+            frame_keypoints,
+            **{name: getattr(solver, name) for name in names},
+            part_capsules=part_capsules,
+        )
 
 
 class Window(NamedTuple):

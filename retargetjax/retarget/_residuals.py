@@ -28,6 +28,7 @@ from ._costs import (
     ground_residual,
     keypoint_residual,
     orientation_residual,
+    part_contact_residual,
     self_collision_residual,
     slip_residual,
     smoothness_residual,
@@ -94,6 +95,21 @@ FRAME_TERMS: tuple[FrameTerm, ...] = (
         "ground",
         lambda robot, pts, q, fr, st: ground_residual(
             pts.soles, pts.capsule_a, pts.capsule_b, robot.capsule_radius
+        ),
+    ),
+    FrameTerm(
+        "part_contact",
+        lambda robot, pts, q, fr, st: (
+            jnp.zeros((0,), q.dtype)
+            if fr.part_contact is None
+            else part_contact_residual(
+                pts.capsule_a,
+                pts.capsule_b,
+                robot.capsule_radius,
+                st.part_capsules,
+                fr.part_contact,
+                fr.part_support,
+            )
         ),
     ),
     FrameTerm(

@@ -13,7 +13,14 @@ import numpy as np
 
 from ..robot import RobotModel
 from ._config import RetargetConfig
-from ._problem import FrameData, FrameState, SolverStatic, Weights, WindowData
+from ._problem import (
+    FrameData,
+    FrameState,
+    SolverStatic,
+    Weights,
+    WindowData,
+    contact_part_capsules,
+)
 from ._solver import solve_windows
 from ._targets import RetargetError, RetargetProblem, build_problem
 from ._windows import ClipSlot, blend_windows, next_pow2, pack_clips, window_bucket
@@ -48,7 +55,7 @@ def prepare_problem(
     keypoint_override: Any = None,
 ) -> RetargetProblem:
     """Resample ``motion`` to the solve rate, map its keypoints, label contacts, scale."""
-    from ..motion import foot_contacts, map_keypoints
+    from ..motion import body_contacts, foot_contacts, map_keypoints
 
     config = config or RetargetConfig()
     robot = _resolve_robot(robot)
@@ -57,6 +64,7 @@ def prepare_problem(
         motion = motion.resample(config.solver.fps)
     kp = map_keypoints(motion, override=keypoint_override)
     contacts = foot_contacts(motion, kp)
+    parts = body_contacts(motion, kp)
     problem = build_problem(
         kp.positions(motion),
         tuple(kp.names),
@@ -67,8 +75,22 @@ def prepare_problem(
         end_effector_weight=config.costs.end_effector,
         contact_weight=config.costs.contact,
         source=source,
+        body_contacts=parts,
     )
     return dataclasses.replace(problem, mapping=kp.as_report())
+
+
+def _part_field(name: str) -> Any:
+    """``stack`` getter of a per-part field (zeros for a problem built without them)."""
+    from ._problem import CONTACT_PARTS
+
+    def get(p: RetargetProblem, idx: np.ndarray) -> np.ndarray:
+        value = getattr(p, name)
+        if value is None:
+            return np.zeros((*idx.shape, len(CONTACT_PARTS)), np.float32)
+        return value[idx]
+
+    return get
 
 
 def stack_windows(
@@ -121,6 +143,8 @@ def stack_windows(
         sole_contact=stack(per_frame("sole_contact")),
         contact=stack(per_frame("contact")),
         mask=mask,
+        part_contact=stack(_part_field("part_contact"), fill=0.0),
+        part_support=stack(_part_field("part_support"), fill=0.0),
     )
     start = FrameState(
         root_pos=stack(per_frame("root_pos_init")),
@@ -260,7 +284,7 @@ def _solve_args(
         raise RetargetError("problems for one solve must come from the same robot")
     sc = config.solver
     data = stack_windows(problems, slots, num_rows, window or sc.window, robot, first_row=first_row)
-    static = SolverStatic.from_config(sc, frame_kp)
+    static = SolverStatic.from_config(sc, frame_kp, contact_part_capsules(robot))
     weights = Weights.from_config(config.costs)
     fps = jnp.asarray(problems[0].fps, jnp.float32)
     if device is not None:
@@ -365,6 +389,9 @@ def robot_motion_from_solution(
         "robot_sha256": getattr(robot, "source_sha256", "") or None,
         "mapping": {"human": problem.mapping, "robot": robot_mapping(robot)},
         "contact": problem.contact.astype(np.uint8).tolist(),
+        "body_contacts": (
+            problem.body_contacts.as_metadata() if problem.body_contacts is not None else None
+        ),
     }
     rm = RobotMotion(
         fps=problem.fps,

@@ -23,6 +23,9 @@ joint angles), with the optimisers of :mod:`._optimizers` driven by one ``lax.sc
    ``α``, ``β``, the step size, the accept test and ``λ``) is kept per segment: each clip
    is solved exactly as if alone.
 
+Both stages hold the floor near-hard by penalty continuation (:func:`run_continued`): their
+iterations run in phases with the ground weight multiplied by :data:`GROUND_CONTINUATION`.
+
 Joint angles are projected into their limits after every step, so limits are never violated.
 """
 
@@ -55,13 +58,58 @@ from ._problem import (
 from ._residuals import frame_costs, window_frame_cost
 
 __all__ = [
+    "GROUND_CONTINUATION",
     "WindowParams",
     "active_pairs",
+    "continued",
     "init_frames",
     "refine_window",
+    "run_continued",
     "solve_windows",
     "window_cost",
 ]
+
+
+#: Factors on the ``ground`` weight over the phases of each Gauss-Newton stage (penalty
+#: continuation): the floor is a soft penalty while the pose settles, then near-hard.
+GROUND_CONTINUATION = (1.0, 10.0, 100.0)
+
+
+def continued(weights: Weights, factor: Array) -> Weights:
+    """``weights`` with the ground weight multiplied by ``factor`` (one continuation phase)."""
+    return weights._replace(ground=weights.ground * factor)
+
+
+def run_continued(
+    make: Callable[[Weights], Optimizer],
+    params: FrameState,
+    weights: Weights,
+    iterations: int,
+    state_x: Callable[[object], FrameState] = lambda state: state.x,
+) -> FrameState:
+    """Levenberg-Marquardt under penalty continuation on the floor.
+
+    The ``iterations`` are split over the phases of :data:`GROUND_CONTINUATION`; phase ``k``
+    minimises the cost with ``w_ground · γ_k`` (``γ = 1, 10, 100``), starting from the last
+    phase's iterate with a fresh damping and a cost (so the accept test) at the current
+    weight. The floor residual ``min(0, z_low)`` thus ends up weighted 100× its configured
+    weight: a centimetre below the floor costs as much as a metre of keypoint error at
+    ``w_ground = 100``, so it is held near-hard, while the first steps, soft, let the pose
+    find its way around it. One ``lax.scan`` runs the phases (one compiled body).
+    """
+    phases = min(len(GROUND_CONTINUATION), iterations)
+    if phases <= 0:
+        return params
+    per, extra = divmod(iterations, phases)
+    factors = jnp.asarray(GROUND_CONTINUATION[-phases:], jnp.float32)
+
+    def phase(x: FrameState, factor: Array) -> tuple[FrameState, None]:
+        return state_x(run(make(continued(weights, factor)), x, per)), None
+
+    x, _ = jax.lax.scan(phase, params, factors)
+    if extra:
+        x = state_x(run(make(continued(weights, factors[-1])), x, extra))
+    return x
 
 
 def init_frames(
@@ -73,18 +121,20 @@ def init_frames(
         T = x.root_pos.shape[0]
         ones = jnp.ones((T,), x.root_pos.dtype)
 
-        def linearize(x: FrameState) -> Linearization:
-            H, g, _, _ = linearize_frames(robot, x, frames, ones, weights, static, None)
-            return Linearization(g, H, jnp.zeros_like(H), None)
+        def make(w: Weights) -> Optimizer:
+            def linearize(x: FrameState) -> Linearization:
+                H, g, _, _ = linearize_frames(robot, x, frames, ones, w, static, None)
+                return Linearization(g, H, jnp.zeros_like(H), None)
 
-        problem = LeastSquares(
-            cost=lambda x: frame_costs(robot, x, frames, weights, static),
-            linearize=linearize,
-            groups=jnp.arange(T),
-            movable=ones,
-        )
-        lm = levenberg_marquardt(problem, robot, static.damping, cg_iterations=0)
-        return run(lm, x, static.init_iterations).x
+            problem = LeastSquares(
+                cost=lambda x: frame_costs(robot, x, frames, w, static),
+                linearize=linearize,
+                groups=jnp.arange(T),
+                movable=ones,
+            )
+            return levenberg_marquardt(problem, robot, static.damping, cg_iterations=0)
+
+        return run_continued(make, x, weights, static.init_iterations)
 
     return in_chunks(chunk, x, frames)
 
@@ -133,6 +183,17 @@ def window_cost(robot: RobotModel, x: FrameState, window: Window) -> Array:
     return total / jnp.maximum(jnp.sum(window.frames.mask), 1.0)
 
 
+def _window_lm(robot: RobotModel, window: Window) -> Optimizer:
+    """Levenberg-Marquardt on one window's cost (stage 2, ``gauss_newton``)."""
+    problem = LeastSquares(
+        cost=lambda x: window_frame_cost(robot, x, window),
+        linearize=lambda x: linearize_window(robot, x, window),
+        groups=segment_ids(window.frames.mask),
+        movable=window.frames.mask,
+    )
+    return levenberg_marquardt(problem, robot, window.static.damping, window.static.cg_iterations)
+
+
 def _refinement(
     robot: RobotModel, x0: FrameState, window: Window
 ) -> tuple[Optimizer, object, Callable[[object], FrameState]]:
@@ -140,14 +201,7 @@ def _refinement(
     from its final state to the iterate."""
     static = window.static
     if static.optimizer == "gauss_newton":
-        problem = LeastSquares(
-            cost=lambda x: window_frame_cost(robot, x, window),
-            linearize=lambda x: linearize_window(robot, x, window),
-            groups=segment_ids(window.frames.mask),
-            movable=window.frames.mask,
-        )
-        lm = levenberg_marquardt(problem, robot, static.damping, static.cg_iterations)
-        return lm, x0, lambda state: state.x
+        return _window_lm(robot, window), x0, lambda state: state.x
 
     def cost(z: WindowParams) -> Array:
         return window_cost(robot, z.state(x0.root_quat), window)
@@ -177,8 +231,13 @@ def refine_window(
     frame (:func:`window_cost`)."""
     pairs = active_pairs(robot, x0, frames.mask, static.max_pairs)
     window = Window(frames, weights, fps, static, pairs)
-    optimizer, params, solution = _refinement(robot, x0, window)
-    x = solution(run(optimizer, params, static.iterations))
+    if static.optimizer == "gauss_newton":
+        x = run_continued(
+            lambda w: _window_lm(robot, window._replace(weights=w)), x0, weights, static.iterations
+        )
+    else:
+        optimizer, params, solution = _refinement(robot, x0, window)
+        x = solution(run(optimizer, params, static.iterations))
     return x, window_cost(robot, x, window)
 
 

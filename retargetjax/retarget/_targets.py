@@ -35,7 +35,13 @@ from ..keypoints import CANONICAL_KEYPOINTS
 from ..robot import RobotModel, forward_kinematics, keypoint_positions
 from ._frames import built_frame
 
-__all__ = ["KEYPOINT_TREE", "RetargetError", "RetargetProblem", "build_problem"]
+__all__ = [
+    "KEYPOINT_TREE",
+    "RetargetError",
+    "RetargetProblem",
+    "build_problem",
+    "keypoint_clearance",
+]
 
 
 class RetargetError(ValueError):
@@ -90,6 +96,10 @@ class RetargetProblem:
     root_quat_init: np.ndarray  # (T, 4) wxyz
     scale: dict[str, float] = field(default_factory=dict)
     mapping: dict[str, Any] = field(default_factory=dict)  # the human keypoint map's report
+    # (T, B) contact weight in [0, 1] of each of CONTACT_PARTS (ramped at the label's edges)
+    part_contact: np.ndarray | None = None
+    part_support: np.ndarray | None = None  # (T, B) m, support height (robot frame)
+    body_contacts: Any = None  # the human's BodyContacts (for the output's metadata)
 
     @property
     def num_frames(self) -> int:
@@ -198,11 +208,15 @@ def build_problem(
     end_effector_weight: float = 1.5,
     contact_weight: float = 4.0,
     source: str = "<motion>",
+    body_contacts: Any = None,
 ) -> RetargetProblem:
     """Scale human canonical keypoints ``(T, J, 3)`` (Z up, metres) to ``robot``'s size.
 
     ``human_names`` name the columns of ``human_keypoints`` (canonical names); ``contact``
-    is ``(T, 2)`` boolean (left, right foot). See the module docstring for the math.
+    is ``(T, 2)`` boolean (left, right foot); ``body_contacts`` (a
+    :class:`~retargetjax.motion.BodyContacts` of the same frames, optional) adds the
+    contacts of hands, elbows, knees, pelvis, back and head (:func:`_part_contacts`). See
+    the module docstring for the math.
     """
     robot_names = tuple(robot.keypoint_names)
     names = tuple(n for n in CANONICAL_KEYPOINTS if n in human_names and n in robot_names)
@@ -296,6 +310,18 @@ def build_problem(
                 if key in idx:
                     _lock_feet(X, part_down[:, side, part], [idx[key]], [R[key][2]])
 
+    # Planted body parts (hands, knees, seat, ...): targets held still on the floor.
+    clearance = keypoint_clearance(robot)
+    kp_clear = {n: float(clearance[robot_names.index(n)]) for n in names}
+    part_contact, part_support, part_down_kp = _part_contacts(
+        body_contacts, T, s_root, X, idx, kp_clear, contact_lock
+    )
+
+    # No target below the floor the robot's body can reach: a keypoint sits at depth c_k
+    # inside its body's capsules, so it is at least c_k above a floor that body touches.
+    for n in names:
+        X[:, idx[n], 2] = np.maximum(X[:, idx[n], 2], kp_clear[n])
+
     # Everything below lives in the robot's keypoint order, so the solver's shapes depend on
     # the robot only: keypoints the human lacks get weight 0.
     Kr = len(robot_names)
@@ -316,6 +342,8 @@ def build_problem(
             if key in robot_names:
                 k = robot_names.index(key)
                 frame_weight_kp[:, k] *= 1.0 + contact_weight * part_down[:, side, part]
+    for n, down in part_down_kp.items():
+        frame_weight_kp[:, robot_names.index(n)] *= 1.0 + contact_weight * down
     sole_is_toe = _sole_is_toe(robot)  # (2, P)
     sole_contact = np.where(
         sole_is_toe[None], part_down[:, :, None, 0], part_down[:, :, None, 1]
@@ -355,7 +383,102 @@ def build_problem(
         root_pos_init=root_pos.astype(np.float32),
         root_quat_init=root_quat.astype(np.float32),
         scale=scale,
+        part_contact=part_contact,
+        part_support=part_support,
+        body_contacts=body_contacts,
     )
+
+
+def keypoint_clearance(robot: RobotModel) -> np.ndarray:
+    """(K,) m: the least height of each robot keypoint above a floor its body rests on.
+
+    A keypoint ``p`` at distance ``δ`` from the axis of a capsule of radius ``ρ`` on its own
+    body has the ball of radius ``ρ − δ`` around it inside the capsule, so with that capsule
+    above ``z = 0``, ``p_z ≥ ρ − δ``; the clearance is the largest such bound over the
+    body's capsules (0 for a keypoint outside them all). A target below it would pull the
+    body into the floor: targets are lifted to it (a hand the human plants on the floor, whose
+    scaled target lands under the robot's floor, touches the floor instead).
+    """
+    out = np.zeros(len(robot.keypoint_names), np.float64)
+    bodies = np.asarray(robot.capsule_body)
+    p0, p1 = np.asarray(robot.capsule_p0, np.float64), np.asarray(robot.capsule_p1, np.float64)
+    radius = np.asarray(robot.capsule_radius, np.float64)
+    offsets = np.asarray(robot.keypoint_offset, np.float64)
+    for k, b in enumerate(np.asarray(robot.keypoint_body)):
+        for c in np.flatnonzero(bodies == b):
+            ab = p1[c] - p0[c]
+            s = np.clip(np.dot(offsets[k] - p0[c], ab) / max(np.dot(ab, ab), 1e-12), 0.0, 1.0)
+            depth = radius[c] - np.linalg.norm(offsets[k] - (p0[c] + s * ab))
+            out[k] = max(out[k], depth)
+    return out
+
+
+#: Parts that roll on the floor while in contact (their targets are not locked in place).
+ROLLING_PARTS = ("pelvis", "back", "head")
+#: Frames over which a body part's contact weight ramps in and out (each side of an edge).
+PART_RAMP_FRAMES = 2
+
+
+def _part_contacts(
+    body_contacts: Any,
+    T: int,
+    s_root: float,
+    X: np.ndarray,
+    idx: dict[str, int],
+    clearance: dict[str, float],
+    lock: bool,
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Contacts of the parts of :data:`~retargetjax.retarget._problem.CONTACT_PARTS`.
+
+    Returns ``(c, h, down)``: ``c`` (T, B) the contact weight, the label smoothed by a box
+    of ``2R + 1`` frames (``R =`` :data:`PART_RAMP_FRAMES`), so it ramps over the label's
+    edges instead of jumping; ``h`` (T, B) the support height in the robot's frame,
+    ``s_root · (s − floor_z)`` on a raised support, 0 on the floor (the solver's floor is
+    the clip's floor mapped to z = 0); ``down`` the (T,) contact label of each keypoint of a
+    planted part. With ``lock``, the keypoint targets of a planted limb (not of the
+    :data:`ROLLING_PARTS`, which roll over the floor) are held at their
+    mean position over the span, shifted up or down together so that the lowest of them
+    stands its clearance (:func:`keypoint_clearance`) above the support: the part touches
+    it, neither under nor above; blended in and out like a foot's.
+    """
+    from ._problem import CONTACT_PARTS
+
+    B = len(CONTACT_PARTS)
+    c = np.zeros((T, B), np.float32)
+    h = np.zeros((T, B), np.float32)
+    down: dict[str, np.ndarray] = {}
+    if body_contacts is None:
+        return c, h, down
+    if body_contacts.num_frames != T:
+        raise RetargetError(f"body contacts have {body_contacts.num_frames} frames, the clip {T}")
+    box = np.ones(2 * PART_RAMP_FRAMES + 1) / (2 * PART_RAMP_FRAMES + 1)
+    for b, part in enumerate(CONTACT_PARTS):
+        if part not in body_contacts.parts:
+            continue
+        p = body_contacts.part_index(part)
+        label = np.asarray(body_contacts.labels[:, p], bool)
+        if not label.any():
+            continue
+        c[:, b] = np.convolve(label.astype(np.float64), box, mode="same")
+        raised = np.asarray(body_contacts.raised[:, p], bool) & label
+        lift = s_root * (np.asarray(body_contacts.support_height[:, p]) - body_contacts.floor_z)
+        h[:, b] = np.where(raised, np.maximum(lift, 0.0), 0.0)
+        keys = [k for k in body_contacts.part_keypoints[p] if k in idx]
+        for key in keys:
+            down[key] = label.astype(np.float32)
+        if not (lock and keys) or part in ROLLING_PARTS:
+            continue
+        cols = [idx[k] for k in keys]
+        for start, stop in _contact_runs(label):
+            run = np.zeros(T, bool)
+            run[start:stop] = True
+            # Mean heights over the span, shifted together so that the lowest keypoint
+            # (by its clearance) touches the support: a hand on the floor keeps its wrist
+            # above it.
+            z = X[start:stop][:, cols, 2].mean(axis=0)
+            shift = float(h[start, b]) - min(z[i] - clearance[k] for i, k in enumerate(keys))
+            _lock_feet(X, run, cols, [float(zi + shift) for zi in z])
+    return c, h, down
 
 
 def _leg_chains(names: tuple[str, ...]) -> list[list[tuple[str, str]]]:
