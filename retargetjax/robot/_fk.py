@@ -29,12 +29,6 @@ __all__ = [
 ]
 
 
-def _matmul33(a: Array, b: Array) -> Array:
-    """Batched 3×3 product written as broadcast-multiply-sum (fuses into one XLA loop);
-    numpy or JAX arrays alike."""
-    return (a[..., :, :, None] * b[..., None, :, :]).sum(axis=-2)
-
-
 def _matvec3(a: Array, v: Array) -> Array:
     return (a * v[..., None, :]).sum(axis=-1)
 
@@ -112,25 +106,7 @@ def sweep_levels(
     kinematics, the point Jacobian and the host-side rest-pose geometry all call it (numpy
     or JAX arrays alike).
     """
-    xp = _xp(rot_local)
-    if xp is jnp:
-        return _sweep_batch_last(
-            level_ranges, level_parents, root_rot, root_pos, rot_local, pos_local
-        )
-    rot_prev = root_rot[..., None, :, :]
-    pos_prev = root_pos[..., None, :]
-    rots, poss = [rot_prev], [pos_prev]
-    for (start, stop), parents in zip(level_ranges, level_parents):
-        idx = np.asarray(parents, dtype=np.int32)
-        if np.all(idx == 0) and rot_prev.shape[-3] == 1:
-            rot_parent, pos_parent = rot_prev, pos_prev  # broadcast, no gather
-        else:
-            rot_parent, pos_parent = rot_prev[..., idx, :, :], pos_prev[..., idx, :]
-        rot_prev = _matmul33(rot_parent, rot_local[..., start:stop, :, :])
-        pos_prev = pos_parent + _matvec3(rot_parent, pos_local[..., start:stop, :])
-        rots.append(rot_prev)
-        poss.append(pos_prev)
-    return xp.concatenate(rots, axis=-3), xp.concatenate(poss, axis=-2)
+    return _sweep_batch_last(level_ranges, level_parents, root_rot, root_pos, rot_local, pos_local)
 
 
 def _sweep_batch_last(
@@ -143,20 +119,21 @@ def _sweep_batch_last(
     *,
     keep_last: bool = False,
 ) -> tuple[Array, Array]:
-    """:func:`sweep_levels` on JAX arrays, swept with the frame (batch) axes *last*:
+    """:func:`sweep_levels` (numpy or JAX arrays), swept with the frame (batch) axes *last*:
     ``(nodes, 3, 3, ...)``, so a level's parent gather takes whole rows and its 3×3
     products vectorise over frames (~8× faster on a CPU than the batch-first broadcast
     products); the result is returned batch-first like :func:`sweep_levels`, or with
     ``keep_last`` batch-last as swept (``(nodes, 3, 3, ...)``, ``(nodes, 3, ...)``)."""
-    batch = jnp.broadcast_shapes(
+    xp = _xp(rot_local)
+    batch = np.broadcast_shapes(
         root_rot.shape[:-2], root_pos.shape[:-1], rot_local.shape[:-3], pos_local.shape[:-2]
     )
     nb = len(batch)
     nodes = rot_local.shape[-3]
 
     def last(a: Array, core: tuple[int, ...]) -> Array:
-        a = jnp.broadcast_to(a, (*batch, *core))
-        return jnp.moveaxis(a, tuple(range(nb)), tuple(range(a.ndim - nb, a.ndim)))
+        a = xp.broadcast_to(a, (*batch, *core))
+        return xp.moveaxis(a, tuple(range(nb)), tuple(range(a.ndim - nb, a.ndim)))
 
     rot_l = last(rot_local, (nodes, 3, 3))
     pos_l = last(pos_local, (nodes, 3))
@@ -169,17 +146,17 @@ def _sweep_batch_last(
             rot_parent, pos_parent = rot_prev, pos_prev  # broadcast, no gather
         else:
             rot_parent, pos_parent = rot_prev[idx], pos_prev[idx]
-        rot_prev = jnp.einsum("nij...,njk...->nik...", rot_parent, rot_l[start:stop])
-        pos_prev = pos_parent + jnp.einsum("nij...,nj...->ni...", rot_parent, pos_l[start:stop])
+        rot_prev = xp.einsum("nij...,njk...->nik...", rot_parent, rot_l[start:stop])
+        pos_prev = pos_parent + xp.einsum("nij...,nj...->ni...", rot_parent, pos_l[start:stop])
         rots.append(rot_prev)
         poss.append(pos_prev)
-    rot = jnp.concatenate(rots, axis=0)
-    pos = jnp.concatenate(poss, axis=0)
+    rot = xp.concatenate(rots, axis=0)
+    pos = xp.concatenate(poss, axis=0)
     if keep_last:
         return rot, pos
     return (
-        jnp.moveaxis(rot, tuple(range(3, 3 + nb)), tuple(range(nb))),
-        jnp.moveaxis(pos, tuple(range(2, 2 + nb)), tuple(range(nb))),
+        xp.moveaxis(rot, tuple(range(3, 3 + nb)), tuple(range(nb))),
+        xp.moveaxis(pos, tuple(range(2, 2 + nb)), tuple(range(nb))),
     )
 
 
