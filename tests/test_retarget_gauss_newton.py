@@ -3,6 +3,7 @@ temporal blocks, the linear solves against dense ones, and the (init, update) dr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import jax
@@ -12,6 +13,7 @@ import numpy as np
 from retargetjax.retarget import _linearize as lin
 from retargetjax.retarget import _linsolve as linsolve
 from retargetjax.retarget import _optimizers as optimizers
+from retargetjax.retarget import _residuals as residuals
 from retargetjax.retarget._costs import STENCIL_FRAMES, self_collision_residual
 from retargetjax.retarget._problem import (
     FrameData,
@@ -81,9 +83,9 @@ def test_free_mask_holds_joints_pushed_into_their_limits():
     assert free[9:].min() == 1.0
 
 
-def test_probed_temporal_blocks_match_the_dense_block_diagonal(x64):
-    """The blocks read off the temporal residual by probing equal ``TᵀT``'s diagonal blocks
-    from the full Jacobian — with the root turning, every term on and a masked gap."""
+def _temporal_case():
+    """A 10-frame G1 window with the root turning, joints over their speed limits, random
+    sole contacts and a masked gap: every temporal term on."""
     robot = load_robot("unitree_g1", verbose=False).astype(jnp.float64)
     robot = dataclasses.replace(robot, velocity_limit=jnp.full((robot.num_joints,), 5.0))
     W, N = 10, robot.num_joints
@@ -107,6 +109,17 @@ def test_probed_temporal_blocks_match_the_dense_block_diagonal(x64):
     )
     w = _weights(smooth=2.0, velocity_limit=3.0, slip=1000.0)
     fps = jnp.asarray(30.0)
+    return robot, x, frames, w, fps
+
+
+def test_temporal_blocks_match_the_dense_block_diagonal(x64):
+    """The temporal blocks (closed form per term, and by probing for a term without one)
+    equal ``TᵀT``'s diagonal blocks from the full Jacobian; the gradient and the matrix-free
+    product are ``Tᵀe`` and ``TᵀT v``."""
+    robot, x, frames, w, fps = _temporal_case()
+    W, D = x.joint_pos.shape[0], 6 + robot.num_joints
+    q = x.joint_pos
+    rng = np.random.default_rng(2)
     pts, tan = points_and_tangents(robot, x)
 
     def temporal(d):
@@ -121,6 +134,21 @@ def test_probed_temporal_blocks_match_the_dense_block_diagonal(x64):
     # Joints moving 0.3 rad per frame at 30 fps exceed their speed limits: that term is on.
     assert float(jnp.max(jnp.abs(q[1:] - q[:-1]) * 30.0 - robot.velocity_limit)) > 0
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    # Each closed form alone (the other weights 0) is its term's own block diagonal, and
+    # probing (a term stripped of its closed form) gives the same.
+    for name in ("smooth", "slip", "velocity_limit"):
+        only = _weights(**{name: float(getattr(w, name))})
+        jac_1 = jax.jacfwd(lambda d: _flat_temporal(robot, x, frames, only, fps, pts, tan, d))(
+            jnp.zeros((W, D))
+        )
+        dense = jnp.einsum("rtd,rte->tde", jac_1, jac_1)
+        closed = lin.temporal_blocks(robot, x, pts.soles, tan.soles, frames, only, fps)
+        np.testing.assert_allclose(closed, dense, rtol=1e-9, atol=1e-9, err_msg=name)
+        assert float(jnp.max(jnp.abs(dense))) > 1e-3, name  # the term is on
+    stripped = tuple(t._replace(blocks=None) for t in residuals.TEMPORAL_TERMS)
+    with _patched(lin, "TEMPORAL_TERMS", stripped):
+        probed = lin.temporal_blocks(robot, x, pts.soles, tan.soles, frames, w, fps)
+    np.testing.assert_allclose(probed, want, rtol=1e-9, atol=1e-9)
     v = jnp.asarray(rng.normal(size=(W, D)))
     np.testing.assert_allclose(
         coupling(v), jnp.einsum("rtd,rse,se->td", jac, jac, v), rtol=1e-9, atol=1e-9
@@ -129,6 +157,22 @@ def test_probed_temporal_blocks_match_the_dense_block_diagonal(x64):
         grad, jnp.einsum("rtd,r->td", jac, temporal(jnp.zeros((W, D)))), atol=1e-9
     )
     assert STENCIL_FRAMES == 3
+
+
+def _flat_temporal(robot, x, frames, w, fps, pts, tan, d):
+    soles = pts.soles + jnp.einsum("td...,td->t...", tan.soles, d)
+    steps = temporal_residual(robot, soles, retract(x, d), frames, w, fps)
+    return jnp.concatenate([e.reshape(-1) for e in steps])
+
+
+@contextlib.contextmanager
+def _patched(module, name, value):
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
 
 
 def _spd_system(rng, T, D, segments):

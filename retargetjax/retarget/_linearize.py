@@ -10,7 +10,8 @@ through forward kinematics.
 For a window the normal matrix is ``Σ_t H_t + TᵀT`` with per-frame blocks ``H_t = J_tᵀJ_t``
 and ``T = ∂e/∂δ`` the Jacobian of the temporal residual ``e``, which couples neighbouring
 frames: it is applied matrix-free (``jax.linearize``), and its diagonal blocks ``(TᵀT)_tt``
-(the preconditioner's share) are read off the same linear map by probing
+(the preconditioner's share) come in closed form where a term has one
+(:mod:`._temporal_blocks`) and are otherwise read off the same linear map by probing
 (:func:`block_diagonal`), so a new temporal term needs no hand-written stencil.
 """
 
@@ -36,7 +37,7 @@ from ._problem import (
     points_and_tangents,
     retract,
 )
-from ._residuals import frame_residual, self_collision, temporal_residual
+from ._residuals import TEMPORAL_TERMS, frame_residual, self_collision, temporal_residual
 
 __all__ = [
     "CHUNK_FRAMES",
@@ -49,6 +50,7 @@ __all__ = [
     "linearize_window",
     "loops_flat",
     "self_collision_rows",
+    "temporal_blocks",
 ]
 
 
@@ -192,6 +194,40 @@ def block_diagonal(
     return jnp.einsum("ct,ckte->tek", colour, response)
 
 
+def temporal_blocks(
+    robot: RobotModel,
+    x: FrameState,
+    soles: Array,
+    sole_tangents: Array,
+    frames: FrameData,
+    weights: Weights,
+    fps: Array,
+) -> Array:
+    """(W, D, D) diagonal blocks ``(TᵀT)_tt`` of the temporal residual: ``Σ w_term B_term``
+    over the terms with a closed form (:mod:`._temporal_blocks`), plus the blocks of the
+    others read off their own ``TᵀT`` by probing (:func:`block_diagonal`)."""
+    W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
+    blocks = jnp.zeros((W, D, D), x.joint_pos.dtype)
+    probed = tuple(term for term in TEMPORAL_TERMS if term.blocks is None)
+    for term in TEMPORAL_TERMS:
+        if term.blocks is not None:
+            b = term.blocks(robot, soles, sole_tangents, x, frames, fps)
+            blocks = blocks + getattr(weights, term.weight) * b
+    if probed:
+
+        def rest(d):
+            moved = soles + jnp.einsum("td...,td->t...", sole_tangents, d)
+            return temporal_residual(robot, moved, retract(x, d), frames, weights, fps, probed)
+
+        zero = jnp.zeros((W, D), x.joint_pos.dtype)
+        _, jvp = jax.linearize(rest, zero)
+        vjp = jax.linear_transpose(jvp, zero)
+        blocks = blocks + block_diagonal(
+            lambda v: vjp(jvp(v))[0], W, D, STENCIL_FRAMES, zero.dtype
+        )
+    return blocks
+
+
 def linearize_temporal(
     robot: RobotModel,
     x: FrameState,
@@ -206,7 +242,7 @@ def linearize_temporal(
     """``Tᵀe`` (W, D), the blocks ``(TᵀT)_tt`` (W, D, D) and ``v ↦ TᵀT v`` of the temporal
     residual ``e`` around ``x``, with sole points ``soles`` (W, 2, P, 3) moved to first
     order by their tangents (W, D, 2, P, 3). ``blocks`` given are passed through instead of
-    probed (``3 D`` products of ``TᵀT``)."""
+    computed (:func:`temporal_blocks`)."""
     W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
 
     def temporal(d):
@@ -221,7 +257,7 @@ def linearize_temporal(
         return t_vjp(t_jvp(v))[0]
 
     if blocks is None:
-        blocks = block_diagonal(coupling, W, D, STENCIL_FRAMES, zero.dtype)
+        blocks = temporal_blocks(robot, x, soles, sole_tangents, frames, weights, fps)
     return t_vjp(e0)[0], blocks, coupling
 
 

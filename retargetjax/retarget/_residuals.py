@@ -34,6 +34,7 @@ from ._costs import (
     smoothness_residual,
     velocity_limit_residual,
 )
+from ._temporal_blocks import slip_blocks, smoothness_blocks, velocity_limit_blocks
 from ._problem import (
     BodyPoints,
     FrameData,
@@ -67,11 +68,16 @@ class FrameTerm(NamedTuple):
 
 class TemporalTerm(NamedTuple):
     """A term coupling neighbouring frames: its weight's name and its residual (a window),
-    returning steps (leading axis: first frame coupled; see :mod:`._costs`)."""
+    returning steps (leading axis: first frame coupled; see :mod:`._costs`), and optionally
+    the closed form of its Gauss-Newton blocks (else the solver probes them)."""
 
     weight: str
     residual: Callable[[RobotModel, Array, FrameState, FrameData, Array], Array | tuple]
     """``(robot, soles (W, 2, P, 3), x (W, ...), frames (W, ...), fps) -> steps``."""
+    blocks: Callable[..., Array] | None = None
+    """``(robot, soles, sole_tangents (W, D, 2, P, 3), x, frames, fps) -> (W, D, D)`` the
+    diagonal blocks ``(TᵀT)_tt`` of the residual at weight 1 (see :mod:`._temporal_blocks`);
+    ``None``: read off the residual by probing."""
 
 
 FRAME_TERMS: tuple[FrameTerm, ...] = (
@@ -124,14 +130,19 @@ TEMPORAL_TERMS: tuple[TemporalTerm, ...] = (
         lambda robot, soles, x, fr, fps: smoothness_residual(
             x.joint_pos, x.root_pos, x.root_quat, fr.mask, fps
         ),
+        lambda robot, soles, tangents, x, fr, fps: smoothness_blocks(x, fr.mask, fps),
     ),
     TemporalTerm(
         "slip",
         lambda robot, soles, x, fr, fps: slip_residual(soles, fr.sole_contact, fr.mask, fr.contact),
+        lambda robot, soles, tangents, x, fr, fps: slip_blocks(soles, tangents, fr),
     ),
     TemporalTerm(
         "velocity_limit",
         lambda robot, soles, x, fr, fps: velocity_limit_residual(
+            x.joint_pos, robot.velocity_limit, fr.mask, fps
+        ),
+        lambda robot, soles, tangents, x, fr, fps: velocity_limit_blocks(
             x.joint_pos, robot.velocity_limit, fr.mask, fps
         ),
     ),
@@ -169,11 +180,13 @@ def temporal_residual(
     frames: FrameData,
     weights: Weights,
     fps: Array,
+    terms: tuple[TemporalTerm, ...] = TEMPORAL_TERMS,
 ) -> tuple[Array, ...]:
-    """The weighted steps ``√w_term e_term`` of every :data:`TEMPORAL_TERMS` entry over one
-    window (a flat tuple of arrays, each with the first frame coupled as leading axis)."""
+    """The weighted steps ``√w_term e_term`` of every entry of ``terms`` (by default every
+    :data:`TEMPORAL_TERMS` entry) over one window (a flat tuple of arrays, each with the
+    first frame coupled as leading axis)."""
     steps: list[Array] = []
-    for term in TEMPORAL_TERMS:
+    for term in terms:
         k = jnp.sqrt(getattr(weights, term.weight))
         steps += [
             k * e for e in jax.tree_util.tree_leaves(term.residual(robot, soles, x, frames, fps))
