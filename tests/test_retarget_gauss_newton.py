@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -89,7 +90,6 @@ def _temporal_case():
     robot = load_robot("unitree_g1", verbose=False).astype(jnp.float64)
     robot = dataclasses.replace(robot, velocity_limit=jnp.full((robot.num_joints,), 5.0))
     W, N = 10, robot.num_joints
-    D = 6 + N
     rng = np.random.default_rng(1)
     q = jnp.asarray(robot.default_joint_pos) + jnp.asarray(rng.normal(size=(W, N)) * 0.3)
     q = jnp.clip(q, robot.joint_lower, robot.joint_upper)
@@ -138,7 +138,7 @@ def test_temporal_blocks_match_the_dense_block_diagonal(x64):
     # probing (a term stripped of its closed form) gives the same.
     for name in ("smooth", "slip", "velocity_limit"):
         only = _weights(**{name: float(getattr(w, name))})
-        jac_1 = jax.jacfwd(lambda d: _flat_temporal(robot, x, frames, only, fps, pts, tan, d))(
+        jac_1 = jax.jacfwd(partial(_flat_temporal, robot, x, frames, only, fps, pts, tan))(
             jnp.zeros((W, D))
         )
         dense = jnp.einsum("rtd,rte->tde", jac_1, jac_1)

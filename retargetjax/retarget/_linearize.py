@@ -222,9 +222,7 @@ def temporal_blocks(
         zero = jnp.zeros((W, D), x.joint_pos.dtype)
         _, jvp = jax.linearize(rest, zero)
         vjp = jax.linear_transpose(jvp, zero)
-        blocks = blocks + block_diagonal(
-            lambda v: vjp(jvp(v))[0], W, D, STENCIL_FRAMES, zero.dtype
-        )
+        blocks = blocks + block_diagonal(lambda v: vjp(jvp(v))[0], W, D, STENCIL_FRAMES, zero.dtype)
     return blocks
 
 

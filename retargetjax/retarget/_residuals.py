@@ -34,7 +34,6 @@ from ._costs import (
     smoothness_residual,
     velocity_limit_residual,
 )
-from ._temporal_blocks import slip_blocks, smoothness_blocks, velocity_limit_blocks
 from ._problem import (
     BodyPoints,
     FrameData,
@@ -44,6 +43,7 @@ from ._problem import (
     Window,
     body_points,
 )
+from ._temporal_blocks import slip_blocks, smoothness_blocks, velocity_limit_blocks
 
 __all__ = [
     "FRAME_TERMS",

@@ -97,7 +97,7 @@ def velocity_limit_blocks(
     """(T, D, D) blocks of :func:`~retargetjax.retarget._costs.velocity_limit_residual`
     (weight 1): a row ``max(0, |q̇_tj| − v̄_j)/fps`` over its limit has Jacobian ``±1`` at
     frames ``t`` and ``t+1`` on joint ``j``, so it adds 1 to both frames' diagonal there."""
-    T, N = joint_pos.shape
+    T = joint_pos.shape[0]
     qdot = (joint_pos[1:] - joint_pos[:-1]) * fps
     lim = jnp.where(jnp.isfinite(velocity_limit), velocity_limit, jnp.inf)
     active = (jnp.abs(qdot) > lim).astype(joint_pos.dtype) * (mask[1:] * mask[:-1])[:, None]
