@@ -182,3 +182,36 @@ def test_refinement_lowers_every_windows_cost_below_the_initialisation(walk, rob
     # Measured: 0.174 → 0.076 and 0.197 → 0.078. A refinement rejecting every step would
     # leave the cost where it was.
     assert np.all(after < 0.6 * before), (before, after)
+
+
+def test_strided_initialisation_fills_frames_within_their_own_clip():
+    """Frames the per-frame stage skipped are interpolated between solved frames of their own
+    segment (two clips packed in one window, a masked gap between): never across clips."""
+    import jax.numpy as jnp
+
+    from retargetjax.geometry import quat_exp
+    from retargetjax.retarget._problem import FrameState
+    from retargetjax.retarget._solver import fill_between
+
+    W, N, k = 12, 3, 2
+    mask = jnp.asarray([1.0] * 6 + [0.0] + [1.0] * 5)  # clip A: 0-5, gap 6, clip B: 7-11
+    solved_t = np.arange(0, W, k)  # 0, 2, 4, 6, 8, 10
+    angle = jnp.asarray(solved_t * 0.1, jnp.float32)
+    solved = FrameState(
+        jnp.asarray(np.stack([solved_t, 0 * solved_t, 0 * solved_t], -1), jnp.float32),
+        quat_exp(angle[:, None] * jnp.asarray([[0.0, 0.0, 1.0]])),
+        jnp.asarray(np.repeat(solved_t[:, None], N, 1), jnp.float32),
+    )
+    start = FrameState(jnp.full((W, 3), -9.0), jnp.tile(jnp.eye(4)[:1], (W, 1)), jnp.zeros((W, N)))
+    out = fill_between(solved, start, mask, stride=k)
+    x = np.asarray(out.root_pos[:, 0])
+    # Solved frames are kept; frames between two of one clip are halfway.
+    np.testing.assert_allclose(x[[0, 2, 4, 8, 10]], [0, 2, 4, 8, 10])
+    np.testing.assert_allclose(x[[1, 3, 9]], [1, 3, 9], atol=1e-6)
+    # Clip A's last frame (5) does not reach into the gap; clip B's first (7) takes frame 8,
+    # its last (11) frame 10 (no solved frame after it).
+    assert x[5] == 4.0 and x[7] == 8.0 and x[11] == 10.0
+    np.testing.assert_allclose(out.joint_pos[3], [3.0] * N, atol=1e-6)
+    # The root rotation is slerped: frame 3 turns 0.3 rad about z.
+    yaw = 2 * np.arctan2(float(out.root_quat[3, 3]), float(out.root_quat[3, 0]))
+    assert abs(yaw - 0.3) < 1e-5

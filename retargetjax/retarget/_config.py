@@ -44,6 +44,12 @@ class SolverConfig(BaseModel):
 
     fps: float = Field(30.0, gt=0, description="rate the clip is solved at (Hz)")
     init_iterations: int = Field(6, ge=0, description="per-frame Levenberg-Marquardt steps")
+    init_stride: int = Field(
+        2,
+        ge=1,
+        le=4,
+        description="solve every k-th frame in the per-frame stage, interpolate the rest",
+    )
     iterations: int = Field(6, ge=0, description="whole-window refinement steps")
     optimizer: str = Field(
         "gauss_newton",

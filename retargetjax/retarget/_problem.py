@@ -164,6 +164,7 @@ class SolverStatic:
     damping: float
     max_pairs: int = 32
     cg_iterations: int = 16
+    init_stride: int = 1
     part_capsules: tuple[tuple[int, ...], ...] = ()
     """Collision capsules of each of :data:`CONTACT_PARTS` (empty: the robot lacks it)."""
 

@@ -4,8 +4,9 @@ Both stages run inside one ``jax.jit`` on fixed shapes ``(num_windows, window)``
 problem of :mod:`._residuals` (every cost a sum of squared residuals of points on bodies and
 joint angles), with the optimisers of :mod:`._optimizers` driven by one ``lax.scan``.
 
-1. **Initialisation** (every frame of every window, in chunks of
-   :data:`~retargetjax.retarget._linearize.CHUNK_FRAMES`): Levenberg-Marquardt on the
+1. **Initialisation** (every ``init_stride``-th frame of every window, in chunks of
+   :data:`~retargetjax.retarget._linearize.CHUNK_FRAMES`; the frames between are
+   interpolated, :func:`fill_between`, and left to the refinement): Levenberg-Marquardt on the
    per-frame residuals ``r_t`` (keypoints, built frames, sole height in contact, floor,
    standing-pose pull), every frame its own group; its normal equations are block
    diagonal and solved exactly.
@@ -39,7 +40,13 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..geometry import quat_exp, quat_mul, quat_normalize, segment_segment_distance
+from ..geometry import (
+    quat_exp,
+    quat_mul,
+    quat_normalize,
+    quat_slerp,
+    segment_segment_distance,
+)
 from ..robot import RobotModel
 from ..types import Array
 from ._linearize import Linearization, in_chunks, linearize_frames, linearize_window
@@ -62,6 +69,7 @@ __all__ = [
     "WindowParams",
     "active_pairs",
     "continued",
+    "fill_between",
     "init_frames",
     "refine_window",
     "run_continued",
@@ -241,6 +249,38 @@ def refine_window(
     return x, window_cost(robot, x, window)
 
 
+def fill_between(solved: FrameState, start: FrameState, mask: Array, stride: int) -> FrameState:
+    """One window (W, ...) from the per-frame solution of its every ``stride``-th frame
+    (``solved``, frames ``0, k, 2k, …``): frame ``t`` between solved frames ``s`` and
+    ``s + k`` of its own segment is ``x_s ⊕ a (x_{s+k} ⊖ x_s)``, ``a = (t − s)/k`` (joints and
+    root position linear, root rotation slerp); with only one of them in its segment it
+    takes that one, with neither it keeps ``start``."""
+    W = mask.shape[0]
+    k = stride
+    seg = segment_ids(mask)
+    t = jnp.arange(W)
+    lo = (t // k) * k
+    hi = lo + k
+    lo_ok = (mask[lo] > 0) & (seg[lo] == seg)
+    hi_c = jnp.minimum(hi, W - 1)
+    hi_ok = (hi < W) & (mask[hi_c] > 0) & (seg[hi_c] == seg)
+    i_lo = jnp.minimum(lo // k, solved.root_pos.shape[0] - 1)
+    i_hi = jnp.minimum(hi // k, solved.root_pos.shape[0] - 1)
+    a = jnp.where(lo_ok & hi_ok, (t - lo) / k, jnp.where(lo_ok, 0.0, 1.0)).astype(mask.dtype)
+    x_lo = jax.tree_util.tree_map(lambda v: v[i_lo], solved)
+    x_hi = jax.tree_util.tree_map(lambda v: v[i_hi], solved)
+    col = a[:, None]
+    blended = FrameState(
+        (1 - col) * x_lo.root_pos + col * x_hi.root_pos,
+        quat_slerp(x_lo.root_quat, x_hi.root_quat, a),
+        (1 - col) * x_lo.joint_pos + col * x_hi.joint_pos,
+    )
+    keep = ~(lo_ok | hi_ok)
+    return jax.tree_util.tree_map(
+        lambda b, s0: jnp.where(keep.reshape((W,) + (1,) * (b.ndim - 1)), s0, b), blended, start
+    )
+
+
 @partial(jax.jit, static_argnames=("static",))
 def solve_windows(
     robot: RobotModel, data: WindowData, weights: Weights, fps: Array, static: SolverStatic
@@ -250,12 +290,20 @@ def solve_windows(
 
     ``weights`` and ``fps`` are traced, so sweeping them does not recompile.
     """
-    n, W = data.frames.mask.shape
+    n = data.frames.mask.shape[0]
     x0 = project_to_limits(robot, data.start)
     if static.init_iterations > 0:
-        flat = jax.tree_util.tree_map(lambda a: a.reshape((n * W, *a.shape[2:])), (x0, data.frames))
+        k = static.init_stride
+        picked = jax.tree_util.tree_map(lambda a: a[:, ::k], (x0, data.frames))
+        Wk = picked[1].mask.shape[1]
+        flat = jax.tree_util.tree_map(lambda a: a.reshape((n * Wk, *a.shape[2:])), picked)
         x_init = init_frames(robot, *flat, weights, static)
-        x0 = jax.tree_util.tree_map(lambda a: a.reshape((n, W, *a.shape[1:])), x_init)
+        x_init = jax.tree_util.tree_map(lambda a: a.reshape((n, Wk, *a.shape[1:])), x_init)
+        x0 = (
+            x_init
+            if k == 1
+            else jax.vmap(partial(fill_between, stride=k))(x_init, x0, data.frames.mask)
+        )
     return jax.vmap(lambda x, fr: refine_window(robot, x, fr, weights, fps, static))(
         x0, data.frames
     )
