@@ -126,17 +126,9 @@ def self_collision_rows(
     normal = diff / dist[:, None]
     i, j = pairs[:, 0], pairs[:, 1]
     ta, tb = tangents.capsule_a, tangents.capsule_b  # (D, C, 3)
-    # −nᵀ(∂c_i − ∂c_j) as two products with coefficient tensors (C, 3, P) scattered from the
-    # pairs, rather than gathering every pair's end-point tangents (D, P, 3) four times.
-    C, P = ta.shape[1], pairs.shape[0]
-    cols = jnp.arange(P)
-    coef_a = jnp.zeros((C, P, 3), normal.dtype)
-    coef_a = coef_a.at[i, cols].add(-(1.0 - s)[:, None] * normal)
-    coef_a = coef_a.at[j, cols].add((1.0 - t)[:, None] * normal)
-    coef_b = jnp.zeros((C, P, 3), normal.dtype)
-    coef_b = coef_b.at[i, cols].add(-s[:, None] * normal)
-    coef_b = coef_b.at[j, cols].add(t[:, None] * normal)
-    rows = jnp.einsum("dck,cpk->dp", ta, coef_a) + jnp.einsum("dck,cpk->dp", tb, coef_b)
+    tan_i = (1.0 - s)[:, None] * ta[:, i] + s[:, None] * tb[:, i]  # (D, P, 3)
+    tan_j = (1.0 - t)[:, None] * ta[:, j] + t[:, None] * tb[:, j]
+    rows = -jnp.sum(normal * (tan_i - tan_j), axis=-1)  # (D, P)
     active = (r > 0).astype(rows.dtype)
     return r, jnp.sqrt(weights.self_collision) * active * rows
 

@@ -131,10 +131,12 @@ def solve_step(
         Av = jnp.einsum("tde,te->td", lin.hessian, v) + coupling(v) + damp * v
         return free * Av + (1.0 - free) * v
 
-    # The preconditioner's blocks inverted once (D triangular solves per frame), so that each
+    # The preconditioner's blocks inverted once, ``(L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹``, so that each
     # conjugate-gradient step applies it as one batched matrix-vector product.
-    eye = jnp.broadcast_to(eye, chol.shape)
-    inverse = jax.vmap(block_cholesky_solve, in_axes=(None, -1), out_axes=-1)(chol, eye)
+    inv_l = jax.lax.linalg.triangular_solve(
+        chol, jnp.broadcast_to(eye, chol.shape), left_side=True, lower=True
+    )
+    inverse = jnp.einsum("tki,tkj->tij", inv_l, inv_l)
     return segmented_cg(
         apply, lambda r: jnp.einsum("tde,te->td", inverse, r), rhs, segments, cg_iterations
     )
