@@ -20,7 +20,7 @@ import pytest
 
 from retargetjax.motion import detect_body_contacts
 from retargetjax.retarget import RetargetConfig, build_problem, solve_problems
-from retargetjax.retarget._costs import part_contact_residual
+from retargetjax.retarget._costs import GROUND_MARGIN_M, part_contact_residual
 from retargetjax.retarget._problem import CONTACT_PARTS, FrameState, body_points
 from retargetjax.retarget._targets import keypoint_clearance
 from retargetjax.robot import forward_kinematics, keypoint_positions, load_robot
@@ -82,7 +82,8 @@ def test_targets_below_the_floor_are_lifted_and_a_planted_hand_is_held(robot):
     assert np.all(target[..., 2] >= clearance[None] - 1e-6)
     held = target[span, hand]
     np.testing.assert_allclose(held, np.broadcast_to(held[0], held.shape), atol=1e-6)
-    assert held[0, 2] == pytest.approx(clearance[hand], abs=1e-5)
+    # on the floor the ground term sees (GROUND_MARGIN_M up), neither under it nor above
+    assert held[0, 2] == pytest.approx(clearance[hand] + GROUND_MARGIN_M, abs=1e-5)
     assert target[10, wrist, 2] > held[0, 2]  # the wrist stays above the hand
     b = CONTACT_PARTS.index("left_hand")
     c = problem.part_contact[:, b]
@@ -98,7 +99,8 @@ def test_part_contact_residual_is_the_lowest_capsule_point_above_the_support():
     r = part_contact_residual(
         a, b, radius, ((0, 1), (), (2,)), jnp.array([1.0, 1.0, 0.5]), jnp.array([0.0, 0.0, 0.2])
     )
-    np.testing.assert_allclose(r, [0.02, 0.0, 0.5 * (0.95 - 0.2)], atol=1e-6)
+    m = GROUND_MARGIN_M
+    np.testing.assert_allclose(r, [0.02 - m, 0.0, 0.5 * (0.95 - 0.2 - m)], atol=1e-6)
 
 
 def test_the_floor_holds_near_hard_against_targets_under_it(robot):

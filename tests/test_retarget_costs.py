@@ -57,9 +57,30 @@ def test_ground_residual_depth():
     b = np.array([[0.1, 0.0, 0.02], [0.0, 0.0, 0.6]])
     r = np.array([0.05, 0.05])
     soles = np.full((2, 4, 3), 0.01)
+    m = costs.GROUND_MARGIN_M
     res = np.asarray(costs.ground_residual(soles, a, b, r))
-    np.testing.assert_allclose(res[:2], [-0.03, 0.0], atol=1e-7)
+    np.testing.assert_allclose(res[:2], [-0.03 - m, 0.0], atol=1e-7)
     np.testing.assert_allclose(res[2:], 0.0)
+
+
+def test_ground_margin_pushes_points_about_to_touch_and_holds_contacts_on_it():
+    """A point between the floor and the margin is already pushed up (it is in the
+    Gauss-Newton model before it crosses z = 0); a planted sole point resting on the margin
+    has no contact residual, and one on z = 0 is pulled up to it, not down."""
+    m = costs.GROUND_MARGIN_M
+    assert 0.0 < m < 0.005  # the issue's floor tolerance is 5 mm
+    soles = np.zeros((2, 4, 3))
+    soles[0, :, 2] = 0.5 * m
+    soles[1, :, 2] = m
+    a = b = np.array([[0.0, 0.0, 0.05]])
+    res = np.asarray(costs.ground_residual(soles, a, b, np.array([0.05 - 0.5 * m])))
+    np.testing.assert_allclose(res[0], -0.5 * m, atol=1e-7)  # capsule bottom at m/2
+    np.testing.assert_allclose(res[1:5], -0.5 * m, atol=1e-7)
+    np.testing.assert_allclose(res[5:], 0.0, atol=1e-7)
+    contact = np.ones((2, 4))
+    height = np.asarray(costs.contact_height_residual(soles, contact)).reshape(2, 4)
+    np.testing.assert_allclose(height[1], 0.0, atol=1e-7)
+    assert np.all(height[0] < 0.0)
 
 
 def test_self_collision_cost_known_overlap():

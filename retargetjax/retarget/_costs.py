@@ -26,6 +26,7 @@ from ._frames import built_frame
 
 __all__ = [
     "FLOOR_TOUCH_M",
+    "GROUND_MARGIN_M",
     "REFERENCE_FPS",
     "SELF_COLLISION_MARGIN",
     "STENCIL_FRAMES",
@@ -48,6 +49,11 @@ __all__ = [
 
 #: Gap (m) kept between non-adjacent collision primitives.
 SELF_COLLISION_MARGIN = 0.005
+#: Height (m) above the floor below which the ground term already pushes a point up, and at
+#: which a planted sole point or body part is held: the floor the solver sees is raised by
+#: this margin, so that points about to touch it are in the Gauss-Newton model before they
+#: cross it, and the penalty's small equilibrium penetration ends above ``z = 0``.
+GROUND_MARGIN_M = 0.003
 #: A sole point lower than this (m) touches the floor.
 FLOOR_TOUCH_M = 0.015
 #: Reference frame rate (Hz) at which temporal weights are defined.
@@ -110,22 +116,31 @@ def orientation_residual(
 
 
 def contact_height_residual(sole_points: Array, sole_contact: Array) -> Array:
-    """Sole on the floor where it is in contact: ``r_p = c_p · z_p`` per sole point, (2·P,).
+    """Sole on the floor where it is in contact: ``r_p = c_p (z_p − m)`` per sole point,
+    (2·P,), with ``m`` = :data:`GROUND_MARGIN_M` (the floor as the ground term sees it).
 
     ``sole_contact`` (2, P) says which sole points (toe or heel side of each foot) the human
     has down: a flat human foot pins all four points at height 0 (flat *and* on the floor);
     a heel-off phase pins only the toe points, so the robot's heel may lift as the human's
     does. Out of contact the term vanishes.
     """
-    return (sole_contact * sole_points[..., 2]).reshape(-1)
+    return (sole_contact * (sole_points[..., 2] - GROUND_MARGIN_M)).reshape(-1)
 
 
 def ground_residual(sole_points: Array, capsule_a: Array, capsule_b: Array, radius: Array) -> Array:
-    """No penetration of the floor ``z = 0``: ``r = min(0, z_low)`` per primitive and sole
-    point, (C + 2·P,), with ``z_low = min(z_a, z_b) − ρ`` the lowest point of a capsule."""
+    """No penetration of the floor ``z = 0``: ``r = min(0, z_low − m)`` per primitive and sole
+    point, (C + 2·P,), with ``z_low = min(z_a, z_b) − ρ`` the lowest point of a capsule and
+    ``m`` = :data:`GROUND_MARGIN_M`.
+
+    The hinge is zero above ``m``, so its Gauss-Newton model only holds points already below
+    ``m``: the margin brings a point that is about to touch the floor into the model before
+    a step can push it through, and the penalty's equilibrium (a few tenths of a millimetre
+    below ``m`` at the continuation's last weight) stays above ``z = 0``.
+    """
+    m = GROUND_MARGIN_M
     low = jnp.minimum(capsule_a[..., 2], capsule_b[..., 2]) - radius
     return jnp.concatenate(
-        [jnp.minimum(low, 0.0), jnp.minimum(sole_points[..., 2], 0.0).reshape(-1)]
+        [jnp.minimum(low - m, 0.0), jnp.minimum(sole_points[..., 2] - m, 0.0).reshape(-1)]
     )
 
 
@@ -139,11 +154,12 @@ def part_contact_residual(
 ) -> Array:
     """A planted body part rests on its support, (B,):
 
-    ``r_b = c_b (min_{i ∈ b} z_low,i − h_b)`` with ``z_low,i = min(z_a,i, z_b,i) − ρ_i`` the
-    lowest point of capsule ``i`` of part ``b`` (a hand, a knee, the pelvis, ...), ``h_b``
-    the support height (0 for the floor) and ``c_b ∈ [0, 1]`` the human's contact weight
-    (ramped in and out at the label's edges, so a part is set down smoothly). Together with
-    :func:`ground_residual` (which keeps every capsule above ``z = 0``) a planted part
+    ``r_b = c_b (min_{i ∈ b} z_low,i − h_b − m)`` with ``z_low,i = min(z_a,i, z_b,i) − ρ_i``
+    the lowest point of capsule ``i`` of part ``b`` (a hand, a knee, the pelvis, ...), ``h_b``
+    the support height (0 for the floor), ``m`` = :data:`GROUND_MARGIN_M` (the floor as
+    :func:`ground_residual` sees it) and ``c_b ∈ [0, 1]`` the human's contact weight (ramped
+    in and out at the label's edges, so a part is set down smoothly). Together with
+    :func:`ground_residual` (which keeps every capsule above ``z = m``) a planted part
     touches its support, neither hovering nor sinking; its horizontal hold comes from its
     locked keypoint target (:func:`~retargetjax.retarget._targets.build_problem`). A part
     the robot has no capsule for contributes 0.
@@ -153,7 +169,7 @@ def part_contact_residual(
     for b, caps in enumerate(part_capsules):
         if caps:
             lowest = jnp.min(low[jnp.asarray(caps)])
-            rows.append(part_contact[b] * (lowest - part_support[b]))
+            rows.append(part_contact[b] * (lowest - part_support[b] - GROUND_MARGIN_M))
         else:
             rows.append(jnp.zeros((), low.dtype))
     return jnp.stack(rows) if rows else jnp.zeros((0,), low.dtype)

@@ -33,6 +33,7 @@ import numpy as np
 from ..io._rowwise import rot_to_quat_rows
 from ..keypoints import CANONICAL_KEYPOINTS
 from ..robot import RobotModel, forward_kinematics, keypoint_positions
+from ._costs import GROUND_MARGIN_M
 from ._frames import built_frame
 
 __all__ = [
@@ -308,17 +309,20 @@ def build_problem(
         for side, (ankle, toe) in enumerate(_FOOT_KEYS):
             for part, key in ((1, ankle), (0, toe)):
                 if key in idx:
-                    _lock_feet(X, part_down[:, side, part], [idx[key]], [R[key][2]])
+                    # The planted sole stands on the solver's floor, GROUND_MARGIN_M up.
+                    height = R[key][2] + GROUND_MARGIN_M
+                    _lock_feet(X, part_down[:, side, part], [idx[key]], [height])
 
     # Planted body parts (hands, knees, seat, ...): targets held still on the floor.
     clearance = keypoint_clearance(robot)
-    kp_clear = {n: float(clearance[robot_names.index(n)]) for n in names}
+    kp_clear = {n: float(clearance[robot_names.index(n)]) + GROUND_MARGIN_M for n in names}
     part_contact, part_support, part_down_kp = _part_contacts(
         body_contacts, T, s_root, X, idx, kp_clear, contact_lock
     )
 
     # No target below the floor the robot's body can reach: a keypoint sits at depth c_k
-    # inside its body's capsules, so it is at least c_k above a floor that body touches.
+    # inside its body's capsules, so it is at least c_k above a floor that body touches (the
+    # floor as the ground term sees it, GROUND_MARGIN_M up: kp_clear includes the margin).
     for n in names:
         X[:, idx[n], 2] = np.maximum(X[:, idx[n], 2], kp_clear[n])
 
