@@ -45,10 +45,13 @@ class SolverConfig(BaseModel):
     fps: float = Field(30.0, gt=0, description="rate the clip is solved at (Hz)")
     init_iterations: int = Field(6, ge=0, description="per-frame Levenberg-Marquardt steps")
     init_stride: int = Field(
-        2,
+        1,
         ge=1,
         le=4,
-        description="solve every k-th frame in the per-frame stage, interpolate the rest",
+        description=(
+            "solve every k-th frame in the per-frame stage, interpolate the rest (2: about"
+            " 15 % faster on walks, but deeper floor contact on get-ups and kneels)"
+        ),
     )
     iterations: int = Field(6, ge=0, description="whole-window refinement steps")
     optimizer: str = Field(
