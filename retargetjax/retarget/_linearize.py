@@ -214,16 +214,33 @@ def temporal_blocks(
             b = term.blocks(robot, soles, sole_tangents, x, frames, fps)
             blocks = blocks + getattr(weights, term.weight) * b
     if probed:
-
-        def rest(d):
-            moved = soles + jnp.einsum("td...,td->t...", sole_tangents, d)
-            return temporal_residual(robot, moved, retract(x, d), frames, weights, fps, probed)
-
-        zero = jnp.zeros((W, D), x.joint_pos.dtype)
-        _, jvp = jax.linearize(rest, zero)
-        vjp = jax.linear_transpose(jvp, zero)
-        blocks = blocks + block_diagonal(lambda v: vjp(jvp(v))[0], W, D, STENCIL_FRAMES, zero.dtype)
+        _, normal = _temporal_model(robot, x, soles, sole_tangents, frames, weights, fps, probed)
+        blocks = blocks + block_diagonal(normal, W, D, STENCIL_FRAMES, blocks.dtype)
     return blocks
+
+
+def _temporal_model(
+    robot: RobotModel,
+    x: FrameState,
+    soles: Array,
+    sole_tangents: Array,
+    frames: FrameData,
+    weights: Weights,
+    fps: Array,
+    terms: tuple,
+) -> tuple[Array, Callable[[Array], Array]]:
+    """``Tᵀe`` (W, D) and ``v ↦ TᵀT v`` of the temporal residual of ``terms`` around ``x``,
+    the sole points moved to first order by their tangents (``jax.linearize``)."""
+    W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
+
+    def temporal(d):
+        moved = soles + jnp.einsum("td...,td->t...", sole_tangents, d)
+        return temporal_residual(robot, moved, retract(x, d), frames, weights, fps, terms)
+
+    zero = jnp.zeros((W, D), x.joint_pos.dtype)
+    e0, t_jvp = jax.linearize(temporal, zero)
+    t_vjp = jax.linear_transpose(t_jvp, zero)
+    return t_vjp(e0)[0], lambda v: t_vjp(t_jvp(v))[0]
 
 
 def linearize_temporal(
@@ -241,22 +258,12 @@ def linearize_temporal(
     residual ``e`` around ``x``, with sole points ``soles`` (W, 2, P, 3) moved to first
     order by their tangents (W, D, 2, P, 3). ``blocks`` given are passed through instead of
     computed (:func:`temporal_blocks`)."""
-    W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
-
-    def temporal(d):
-        moved = soles + jnp.einsum("td...,td->t...", sole_tangents, d)
-        return temporal_residual(robot, moved, retract(x, d), frames, weights, fps)
-
-    zero = jnp.zeros((W, D), x.joint_pos.dtype)
-    e0, t_jvp = jax.linearize(temporal, zero)
-    t_vjp = jax.linear_transpose(t_jvp, zero)
-
-    def coupling(v: Array) -> Array:
-        return t_vjp(t_jvp(v))[0]
-
+    gradient, coupling = _temporal_model(
+        robot, x, soles, sole_tangents, frames, weights, fps, TEMPORAL_TERMS
+    )
     if blocks is None:
         blocks = temporal_blocks(robot, x, soles, sole_tangents, frames, weights, fps)
-    return t_vjp(e0)[0], blocks, coupling
+    return gradient, blocks, coupling
 
 
 def linearize_window(

@@ -160,11 +160,12 @@ def _sweep_batch_last(
     )
 
 
-def node_frames(
+def pose_inputs(
     robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
 ) -> tuple[Array, Array, Array]:
-    """``(q_node, R_world (..., nodes, 3, 3), t_world (..., nodes, 3))`` of every FK node,
-    inputs broadcast to one batch shape and cast to one floating dtype."""
+    """``root_pos`` (..., 3), ``root_quat`` (..., 4) and ``joint_pos`` (..., N) as arrays of
+    one floating dtype broadcast to one batch shape; a wrong joint count is a ``ValueError``
+    naming the robot."""
     root_pos = jnp.asarray(root_pos)
     root_quat = jnp.asarray(root_quat)
     joint_pos = jnp.asarray(joint_pos)
@@ -177,9 +178,19 @@ def node_frames(
             f"has {robot.num_joints} joints"
         )
     batch = jnp.broadcast_shapes(root_pos.shape[:-1], root_quat.shape[:-1], joint_pos.shape[:-1])
-    root_pos = jnp.broadcast_to(root_pos.astype(dtype), (*batch, 3))
-    root_quat = jnp.broadcast_to(root_quat.astype(dtype), (*batch, 4))
-    joint_pos = jnp.broadcast_to(joint_pos.astype(dtype), (*batch, robot.num_joints))
+    return (
+        jnp.broadcast_to(root_pos.astype(dtype), (*batch, 3)),
+        jnp.broadcast_to(root_quat.astype(dtype), (*batch, 4)),
+        jnp.broadcast_to(joint_pos.astype(dtype), (*batch, robot.num_joints)),
+    )
+
+
+def node_frames(
+    robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
+) -> tuple[Array, Array, Array]:
+    """``(q_node, R_world (..., nodes, 3, 3), t_world (..., nodes, 3))`` of every FK node,
+    inputs broadcast to one batch shape and cast to one floating dtype."""
+    root_pos, root_quat, joint_pos = pose_inputs(robot, root_pos, root_quat, joint_pos)
     q_node = node_angles(robot, joint_pos)
     rot_local, pos_local = local_transforms(robot, q_node)
     rot, pos = sweep_levels(

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..geometry import quat_to_mat
 from ..types import Array
-from ._fk import NodeTables, _sweep_batch_last, node_angles
+from ._fk import NodeTables, _sweep_batch_last, node_angles, pose_inputs
 from ._model import RobotModel
 
 __all__ = ["node_parents", "point_jacobian", "point_tangents"]
@@ -90,23 +90,13 @@ def point_tangents(
     product is then an elementwise loop over frames, and only the (node, point) pairs
     where the node lies on the point's chain are formed (about a quarter of all pairs on
     a humanoid); the rest of the joint columns are zeros gathered in."""
-    root_pos = jnp.asarray(root_pos)
-    root_quat = jnp.asarray(root_quat)
-    joint_pos = jnp.asarray(joint_pos)
-    dtype = jnp.result_type(root_pos, root_quat, joint_pos, robot.node_rot)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        dtype = jnp.float32
-    joints = robot.num_joints
-    if joint_pos.shape[-1] != joints:
-        raise ValueError(
-            f"joint_pos has {joint_pos.shape[-1]} values per frame; robot {robot.name!r} "
-            f"has {joints} joints"
-        )
-    batch = jnp.broadcast_shapes(root_pos.shape[:-1], root_quat.shape[:-1], joint_pos.shape[:-1])
+    root_pos, root_quat, joint_pos = pose_inputs(robot, root_pos, root_quat, joint_pos)
+    dtype, joints = joint_pos.dtype, robot.num_joints
+    batch = joint_pos.shape[:-1]
     flat = int(np.prod(batch, dtype=np.int64))
-    root_pos = jnp.broadcast_to(root_pos.astype(dtype), (*batch, 3)).reshape(flat, 3)
-    root_quat = jnp.broadcast_to(root_quat.astype(dtype), (*batch, 4)).reshape(flat, 4)
-    joint_pos = jnp.broadcast_to(joint_pos.astype(dtype), (*batch, joints)).reshape(flat, joints)
+    root_pos = root_pos.reshape(flat, 3)
+    root_quat = root_quat.reshape(flat, 4)
+    joint_pos = joint_pos.reshape(flat, joints)
 
     q = node_angles(robot, joint_pos).T  # (nodes, B)
     tab = {k: jnp.asarray(getattr(robot, k), dtype) for k in NodeTables._fields}
