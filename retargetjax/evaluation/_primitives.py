@@ -22,19 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from ..robot import box_rails
 from ..types import NDArray
 
 __all__ = ["box_corners", "box_rails", "foot_material_points", "primitive_bottom_z"]
 
 _SIGNS = np.array([[su, sv, sw] for su in (-1, 1) for sv in (-1, 1) for sw in (-1, 1)], float)
-
-
-def box_rails(robot: Any) -> list[tuple[int, ...]]:
-    """Capsule indices of every box given as two or more rails (same body, same name)."""
-    groups: dict[tuple[int, str], list[int]] = {}
-    for c, (body, name) in enumerate(zip(robot.capsule_body, robot.capsule_names)):
-        groups.setdefault((int(body), name), []).append(c)
-    return [tuple(g) for g in groups.values() if len(g) >= 2]
 
 
 def box_corners(p0: NDArray, p1: NDArray, radius: NDArray, rails: Sequence[int]) -> NDArray:

@@ -30,6 +30,7 @@ __all__ = [
     "REFERENCE_FPS",
     "SELF_COLLISION_MARGIN",
     "STENCIL_FRAMES",
+    "capsule_bottom_z",
     "contact_height_residual",
     "cost_by_first_frame",
     "default_pose_residual",
@@ -127,9 +128,53 @@ def contact_height_residual(sole_points: Array, sole_contact: Array) -> Array:
     return (sole_contact * (sole_points[..., 2] - GROUND_MARGIN_M)).reshape(-1)
 
 
-def ground_residual(sole_points: Array, capsule_a: Array, capsule_b: Array, radius: Array) -> Array:
+def capsule_bottom_z(
+    capsule_a: Array, capsule_b: Array, radius: Array, boxes: tuple[tuple[int, ...], ...] = ()
+) -> Array:
+    """(..., C) lowest point of every collision primitive: ``z_low = min(z_a, z_b) − ρ`` for a
+    capsule, and for each rail of a box (``boxes``: the rail indices of each box, outer rails
+    first and last, :func:`~retargetjax.robot.box_rails`) the box's own lowest corner,
+
+        ``z_low = z_centre − |A_z| − |B_z| − |C_z|``,
+
+    with the box rebuilt from its outer rails ``(a₁, b₁)``, ``(a_n, b_n)`` (radius ``c``):
+    ``A = (b₁ − a₁)/2 + c û`` (half length along the rails ``û``), ``B = (m_n − m₁)/2 + c v̂``
+    (half width across them, ``m_i`` the rails' midpoints), ``C = c (û × v̂)`` (half
+    thickness), ``z_centre`` the mean of the four ends. The rails lie inside the box, so a
+    tilted box reaches up to ``c (√3 − 1)`` lower than its rails; the evaluation's MuJoCo
+    check scores the box, so the floor terms do too.
+    """
+    low = jnp.minimum(capsule_a[..., 2], capsule_b[..., 2]) - radius
+    for rails in boxes:
+        f, n = rails[0], rails[-1]
+        a1, b1 = capsule_a[..., f, :], capsule_b[..., f, :]
+        an, bn = capsule_a[..., n, :], capsule_b[..., n, :]
+        c = radius[f]
+        along = b1 - a1
+        across = 0.5 * (an + bn - a1 - b1)
+        u = along / jnp.sqrt(jnp.sum(along * along, -1, keepdims=True) + 1e-12)
+        v = across / jnp.sqrt(jnp.sum(across * across, -1, keepdims=True) + 1e-12)
+        w = jnp.cross(u, v)
+        half_z = (
+            jnp.abs(0.5 * along[..., 2] + c * u[..., 2])
+            + jnp.abs(0.5 * across[..., 2] + c * v[..., 2])
+            + jnp.abs(c * w[..., 2])
+        )
+        box_low = 0.25 * (a1 + b1 + an + bn)[..., 2] - half_z
+        low = low.at[..., jnp.asarray(rails)].set(box_low[..., None])
+    return low
+
+
+def ground_residual(
+    sole_points: Array,
+    capsule_a: Array,
+    capsule_b: Array,
+    radius: Array,
+    boxes: tuple[tuple[int, ...], ...] = (),
+) -> Array:
     """No penetration of the floor ``z = 0``: ``r = min(0, z_low − m)`` per primitive and sole
-    point, (C + 2·P,), with ``z_low = min(z_a, z_b) − ρ`` the lowest point of a capsule and
+    point, (C + 2·P,), with ``z_low`` the lowest point of a primitive
+    (:func:`capsule_bottom_z`: a capsule's, or its box's lowest corner) and
     ``m`` = :data:`GROUND_MARGIN_M`.
 
     The hinge is zero above ``m``, so its Gauss-Newton model only holds points already below
@@ -138,7 +183,7 @@ def ground_residual(sole_points: Array, capsule_a: Array, capsule_b: Array, radi
     below ``m`` at the continuation's last weight) stays above ``z = 0``.
     """
     m = GROUND_MARGIN_M
-    low = jnp.minimum(capsule_a[..., 2], capsule_b[..., 2]) - radius
+    low = capsule_bottom_z(capsule_a, capsule_b, radius, boxes)
     return jnp.concatenate(
         [jnp.minimum(low - m, 0.0), jnp.minimum(sole_points[..., 2] - m, 0.0).reshape(-1)]
     )
@@ -151,11 +196,12 @@ def part_contact_residual(
     part_capsules: tuple[tuple[int, ...], ...],
     part_contact: Array,
     part_support: Array,
+    boxes: tuple[tuple[int, ...], ...] = (),
 ) -> Array:
     """A planted body part rests on its support, (B,):
 
-    ``r_b = c_b (min_{i ∈ b} z_low,i − h_b − m)`` with ``z_low,i = min(z_a,i, z_b,i) − ρ_i``
-    the lowest point of capsule ``i`` of part ``b`` (a hand, a knee, the pelvis, ...), ``h_b``
+    ``r_b = c_b (min_{i ∈ b} z_low,i − h_b − m)`` with ``z_low,i`` (:func:`capsule_bottom_z`)
+    the lowest point of primitive ``i`` of part ``b`` (a hand, a knee, the pelvis, ...), ``h_b``
     the support height (0 for the floor), ``m`` = :data:`GROUND_MARGIN_M` (the floor as
     :func:`ground_residual` sees it) and ``c_b ∈ [0, 1]`` the human's contact weight (ramped
     in and out at the label's edges, so a part is set down smoothly). Together with
@@ -164,7 +210,7 @@ def part_contact_residual(
     locked keypoint target (:func:`~retargetjax.retarget._targets.build_problem`). A part
     the robot has no capsule for contributes 0.
     """
-    low = jnp.minimum(capsule_a[..., 2], capsule_b[..., 2]) - radius
+    low = capsule_bottom_z(capsule_a, capsule_b, radius, boxes)
     rows = []
     for b, caps in enumerate(part_capsules):
         if caps:

@@ -21,7 +21,7 @@ from ..robot import RobotModel
 from ..types import Array
 from ._linearize import Linearization, loops_flat
 from ._linsolve import free_mask, segment_sum, solve_step
-from ._problem import FrameState, project_to_limits, retract
+from ._problem import BodyPoints, FrameState, project_to_floor, project_to_limits, retract
 
 __all__ = [
     "MAX_STEP",
@@ -67,8 +67,10 @@ def run(optimizer: Optimizer, params: Any, iterations: int) -> Any:
 class LeastSquares(NamedTuple):
     """A sum of squares over ``T`` frames, as Levenberg-Marquardt sees it."""
 
-    cost: Callable[[FrameState], Array]
-    """``x (T, ...) -> (T,)`` the cost split by frame (a group's cost is its frames' sum)."""
+    cost: Callable[[FrameState, BodyPoints | None], Array]
+    """``x (T, ...), points -> (T,)`` the cost split by frame (a group's cost is its frames'
+    sum); ``points`` are ``x``'s :func:`~retargetjax.retarget._problem.body_points` where the
+    caller has them (``None``: computed)."""
     linearize: Callable[[FrameState], Linearization]
     """The Gauss-Newton model around ``x``."""
     groups: Array
@@ -97,14 +99,16 @@ def levenberg_marquardt(
     One update: linearise, solve ``(JᵀJ + λ diag(JᵀJ) + μI) δ = −Jᵀr`` on the free
     coordinates (:func:`~retargetjax.retarget._linsolve.solve_step`), try ``x ⊕ αδ`` for
     ``α ∈`` :data:`STEP_SIZES` (``δ`` clipped to ±:data:`MAX_STEP`, joints projected onto
-    their limits), keep each group's best if it lowers the group's cost (``λ ← λ/3``), else
+    their limits, frames lifted out of the floor: :func:`~retargetjax.retarget._problem.
+    project_to_floor`), keep each group's best if it lowers the group's cost (``λ ← λ/3``), else
     keep ``x`` (``λ ← 10λ``).
     """
     groups = problem.groups
 
     def init(x: FrameState) -> LMState:
+        x, points = project_to_floor(robot, x)
         lam = jnp.full(groups.shape, damping, x.root_pos.dtype)
-        return LMState(x, lam, segment_sum(problem.cost(x), groups))
+        return LMState(x, lam, segment_sum(problem.cost(x, points), groups))
 
     def update(state: LMState) -> LMState:
         x = state.x
@@ -113,13 +117,12 @@ def levenberg_marquardt(
         delta = solve_step(lin, free, state.damping[groups], groups, cg_iterations)
         delta = jnp.where(jnp.isfinite(delta), delta, 0.0) * problem.movable[:, None]
 
-        def candidate(alpha: Array) -> FrameState:
-            return project_to_limits(
-                robot, retract(x, jnp.clip(alpha * delta, -MAX_STEP, MAX_STEP))
-            )
+        def candidate(alpha: Array) -> tuple[FrameState, Array]:
+            step = jnp.clip(alpha * delta, -MAX_STEP, MAX_STEP)
+            xa, points = project_to_floor(robot, project_to_limits(robot, retract(x, step)))
+            return xa, segment_sum(problem.cost(xa, points), groups)
 
-        xs = jax.vmap(candidate)(jnp.asarray(STEP_SIZES, delta.dtype))
-        costs = jax.vmap(lambda xa: segment_sum(problem.cost(xa), groups))(xs)  # (A, groups)
+        xs, costs = jax.vmap(candidate)(jnp.asarray(STEP_SIZES, delta.dtype))  # costs (A, G)
         best = jnp.argmin(costs, axis=0)
         cost_new = jnp.take_along_axis(costs, best[None], axis=0)[0]
         pick = best[groups]

@@ -15,10 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..geometry import quat_exp, quat_mul, quat_normalize
-from ..robot import RobotModel
+from ..robot import RobotModel, box_rails
 from ..robot._jacobian import point_tangents
 from ..types import Array
 from ._config import CostWeights, SolverConfig
+from ._costs import capsule_bottom_z
 
 __all__ = [
     "CONTACT_PARTS",
@@ -32,9 +33,12 @@ __all__ = [
     "WindowData",
     "body_points",
     "contact_part_capsules",
+    "lowest_height",
     "points_and_tangents",
+    "project_to_floor",
     "project_to_limits",
     "retract",
+    "robot_boxes",
     "segment_ids",
 ]
 
@@ -278,6 +282,50 @@ def project_to_limits(robot: RobotModel, x: FrameState) -> FrameState:
     """Joint angles clipped into the robot's limits (any NamedTuple with ``joint_pos``):
     the one projection every optimiser applies after every step."""
     return x._replace(joint_pos=jnp.clip(x.joint_pos, robot.joint_lower, robot.joint_upper))
+
+
+def robot_boxes(robot: RobotModel) -> tuple[tuple[int, ...], ...]:
+    """The rail indices of each of the robot's boxes (:func:`~retargetjax.robot.box_rails`),
+    static (read off the model's topology at trace time)."""
+    return tuple(box_rails(robot))
+
+
+def lowest_height(robot: RobotModel, points: BodyPoints) -> Array:
+    """``z_low = min(min_c z_low,c, min_p z_p)`` for points of any batch shape (...,): the
+    lowest point of any collision primitive (:func:`~retargetjax.retarget._costs.
+    capsule_bottom_z`, boxes by their corners) or sole point."""
+    caps = capsule_bottom_z(
+        points.capsule_a, points.capsule_b, robot.capsule_radius, robot_boxes(robot)
+    )
+    soles = points.soles[..., 2].reshape(*points.soles.shape[:-3], -1)
+    return jnp.minimum(jnp.min(caps, axis=-1), jnp.min(soles, axis=-1))
+
+
+def project_to_floor(
+    robot: RobotModel, x: FrameState, points: BodyPoints | None = None
+) -> tuple[FrameState, BodyPoints]:
+    """Every frame lifted out of the floor, and its points: ``p_z ← p_z + max(0, −z_low)``
+    with ``z_low`` (:func:`lowest_height`) the lowest point of the robot's collision geometry
+    (``points`` are ``x``'s :func:`body_points` where the caller has them).
+
+    Lifting the root by ``d`` lifts every point by ``d``, so afterwards no capsule or sole
+    point is below ``z = 0``, and the lifted points need no second FK sweep. Applied after
+    every step beside :func:`project_to_limits`, it makes "no ground penetration" hold
+    exactly, as the joint limits do, while the ground cost
+    (:func:`~retargetjax.retarget._costs.ground_residual`) keeps the pose out of the floor so
+    that the lift is rarely needed (a frame it lifts pays in the contact terms: its feet
+    leave the floor, so the optimiser bends the pose instead).
+    """
+    points = body_points(robot, x) if points is None else points
+    lift = jnp.maximum(-lowest_height(robot, points), 0.0)
+    up = jnp.stack([jnp.zeros_like(lift), jnp.zeros_like(lift), lift], axis=-1)  # (..., 3)
+    lifted = BodyPoints(
+        keypoints=points.keypoints + up[..., None, :],
+        soles=points.soles + up[..., None, None, :],
+        capsule_a=points.capsule_a + up[..., None, :],
+        capsule_b=points.capsule_b + up[..., None, :],
+    )
+    return x._replace(root_pos=x.root_pos + up), lifted
 
 
 def segment_ids(mask: Array) -> Array:

@@ -42,6 +42,7 @@ from ._problem import (
     Weights,
     Window,
     body_points,
+    robot_boxes,
 )
 from ._temporal_blocks import slip_blocks, smoothness_blocks, velocity_limit_blocks
 
@@ -100,7 +101,7 @@ FRAME_TERMS: tuple[FrameTerm, ...] = (
     FrameTerm(
         "ground",
         lambda robot, pts, q, fr, st: ground_residual(
-            pts.soles, pts.capsule_a, pts.capsule_b, robot.capsule_radius
+            pts.soles, pts.capsule_a, pts.capsule_b, robot.capsule_radius, robot_boxes(robot)
         ),
     ),
     FrameTerm(
@@ -115,6 +116,7 @@ FRAME_TERMS: tuple[FrameTerm, ...] = (
                 st.part_capsules,
                 fr.part_contact,
                 fr.part_support,
+                robot_boxes(robot),
             )
         ),
     ),
@@ -217,15 +219,18 @@ def frame_costs(
     return jax.vmap(one)(points, x.joint_pos, frames)
 
 
-def window_frame_cost(robot: RobotModel, x: FrameState, window: Window) -> Array:
+def window_frame_cost(
+    robot: RobotModel, x: FrameState, window: Window, points: BodyPoints | None = None
+) -> Array:
     """(W,) one window's cost split by frame:
 
     ``c_t = m_t (|r_t|² + |r^sc_t|²) + |e|²_t`` (:func:`frame_costs`), with ``|e|²_t`` the
     temporal cost of the rows starting at frame ``t``; the window's cost is ``Σ_t c_t``, and
-    a run of valid frames' cost is its own sum.
+    a run of valid frames' cost is its own sum. ``points`` are ``x``'s :func:`body_points`
+    where the caller has them.
     """
     frames, weights = window.frames, window.weights
-    points = body_points(robot, x)
+    points = body_points(robot, x) if points is None else points
     per_frame = frames.mask * frame_costs(
         robot, x, frames, weights, window.static, window.pairs, points
     )

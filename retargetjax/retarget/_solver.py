@@ -24,10 +24,13 @@ joint angles), with the optimisers of :mod:`._optimizers` driven by one ``lax.sc
    ``α``, ``β``, the step size, the accept test and ``λ``) is kept per segment: each clip
    is solved exactly as if alone.
 
-Both stages hold the floor near-hard by penalty continuation (:func:`run_continued`): their
-iterations run in phases with the ground weight multiplied by :data:`GROUND_CONTINUATION`.
+Both stages weigh the floor by penalty continuation (:func:`run_continued`): their
+iterations run in phases with the ground weight multiplied by :data:`GROUND_CONTINUATION`,
+so poses bend out of the floor rather than being lifted out of it by the projection below.
 
-Joint angles are projected into their limits after every step, so limits are never violated.
+Joint angles are projected into their limits and frames lifted out of the floor after every
+step (:func:`~retargetjax.retarget._problem.project_to_floor`), so neither limits nor the
+floor are ever violated.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from ._problem import (
     Window,
     WindowData,
     body_points,
+    project_to_floor,
     project_to_limits,
     segment_ids,
 )
@@ -135,7 +139,7 @@ def init_frames(
                 return Linearization(g, H, jnp.zeros_like(H), None)
 
             problem = LeastSquares(
-                cost=lambda x: frame_costs(robot, x, frames, w, static),
+                cost=lambda x, points: frame_costs(robot, x, frames, w, static, points=points),
                 linearize=linearize,
                 groups=jnp.arange(T),
                 movable=ones,
@@ -194,7 +198,7 @@ def window_cost(robot: RobotModel, x: FrameState, window: Window) -> Array:
 def _window_lm(robot: RobotModel, window: Window) -> Optimizer:
     """Levenberg-Marquardt on one window's cost (stage 2, ``gauss_newton``)."""
     problem = LeastSquares(
-        cost=lambda x: window_frame_cost(robot, x, window),
+        cost=lambda x, points: window_frame_cost(robot, x, window, points),
         linearize=lambda x: linearize_window(robot, x, window),
         groups=segment_ids(window.frames.mask),
         movable=window.frames.mask,
@@ -245,7 +249,7 @@ def refine_window(
         )
     else:
         optimizer, params, solution = _refinement(robot, x0, window)
-        x = solution(run(optimizer, params, static.iterations))
+        x, _ = project_to_floor(robot, solution(run(optimizer, params, static.iterations)))
     return x, window_cost(robot, x, window)
 
 

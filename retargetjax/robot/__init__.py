@@ -16,6 +16,7 @@ and a YAML override second (:mod:`retargetjax.robot._keypoints`).
 """
 
 from ._build import build_model as build_model
+from ._collision import box_rails as box_rails
 from ._description import RobotDescription as RobotDescription
 from ._description import RobotFileError as RobotFileError
 from ._fk import body_quat as body_quat
@@ -53,6 +54,7 @@ __all__ = [
     "RobotModel",
     "RobotTopology",
     "body_quat",
+    "box_rails",
     "build_model",
     "clip_forward_kinematics",
     "collision_capsules_world",

@@ -23,11 +23,13 @@ Collision pairs (``collision_pairs``): every pair of capsules on two bodies that
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._description import BodySpec, GeomSpec
 
-__all__ = ["bone_capsules", "capsule_pairs", "geom_capsules", "segment_distance"]
+__all__ = ["bone_capsules", "box_rails", "capsule_pairs", "geom_capsules", "segment_distance"]
 
 
 def geom_capsules(geom: GeomSpec) -> list[tuple[np.ndarray, np.ndarray, float]]:
@@ -69,6 +71,16 @@ def bone_capsules(
     if not out and not children:
         out.append((np.zeros(3), np.zeros(3), 0.03))
     return out
+
+
+def box_rails(robot: Any) -> list[tuple[int, ...]]:
+    """Capsule indices of every box (or ellipsoid) given as two or more rails: capsules on
+    the same body with the same geom name (``robot``: anything with ``capsule_body`` and
+    ``capsule_names``), outer rails first and last as :func:`geom_capsules` spreads them."""
+    groups: dict[tuple[int, str], list[int]] = {}
+    for c, (body, name) in enumerate(zip(robot.capsule_body, robot.capsule_names)):
+        groups.setdefault((int(body), name), []).append(c)
+    return [tuple(g) for g in groups.values() if len(g) >= 2]
 
 
 def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> float:
