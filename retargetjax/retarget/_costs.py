@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..geometry import quat_conj, quat_log, quat_mul, segment_segment_closest
 from ..types import Array
@@ -161,7 +162,8 @@ def capsule_bottom_z(
             + jnp.abs(c * w[..., 2])
         )
         box_low = 0.25 * (a1 + b1 + an + bn)[..., 2] - half_z
-        low = low.at[..., jnp.asarray(rails)].set(box_low[..., None])
+        on_box = np.isin(np.arange(low.shape[-1]), rails)  # static: no scatter
+        low = jnp.where(on_box, box_low[..., None], low)
     return low
 
 
