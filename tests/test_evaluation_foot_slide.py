@@ -68,3 +68,26 @@ def test_material_points_are_the_capsule_ends():
     assert pts.shape == (T, 4, 3)
     np.testing.assert_allclose(pts[0, :, 0], [5.0, 0.0, 1.0, 1.0])
     np.testing.assert_allclose(radius, [0.2, 0.3, 0.2, 0.3])
+
+
+def test_a_capsule_foot_rolling_on_its_toe_sphere_is_not_sliding_but_a_skid_is():
+    """A capsule foot (heel and toe spheres of radius 3 cm, the H1's kind) pitching up about
+    the lowest point of its toe sphere: the sphere's centre moves by ``r Δθ`` each step, yet
+    the point touching the floor stays put, so nothing slides. The same foot dragged 1 cm
+    per frame while it pitches is caught at 1 cm."""
+    T, r = 16, 0.03
+    angle = np.linspace(0.0, 0.5, T)
+    pivot = np.array([0.1, 0.0, 0.0])  # the toe sphere's lowest point, on the floor
+    toe = pivot + np.stack([r * np.sin(angle), 0 * angle, r * np.cos(angle)], -1)
+    heel = toe + np.stack([-0.2 * np.cos(angle), 0 * angle, 0.2 * np.sin(angle)], -1)
+    pts = np.stack([heel, toe], axis=1)  # (T, 2, 3): one capsule's ends, rigid about pivot
+    radius, partner = np.full(2, r), np.array([1, 0])
+    assert np.linalg.norm(np.diff(toe[:, :2], axis=0), axis=-1).max() * 1000 > 0.9  # centre moves
+    d = foot_slide_steps_mm(pts, radius, np.ones(T, bool), 30.0, partner)
+    assert d.size > T - 1 and d.max() < 0.2  # second order in the turn per step
+    dragged = pts + (np.arange(T) * 0.01)[:, None, None] * np.array([1.0, 0.0, 0.0])
+    d = foot_slide_steps_mm(dragged, radius, np.ones(T, bool), 30.0, partner)
+    assert d.max() == pytest.approx(10.0, abs=0.2)
+    # Without the partner (the axis unknown) the centre's own step is scored, as before.
+    plain = foot_slide_steps_mm(pts, radius, np.ones(T, bool), 30.0)
+    assert plain.max() > 0.9

@@ -64,28 +64,37 @@ def primitive_bottom_z(geometry: Any, robot: Any) -> NDArray:
 
 def foot_material_points(
     geometry: Any, robot: Any, feet: Sequence[Sequence[int]]
-) -> list[tuple[NDArray, NDArray]]:
-    """Per foot, ``(points (T, M, 3), radius (M,))``: the 8 corners of each box (radius 0)
-    and both segment ends of every other capsule (their own radius), all fixed in the foot."""
+) -> list[tuple[NDArray, NDArray, NDArray]]:
+    """Per foot, ``(points (T, M, 3), radius (M,), partner (M,))``: the 8 corners of each box
+    (radius 0, partner −1) and both segment ends of every other capsule (their own radius,
+    each the other's partner: the capsule's axis, which tells how the end sphere turns), all
+    fixed in the foot."""
     radius = np.asarray(robot.capsule_radius, np.float64)
     p0 = np.asarray(geometry.capsule_p0, np.float64)
     p1 = np.asarray(geometry.capsule_p1, np.float64)
     boxes = box_rails(robot)
     out = []
     for caps in feet:
-        points, radii = [], []
+        points, radii, partners = [], [], []
+        count = 0
         in_box: set[int] = set()
         for rails in boxes:
             if set(rails) <= set(caps):
                 points.append(box_corners(p0, p1, radius, rails))
                 radii.append(np.zeros(8))
+                partners.append(np.full(8, -1))
+                count += 8
                 in_box.update(rails)
         for c in caps:
             if c not in in_box:
                 points.append(np.stack([p0[:, c], p1[:, c]], axis=1))
                 radii.append(np.full(2, radius[c]))
+                partners.append(np.array([count + 1, count]))
+                count += 2
         if points:
-            out.append((np.concatenate(points, axis=1), np.concatenate(radii)))
+            out.append(
+                (np.concatenate(points, axis=1), np.concatenate(radii), np.concatenate(partners))
+            )
         else:
-            out.append((np.zeros((p0.shape[0], 0, 3)), np.zeros(0)))
+            out.append((np.zeros((p0.shape[0], 0, 3)), np.zeros(0), np.zeros(0, int)))
     return out

@@ -117,37 +117,61 @@ def sole_material_points(
     return np.concatenate([p0, p1], axis=1), np.concatenate([r, r])
 
 
-def foot_slide_steps_mm(points: NDArray, radius: NDArray, contact: NDArray, fps: float) -> NDArray:
+def foot_slide_steps_mm(
+    points: NDArray,
+    radius: NDArray,
+    contact: NDArray,
+    fps: float,
+    partner: NDArray | None = None,
+) -> NDArray:
     """Displacements (mm per 30 fps frame) of the material points on the floor, one foot.
 
-    ``points`` (T, M, 3) and ``radius`` (M,) from :func:`sole_material_points`, ``contact``
-    (T,) the human's foot labels. A point ``k`` is *on the floor* at frame ``t`` when its
-    lowest point is within 1 cm of it (or below), ``g_k(t) = z_k(t) − r_k < ON_FLOOR_M``.
-    Over the steps where the human's foot is down at both ends and the point is on the
-    floor at both ends,
+    ``points`` (T, M, 3), ``radius`` (M,) and ``partner`` (M,) from
+    :func:`~retargetjax.evaluation.foot_material_points`, ``contact`` (T,) the human's foot
+    labels. A point ``k`` is *on the floor* at frame ``t`` when its lowest point is within
+    1 cm of it (or below), ``g_k(t) = z_k(t) − r_k < ON_FLOOR_M``. Over the steps where the
+    human's foot is down at both ends and the point is on the floor at both ends,
 
         ``S = {(t, k) : c_t ∧ c_{t+1} ∧ g_k(t) ∧ g_k(t+1)}``,
 
-    it returns ``d_tk = ‖x_{t+1,k} − x_{t,k}‖_xy · fps · 1000 / 30`` (flattened). A foot
-    rolling over its toes keeps its toe points still while the heel points lift off the
-    floor (and out of ``S``): it is not sliding. Any part of the sole that stays on the floor
-    and moves is.
+    it returns the horizontal step of the material point that touches the floor,
+    ``d_tk = ‖Δx_k + Δθ_k × (−r_k ẑ)‖_xy · fps · 1000 / 30`` (flattened): ``Δx_k`` the
+    step of the sphere's centre and ``Δθ_k = â_t × â_{t+1}`` the turn of its capsule's axis
+    ``â = (x_partner − x_k)/‖·‖`` (first order; 0 for a box corner, ``r = 0``, or a
+    sphere without partner). A sphere that rolls, or pivots on its lowest point, moves its
+    centre by ``r Δθ`` while that point stays put, so ``d = 0``: a foot rolling over its
+    toes (box corners or capsule ends) is not sliding. Any part of the sole that stays on
+    the floor and moves is. (A capsule spinning about its own axis in place is not seen.)
     """
     pts = np.asarray(points, np.float64)
     c = np.asarray(contact, bool).reshape(-1)
     if pts.shape[0] < 2 or pts.shape[1] == 0:
         return np.zeros(0)
-    low = (pts[..., 2] - np.asarray(radius, np.float64)[None]) < ON_FLOOR_M  # (T, M)
+    r = np.asarray(radius, np.float64)
+    low = (pts[..., 2] - r[None]) < ON_FLOOR_M  # (T, M)
     keep = low[:-1] & low[1:] & (c[:-1] & c[1:])[:, None]
-    step = np.linalg.norm(np.diff(pts[..., :2], axis=0), axis=-1)
+    move = np.diff(pts, axis=0)  # (T-1, M, 3)
+    if partner is not None:
+        partner = np.asarray(partner, int)
+        has = (partner >= 0) & (r > 0)
+        if has.any():
+            axis = pts[:, np.where(has, partner, 0)] - pts
+            length = np.linalg.norm(axis, axis=-1, keepdims=True)
+            has = has[None] & (length[..., 0] > 1e-6).all(axis=0, keepdims=True)
+            axis = axis / np.maximum(length, 1e-12)
+            turn = np.cross(axis[:-1], axis[1:])  # (T-1, M, 3) ≈ Δθ
+            down = np.array([0.0, 0.0, -1.0]) * r[:, None]  # (M, 3)
+            move = move + np.where(has[..., None], np.cross(turn, down), 0.0)
+    step = np.linalg.norm(move[..., :2], axis=-1)
     return step[keep] * float(fps) * 1000.0 / SKATE_REFERENCE_FPS
 
 
 def foot_slide_metrics(
-    feet: Sequence[tuple[NDArray, NDArray]], contact: NDArray, fps: float
+    feet: Sequence[tuple[NDArray, ...]], contact: NDArray, fps: float
 ) -> dict[str, float]:
-    """Material-point foot slide of a clip: ``feet`` = ``[(points, radius)]`` for (left, right)
-    (:func:`sole_material_points`), ``contact`` (T, 2) the human's foot labels.
+    """Material-point foot slide of a clip: ``feet`` = ``[(points, radius[, partner])]`` for
+    (left, right) (:func:`~retargetjax.evaluation.foot_material_points`), ``contact`` (T, 2)
+    the human's foot labels.
 
     With ``D`` every displacement of :func:`foot_slide_steps_mm` over both feet:
 
@@ -161,7 +185,7 @@ def foot_slide_metrics(
     """
     c = np.asarray(contact, bool)
     values = [
-        foot_slide_steps_mm(points, radius, c[:, f], fps) for f, (points, radius) in enumerate(feet)
+        foot_slide_steps_mm(*foot[:2], c[:, f], fps, *foot[2:]) for f, foot in enumerate(feet)
     ]
     d = np.concatenate(values) if values else np.zeros(0)
     if d.size == 0:
