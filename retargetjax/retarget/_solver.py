@@ -104,10 +104,12 @@ def run_continued(
     The ``iterations`` are split over the phases of :data:`GROUND_CONTINUATION`; phase ``k``
     minimises the cost with ``w_ground · γ_k`` (``γ = 1, 10, 100``), starting from the last
     phase's iterate with a fresh damping and a cost (so the accept test) at the current
-    weight. The floor residual ``min(0, z_low)`` thus ends up weighted 100× its configured
-    weight: a centimetre below the floor costs as much as a metre of keypoint error at
-    ``w_ground = 100``, so it is held near-hard, while the first steps, soft, let the pose
-    find its way around it. One ``lax.scan`` runs the phases (one compiled body).
+    weight. The floor residual ``min(0, z_low − m)`` thus ends up weighted 100× its
+    configured weight: a centimetre below the margin costs as much as a metre of keypoint
+    error at ``w_ground = 100``, so the pose bends out of the floor (the projection after
+    every step, :func:`~retargetjax.retarget._problem.project_to_floor`, makes the floor
+    itself exact), while the first steps, soft, let the pose find its way around it. One
+    ``lax.scan`` runs the phases (one compiled body).
     """
     phases = min(len(GROUND_CONTINUATION), iterations)
     if phases <= 0:
