@@ -139,10 +139,15 @@ def test_the_floor_holds_exactly_against_targets_under_it(robot, ground_weight):
     assert float(jnp.max(jnp.min(pts.soles[..., 2], axis=(-1, -2)))) < 0.01
 
 
-def test_project_to_floor_lifts_only_the_frames_in_the_floor(robot):
-    """Random poses at random heights: afterwards every frame's lowest capsule or sole point
-    is at ``z ≥ 0``; a frame that was clear keeps its root; the returned points are the
-    lifted frames' own (no second FK needed)."""
+@pytest.mark.parametrize("name", ["unitree_g1", "unitree_h1", "booster_t1"])
+def test_project_to_floor_lifts_only_the_frames_in_the_floor(name):
+    """Random poses at random heights, on robots with box feet (G1, T1) and a box torso
+    (H1): afterwards every frame's lowest primitive — each box by its own corners, rebuilt
+    independently by the evaluation — or sole point is at ``z ≥ 0``; a frame that was clear
+    keeps its root; the returned points are the lifted frames' own (no second FK needed)."""
+    from retargetjax.evaluation import box_corners, box_rails
+
+    robot = load_robot(name, verbose=False)
     rng = np.random.default_rng(3)
     T, N = 12, robot.num_joints
     q = rng.uniform(robot.joint_lower, robot.joint_upper, size=(T, N)).astype(np.float32)
@@ -162,3 +167,11 @@ def test_project_to_floor_lifts_only_the_frames_in_the_floor(robot):
     np.testing.assert_allclose(
         np.asarray(points.capsule_a), np.asarray(body_points(robot, lifted).capsule_a), atol=1e-5
     )
+    p0, p1 = np.asarray(points.capsule_a, np.float64), np.asarray(points.capsule_b, np.float64)
+    radius = np.asarray(robot.capsule_radius, np.float64)
+    low = np.minimum(p0[..., 2], p1[..., 2]) - radius
+    rails = box_rails(robot)
+    assert rails  # every bundled robot has a box
+    for box in rails:
+        low[:, list(box)] = box_corners(p0, p1, radius, box)[..., 2].min(-1, keepdims=True)
+    assert low.min() > -1e-5
