@@ -36,6 +36,12 @@ def geom_capsules(geom: GeomSpec) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """Capsules ``(p0, p1, radius)`` in the body frame approximating one primitive geom."""
     if geom.kind == "sphere":
         return [(geom.pos.copy(), geom.pos.copy(), float(geom.size[0]))]
+    if geom.kind == "cylinder" and float(geom.size[1]) < 0.25 * float(geom.size[0]):
+        # A flat disc (a foot pad, a toe plate), thinner than half its radius: rails across
+        # it, as a box, not a ball whose bottom would hang a radius below the disc.
+        r, h = float(geom.size[0]), float(geom.size[1])
+        disc = GeomSpec("box", geom.name, geom.pos, geom.rot, np.array([r, r, h]))
+        return geom_capsules(disc)
     if geom.kind in ("capsule", "cylinder"):
         r, h = float(geom.size[0]), float(geom.size[1])
         half = h if geom.kind == "capsule" else max(h - r, 0.0)

@@ -20,6 +20,7 @@ __all__ = [
     "JointSpec",
     "RobotDescription",
     "RobotFileError",
+    "inertia_box",
 ]
 
 
@@ -83,6 +84,42 @@ class BodySpec:
     geoms: list[GeomSpec] = field(default_factory=list)
     #: Named points on the body (MJCF sites), body frame (m).
     sites: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The solid box with the body's mass and inertia (from the file's ``<inertial>``):
+    #: ``(centre, rotation, half sizes)`` in the body frame, or ``None`` when the file gives
+    #: none (or a degenerate one). Meshes are never opened, so this is the only size a
+    #: mesh-only foot has.
+    inertia_box: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def inertia_box(
+    mass: float, pos: np.ndarray, rot: np.ndarray, inertia: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The uniform box of ``mass`` whose inertia about its centre ``pos`` is ``inertia``.
+
+    ``inertia`` is the diagonal (3,) in the frame ``rot`` (3×3, body frame), or a full
+    symmetric (3, 3) matrix in the body frame (then ``rot`` is ignored). A box of sides
+    ``a, b, c`` has ``I_1 = m (b² + c²) / 12`` and so on, hence ``a² = 6 (I_2 + I_3 − I_1) /
+    m``. Returns ``(centre, rotation, half sizes)`` or ``None`` for a massless or
+    non-physical inertia.
+    """
+    inertia = np.asarray(inertia, np.float64)
+    if inertia.shape == (3, 3):
+        moments, axes = np.linalg.eigh(0.5 * (inertia + inertia.T))
+        if np.linalg.det(axes) < 0:
+            axes[:, 0] = -axes[:, 0]
+        rot = axes
+    else:
+        moments = inertia
+    if not (np.isfinite(mass) and mass > 0 and np.all(np.isfinite(moments))):
+        return None
+    if np.any(moments <= 0):
+        return None
+    i1, i2, i3 = moments
+    sq = 6.0 / mass * np.array([i2 + i3 - i1, i1 + i3 - i2, i1 + i2 - i3])
+    half = 0.5 * np.sqrt(np.clip(sq, 0.0, None))
+    if np.count_nonzero(half > 1e-3) < 2:
+        return None
+    return np.asarray(pos, np.float64), np.asarray(rot, np.float64), half
 
 
 @dataclass

@@ -22,7 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._description import BodySpec, GeomSpec, JointSpec, RobotDescription
+from ._description import (
+    BodySpec,
+    GeomSpec,
+    JointSpec,
+    RobotDescription,
+    RobotFileError,
+    inertia_box,
+)
 from ._spatial import (
     axis_angle_to_mat,
     euler_seq_to_mat,
@@ -241,6 +248,8 @@ def _read_children(
                 geom.pos = frame_pos + frame_rot @ geom.pos
                 geom.rot = frame_rot @ geom.rot
                 body.geoms.append(geom)
+        elif tag == "inertial":
+            body.inertia_box = _read_inertial(ctx, child, frame_pos, frame_rot)
         elif tag == "site":
             attrs = ctx.attrs(child, childclass)
             pos = ctx.floats(child, attrs, "pos", 3)
@@ -265,6 +274,31 @@ def _read_children(
                 fclass,
                 bodies,
             )
+
+
+def _read_inertial(
+    ctx: _Context, element: ET.Element, frame_pos: np.ndarray, frame_rot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The inertia-equivalent box of an ``<inertial>`` (``None`` if it is unusable: it only
+    sizes mesh-only feet, so a bad one is not worth refusing the file for)."""
+    attrs = dict(element.attrib)
+    try:
+        pos, rot = ctx.pose(element, attrs)
+        mass = ctx.floats(element, attrs, "mass", 1)
+        diag = ctx.floats(element, attrs, "diaginertia", 3)
+        full = ctx.floats(element, attrs, "fullinertia", 6)
+    except RobotFileError:
+        return None
+    if mass is None:
+        return None
+    pos, rot = frame_pos + frame_rot @ pos, frame_rot @ rot
+    if full is not None:
+        xx, yy, zz, xy, xz, yz = full
+        matrix = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+        return inertia_box(float(mass[0]), pos, rot, rot @ matrix @ rot.T)
+    if diag is None:
+        return None
+    return inertia_box(float(mass[0]), pos, rot, diag)
 
 
 def _read_joint(

@@ -186,8 +186,12 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
             f"{where}: the lowest bodies ({', '.join(bodies[i].name for i in low[:6])}) hang "
             "from one chain; expected two leg chains going down from one body (a humanoid)"
         )
-    legs.sort(key=lambda c: min(low_z[n] for n in tree.subtree(c)))
-    legs = legs[:2]
+    if len(legs) > 2:
+        raise RobotFileError(
+            f"{where}: {len(legs)} chains reach the floor from body {bodies[pelvis].name!r} "
+            f"({', '.join(bodies[c].name for c in legs[:6])}); expected a biped: two leg "
+            "chains (a quadruped or a wheeled base is not a humanoid)"
+        )
 
     feet, leg_chains = [], []
     for root in legs:
@@ -195,13 +199,22 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
         chain = tree.path(root, lowest)
         # The foot (ankle) is where the leg stops going down: a toe link ahead of it is not.
+        # A toe lies well forward (+x) of the ankle, level with it, and bends about a pitch
+        # axis; an ankle-roll link a few cm beside or ahead of the ankle pitch is the foot.
         mov = [n for n in chain if moving[n]] or [chain[-1]]
         foot = mov[-1]
         for k in range(2, len(mov)):
             later = [(mov[m - 1], mov[m]) for m in range(k + 1, len(mov))]
-            if later and all(
-                abs(poss[b][2] - poss[a][2]) < np.linalg.norm((poss[b] - poss[a])[:2])
-                for a, b in later
+            reach = poss[mov[-1]] - poss[mov[k]]
+            leg_length = poss[mov[0]][2] - poss[mov[k]][2]
+            if (
+                later
+                and all(
+                    abs(poss[b][2] - poss[a][2]) < np.linalg.norm((poss[b] - poss[a])[:2])
+                    for a, b in later
+                )
+                and reach[0] > max(abs(reach[1]), 0.1 * leg_length)
+                and not any(_is_axis(desc, rots, b, 0) for _a, b in later)
             ):
                 foot = mov[k]
                 break

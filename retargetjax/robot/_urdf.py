@@ -17,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._description import BodySpec, GeomSpec, JointSpec, RobotDescription
+from ._description import (
+    BodySpec,
+    GeomSpec,
+    JointSpec,
+    RobotDescription,
+    RobotFileError,
+    inertia_box,
+)
 from ._spatial import rpy_to_mat_np
 from ._xml import XmlDoc, parse_xml
 
@@ -63,6 +70,37 @@ def _collision_geoms(doc: XmlDoc, link: ET.Element) -> list[GeomSpec]:
             raise doc.error(shape, "expected <box>, <cylinder>, <sphere>, <capsule> or <mesh>")
         geoms.append(GeomSpec(kind=shape.tag, name=name, pos=pos, rot=rot, size=size))
     return geoms
+
+
+def _inertia_box(doc: XmlDoc, link: ET.Element) -> tuple[np.ndarray, ...] | None:
+    """The inertia-equivalent box of a link's ``<inertial>`` (``None`` if absent or unusable:
+    it only sizes mesh-only feet, so a bad one is not worth refusing the file for)."""
+    inertial = link.find("inertial")
+    if inertial is None:
+        return None
+    mass_el, inertia_el = inertial.find("mass"), inertial.find("inertia")
+    if mass_el is None or inertia_el is None:
+        return None
+    try:
+        pos, rot = _origin(doc, inertial)
+        mass = doc.floats(mass_el, "value", 1)
+        values = {}
+        for key in ("ixx", "iyy", "izz", "ixy", "ixz", "iyz"):
+            v = doc.floats(inertia_el, key, 1)
+            values[key] = 0.0 if v is None else float(v[0])
+    except RobotFileError:
+        return None
+    if mass is None:
+        return None
+    v = values
+    matrix = np.array(
+        [
+            [v["ixx"], v["ixy"], v["ixz"]],
+            [v["ixy"], v["iyy"], v["iyz"]],
+            [v["ixz"], v["iyz"], v["izz"]],
+        ]
+    )
+    return inertia_box(float(mass[0]), pos, rot, rot @ matrix @ rot.T)
 
 
 def parse_urdf(path: str | Path) -> RobotDescription:
@@ -123,6 +161,7 @@ def parse_urdf(path: str | Path) -> RobotDescription:
             if spec is not None:
                 body.joints.append(spec)
         body.geoms = _collision_geoms(doc, link)
+        body.inertia_box = _inertia_box(doc, link)
         index = len(bodies)
         bodies.append(body)
         for child in children[name]:

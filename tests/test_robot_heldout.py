@@ -1,0 +1,173 @@
+# ruff: noqa: E501  (inline XML fixtures read best one element per line)
+"""Robot files of kinds the sample robots do not show (found on held-out humanoids): an
+ankle-roll link a few cm from the ankle pitch (it is the foot, not a toe), four or three
+chains on the floor (a quadruped, a wheeled base), mesh-only feet sized by their inertia,
+a foot box pitched in its body, a flat disc under the toe. Names are opaque on purpose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retargetjax.robot import RobotFileError, load_robot
+from retargetjax.robot._description import inertia_box
+
+
+def _leg(n: int, y: float, foot: str, roll_pos: str = "0 0 0") -> str:
+    return f"""
+      <body name="q{n}a" pos="0 {y} -0.08">
+        <joint name="j{n}a" axis="0 1 0"/>
+        <body name="q{n}b"><joint name="j{n}b" axis="1 0 0"/>
+          <geom type="capsule" fromto="0 0 0 0 0 -0.35" size="0.04"/>
+          <body name="q{n}c" pos="0 0 -0.35"><joint name="j{n}c" axis="0 1 0" range="0 2.5"/>
+            <geom type="capsule" fromto="0 0 0 0 0 -0.35" size="0.035"/>
+            <body name="q{n}d" pos="0 0 -0.35"><joint name="j{n}d" axis="0 1 0"/>
+              <body name="q{n}e" pos="{roll_pos}"><joint name="j{n}e" axis="1 0 0"/>
+                {foot.replace("@", str(n))}
+              </body>
+            </body>
+          </body>
+        </body>
+      </body>"""
+
+
+def _robot(foot: str, roll_pos: str = "0 0 0", extra_legs: int = 0) -> str:
+    legs = _leg(1, 0.1, foot, roll_pos) + _leg(2, -0.1, foot, roll_pos)
+    for k in range(extra_legs):  # more chains to the floor, behind the first two
+        legs += _leg(3 + k, 0.1 - 0.2 * k, foot).replace('pos="0 ', 'pos="-0.6 ', 1)
+    return f"""<mujoco model="x">
+  <compiler angle="radian"/>
+  <worldbody>
+    <body name="r0" pos="0 0 0.9">
+      <freejoint/>
+      <geom type="box" size="0.08 0.12 0.05"/>
+      {legs}
+      <body name="t0" pos="0 0 0.08"><joint name="t0j" axis="0 0 1"/>
+        <geom type="box" size="0.08 0.14 0.18" pos="0 0 0.2"/>
+      </body>
+    </body>
+  </worldbody>
+</mujoco>"""
+
+
+_BOX_FOOT = '<geom type="box" size="0.1 0.04 0.01" pos="0.04 0 -0.05"/>'
+
+
+def _load(tmp_path, text: str, name: str = "robot.xml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return load_robot(path, verbose=False)
+
+
+def _foot(robot, side: int = 0) -> str:
+    return robot.body_names[robot.foot_body[side]]
+
+
+@pytest.mark.parametrize("roll_pos", ["0.02 0 0", "0 0.02 0", "-0.024 -0.019 0"])
+def test_an_ankle_roll_link_beside_the_ankle_pitch_is_the_foot_not_a_toe(tmp_path, roll_pos):
+    robot = _load(tmp_path, _robot(_BOX_FOOT, roll_pos))
+    assert _foot(robot) == "q1e" and _foot(robot, 1) == "q2e"
+    kp = dict(zip(robot.keypoint_names, robot.keypoint_body))
+    assert robot.body_names[kp["left_ankle"]] == "q1e"
+    # The sole is the foot box's bottom, not a guess around the ankle-pitch link.
+    np.testing.assert_allclose(np.asarray(robot.sole_points)[0, :, 2], -0.06, atol=1e-6)
+
+
+def test_a_toe_well_ahead_of_the_ankle_is_still_a_toe(tmp_path):
+    toe = (
+        _BOX_FOOT
+        + '<body name="toe@" pos="0.14 0 -0.03"><joint name="tj@" axis="0 1 0"/><geom type="box" size="0.03 0.04 0.01"/></body>'
+    )
+    robot = _load(tmp_path, _robot(toe))
+    assert _foot(robot) == "q1e"
+
+
+@pytest.mark.parametrize(("extra", "count"), [(2, 4), (1, 3)])
+def test_a_quadruped_or_a_wheeled_base_is_refused_in_one_line(tmp_path, extra, count):
+    path = tmp_path / "four.xml"
+    path.write_text(_robot(_BOX_FOOT, extra_legs=extra))
+    with pytest.raises(RobotFileError) as err:
+        load_robot(path, verbose=False)
+    text = str(err.value)
+    assert "\n" not in text and str(path) in text and "expected a biped" in text
+    assert f"{count} chains reach the floor" in text
+
+
+def test_inertia_box_round_trips_a_box():
+    m, (a, b, c) = 2.0, (0.3, 0.1, 0.05)
+    diag = m / 12 * np.array([b * b + c * c, a * a + c * c, a * a + b * b])
+    _pos, _rot, half = inertia_box(m, np.zeros(3), np.eye(3), diag)
+    np.testing.assert_allclose(half, [a / 2, b / 2, c / 2], rtol=1e-9)
+    assert inertia_box(0.0, np.zeros(3), np.eye(3), diag) is None
+    assert inertia_box(1.0, np.zeros(3), np.eye(3), np.array([1.0, 0.0, 1.0])) is None
+
+
+def _box_inertia(m, a, b, c):
+    return m / 12 * np.array([b * b + c * c, a * a + c * c, a * a + b * b])
+
+
+def test_a_mesh_only_foot_is_sized_by_its_mjcf_inertial(tmp_path):
+    # A 26 × 6 × 4 cm foot, centred 5 cm ahead of and 4 cm below the ankle, its inertia given
+    # in a frame turned 90° about z (so the long side is the frame's y axis).
+    ixx, iyy, izz = _box_inertia(0.6, 0.06, 0.26, 0.04)
+    foot = (
+        f'<inertial pos="0.05 0 -0.04" quat="0.7071068 0 0 0.7071068" mass="0.6" diaginertia="{ixx} {iyy} {izz}"/>'
+        '<geom type="mesh" mesh="foot"/>'
+    )
+    text = _robot(foot).replace(
+        "<worldbody>", '<asset><mesh name="foot" file="foot.stl"/></asset><worldbody>'
+    )
+    robot = _load(tmp_path, text)
+    sole = np.asarray(robot.sole_points)[0]
+    np.testing.assert_allclose(sole[:, 2], -0.06, atol=1e-5)  # 4 cm + 2 cm half height
+    np.testing.assert_allclose(sole[0, :2], [0.18, 0.03], atol=1e-5)  # toe +y
+    np.testing.assert_allclose(sole[3, :2], [-0.08, -0.03], atol=1e-5)  # heel −y
+
+
+def test_a_mesh_only_foot_is_sized_by_its_urdf_inertial(tmp_path):
+    ixx, iyy, izz = _box_inertia(0.5, 0.22, 0.08, 0.03)
+
+    def leg(s, y):
+        return f"""
+  <link name="{s}1"/><link name="{s}2"/>
+  <link name="{s}3"><collision><geometry><cylinder radius="0.03" length="0.4"/></geometry><origin xyz="0 0 -0.2"/></collision></link>
+  <link name="{s}4"><inertial><origin xyz="0.06 0 -0.035"/><mass value="0.5"/><inertia ixx="{ixx}" iyy="{iyy}" izz="{izz}" ixy="0" ixz="0" iyz="0"/></inertial>
+    <collision><geometry><mesh filename="foot.stl"/></geometry></collision></link>
+  <joint name="{s}a" type="revolute"><origin xyz="0 {y} -0.1"/><parent link="b"/><child link="{s}1"/><axis xyz="0 1 0"/><limit lower="-2" upper="2" effort="1" velocity="1"/></joint>
+  <joint name="{s}b" type="revolute"><parent link="{s}1"/><child link="{s}2"/><axis xyz="1 0 0"/><limit lower="-2" upper="2" effort="1" velocity="1"/></joint>
+  <joint name="{s}c" type="revolute"><origin xyz="0 0 -0.4"/><parent link="{s}2"/><child link="{s}3"/><axis xyz="0 1 0"/><limit lower="0" upper="2" effort="1" velocity="1"/></joint>
+  <joint name="{s}d" type="revolute"><origin xyz="0 0 -0.4"/><parent link="{s}3"/><child link="{s}4"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>"""
+
+    text = f"""<robot name="u"><link name="b"><collision><geometry><box size="0.2 0.3 0.1"/></geometry></collision></link>
+  {leg("p", 0.1)}{leg("q", -0.1)}
+  <link name="t"><collision><origin xyz="0 0 0.2"/><geometry><box size="0.2 0.3 0.3"/></geometry></collision></link>
+  <joint name="tj" type="revolute"><origin xyz="0 0 0.1"/><parent link="b"/><child link="t"/><axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
+</robot>"""
+    robot = _load(tmp_path, text, "u.urdf")
+    assert _foot(robot) == "p4"
+    sole = np.asarray(robot.sole_points)[0]
+    np.testing.assert_allclose(sole[:, 2], -0.05, atol=1e-5)
+    np.testing.assert_allclose(sole[0, :2], [0.17, 0.04], atol=1e-5)
+
+
+def test_a_foot_box_pitched_in_its_body_keeps_its_toe(tmp_path):
+    # The box is turned 10° toe-up in the foot's frame (the standing pose levels it).
+    foot = '<geom type="box" size="0.08 0.03 0.006" pos="0.04 0 -0.05" euler="0 -0.1745 0"/>'
+    robot = _load(tmp_path, _robot(foot))
+    sole = np.asarray(robot.sole_points)[0]
+    toe = 0.5 * (sole[0] + sole[1])
+    heel = 0.5 * (sole[2] + sole[3])
+    assert toe[0] > 0.1 and heel[0] < -0.02, (toe, heel)  # was a 1 cm patch at the heel
+    # Toe and heel lie on the box's bottom face, 10° up toward the toe.
+    np.testing.assert_allclose(
+        np.degrees(np.arctan2(toe[2] - heel[2], toe[0] - heel[0])), 10.0, atol=1.0
+    )
+
+
+def test_a_flat_disc_under_the_foot_is_not_a_ball(tmp_path):
+    # A toe pad: a cylinder 5 cm in radius and 1 cm thick whose bottom is 6 cm below the ankle.
+    foot = _BOX_FOOT + '<geom type="cylinder" size="0.05 0.005" pos="0.12 0 -0.055"/>'
+    robot = _load(tmp_path, _robot(foot))
+    sole = np.asarray(robot.sole_points)[0]
+    np.testing.assert_allclose(sole[:, 2], -0.06, atol=1e-6)  # a ball would put it at -0.105
+    assert sole[0, 0] == pytest.approx(0.17, abs=1e-6)
