@@ -66,6 +66,27 @@ class SolverConfig(BaseModel):
     contact_lock: bool = Field(True, description="hold foot targets still during contact")
     damping: float = Field(1e-3, gt=0, description="Levenberg-Marquardt damping (init)")
     max_pairs: int = Field(32, ge=1, description="closest collision pairs checked per window")
+    floor_contact_effort: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description=(
+            "× init_iterations and iterations for clips in which the human's hands, elbows,"
+            " knees, pelvis, back or head touch the floor (crawls, kneels, get-ups: slower to"
+            " converge; 1: the same steps as a walk)"
+        ),
+    )
+
+    def for_clips(self, floor_contact: bool) -> SolverConfig:
+        """The settings a solve runs with: ``init_iterations`` and ``iterations`` times
+        ``floor_contact_effort`` when ``floor_contact`` (some clip of the solve has a body
+        part other than the feet on the floor), else these settings unchanged."""
+        if not floor_contact or self.floor_contact_effort == 1:
+            return self
+        k = self.floor_contact_effort
+        return self.model_copy(
+            update={"init_iterations": k * self.init_iterations, "iterations": k * self.iterations}
+        )
 
 
 class RetargetConfig(BaseModel):

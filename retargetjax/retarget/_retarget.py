@@ -266,6 +266,14 @@ def solve_rows(
     )
 
 
+def has_floor_contact(problem: RetargetProblem) -> bool:
+    """Whether the human puts a body part other than the feet (hands, elbows, knees,
+    pelvis, back, head) on the floor in ``problem``'s clip: such a solve runs
+    ``floor_contact_effort`` times the iterations (:meth:`SolverConfig.for_clips`)."""
+    pc = problem.part_contact
+    return pc is not None and bool(np.any(np.asarray(pc) > 0))
+
+
 def _solve_args(
     problems: Sequence[RetargetProblem],
     slots: Sequence[ClipSlot],
@@ -282,7 +290,7 @@ def _solve_args(
     frame_kp = problems[0].frame_keypoints
     if any(p.frame_keypoints != frame_kp for p in problems):
         raise RetargetError("problems for one solve must come from the same robot")
-    sc = config.solver
+    sc = config.solver.for_clips(any(has_floor_contact(p) for p in problems))
     data = stack_windows(problems, slots, num_rows, window or sc.window, robot, first_row=first_row)
     static = SolverStatic.from_config(sc, frame_kp, contact_part_capsules(robot))
     weights = Weights.from_config(config.costs)
@@ -366,6 +374,7 @@ def robot_motion_from_solution(
     from ..io import RobotMotion
     from ..robot import robot_mapping
 
+    ran = config.solver.for_clips(has_floor_contact(problem))
     metadata = {
         "robot": robot.name,
         "source": str(motion.source) if motion.source is not None else None,
@@ -374,8 +383,8 @@ def robot_motion_from_solution(
         "config": config.model_dump(),
         "versions": software_versions(),
         "solver": {
-            "init_iterations": config.solver.init_iterations,
-            "iterations": config.solver.iterations,
+            "init_iterations": ran.init_iterations,
+            "iterations": ran.iterations,
             "optimizer": config.solver.optimizer,
             "final_loss": solution["final_loss"],
             "windows": solution["windows"],

@@ -93,7 +93,7 @@ def continued(weights: Weights, factor: Array) -> Weights:
 
 
 def run_continued(
-    make: Callable[[Weights], Optimizer],
+    make: Callable[[Weights, FrameState], Optimizer],
     params: FrameState,
     weights: Weights,
     iterations: int,
@@ -118,11 +118,11 @@ def run_continued(
     factors = jnp.asarray(GROUND_CONTINUATION[-phases:], jnp.float32)
 
     def phase(x: FrameState, factor: Array) -> tuple[FrameState, None]:
-        return state_x(run(make(continued(weights, factor)), x, per)), None
+        return state_x(run(make(continued(weights, factor), x), x, per)), None
 
     x, _ = jax.lax.scan(phase, params, factors)
     if extra:
-        x = state_x(run(make(continued(weights, factors[-1])), x, extra))
+        x = state_x(run(make(continued(weights, factors[-1]), x), x, extra))
     return x
 
 
@@ -135,7 +135,7 @@ def init_frames(
         T = x.root_pos.shape[0]
         ones = jnp.ones((T,), x.root_pos.dtype)
 
-        def make(w: Weights) -> Optimizer:
+        def make(w: Weights, _: FrameState) -> Optimizer:
             def linearize(x: FrameState) -> Linearization:
                 H, g, _, _ = linearize_frames(robot, x, frames, ones, w, static, None)
                 return Linearization(g, H, jnp.zeros_like(H), None)
@@ -246,9 +246,13 @@ def refine_window(
     pairs = active_pairs(robot, x0, frames.mask, static.max_pairs)
     window = Window(frames, weights, fps, static, pairs)
     if static.optimizer == "gauss_newton":
-        x = run_continued(
-            lambda w: _window_lm(robot, window._replace(weights=w)), x0, weights, static.iterations
-        )
+        # Each continuation phase re-selects the closest pairs from where it starts: the pose
+        # moves most in the first phase, and a pair it brings together must be watched after.
+        def make(w: Weights, x: FrameState) -> Optimizer:
+            phase_pairs = active_pairs(robot, x, frames.mask, static.max_pairs)
+            return _window_lm(robot, window._replace(weights=w, pairs=phase_pairs))
+
+        x = run_continued(make, x0, weights, static.iterations)
     else:
         optimizer, params, solution = _refinement(robot, x0, window)
         x, _ = project_to_floor(robot, solution(run(optimizer, params, static.iterations)))
