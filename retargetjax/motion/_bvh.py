@@ -529,33 +529,82 @@ def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
     return rest
 
 
-def _detect_up_axis(rest: np.ndarray, parents: np.ndarray) -> str:
-    """``"y"``, unless a humanoid rig (8 joints or more) in its rest pose shows its two legs
-    hanging down only with Z (or X) up, or lies flat with Y up and stands with Z (or X)."""
-    from ._topology import TopologyError, infer_rig_keypoints
+def _stands_with(points: np.ndarray, parents: np.ndarray, axis: str) -> bool:
+    """Whether ``points`` (J, 3), read with ``axis`` up, show a humanoid standing: taller
+    than 0.6 of its width, two legs hanging down from one pelvis, the head above it."""
+    from ._topology import TopologyError, _ancestors, infer_rig_keypoints
 
-    def extent_ok(axis: str) -> bool:
-        p = rest @ up_axis_to_z_matrix(axis).T
+    p = points @ up_axis_to_z_matrix(axis).T
+    try:
+        topo = infer_rig_keypoints(parents, p)
+    except (TopologyError, ValueError, IndexError):
+        return False
+    # The body is what hangs from the pelvis (not a root joint left at the world origin).
+    pelvis = topo.choice["pelvis"]
+    body = [j for j in range(len(parents)) if pelvis in _ancestors(parents, j)]
+    extent = p[body].max(axis=0) - p[body].min(axis=0)
+    if not extent[2] >= 0.6 * max(extent[0], extent[1]):
+        return False
+    # Upright, not upside down with the arms hanging to the floor as "legs": a head (or the
+    # upper trunk) above the pelvis.
+    top = topo.choice.get("head", topo.choice.get("torso"))
+    return top is not None and p[top, 2] > p[topo.choice["pelvis"], 2] + 0.1 * extent[2]
+
+
+#: How many frames, spread over the clip, are read when the rest pose is no standing body.
+_POSE_FRAMES = 16
+
+
+def _detect_up_axis(
+    rest: np.ndarray, parents: np.ndarray, skeleton: BvhSkeleton, values: np.ndarray
+) -> tuple[str, float | None]:
+    """The file's up axis and, when it was read off the animation, the body's height.
+
+    ``"y"``, unless a humanoid rig (8 joints or more) in its rest pose shows its two legs
+    hanging down only with Z (or X) up and the clip's frames do not stand better with
+    another axis up. Many exporters (MotionBuilder, Rokoko, Maya joint
+    orients) write OFFSETs along each bone's own axis, so the all-zero-channel pose is no
+    standing body at all (a line of bones along X): then the clip's own frames decide, the
+    axis with the most of :data:`_POSE_FRAMES` spread frames standing wins, and the second
+    value is the body's height in those frames (file units: the 90th percentile of their
+    extent along that axis), for the unit detection. ``None`` when the rest pose decided.
+    """
+    axes = ("y", "z", "x")
+    if len(rest) < 8:
+        return "y", None
+    rest_axis = next((a for a in axes if _stands_with(rest, parents, a)), None)
+    if rest_axis == "y":
+        return "y", None
+    T = values.shape[0]
+    frames = np.unique(np.linspace(0, T - 1, min(T, _POSE_FRAMES)).astype(int))
+    pos, _, _ = bvh_forward_kinematics(skeleton, values[frames], dtype=np.float64)
+    votes = {a: [t for t in range(len(frames)) if _stands_with(pos[t], parents, a)] for a in axes}
+    best = max(axes, key=lambda a: len(votes[a]))
+    if rest_axis is not None and len(votes[rest_axis]) >= len(votes[best]):
+        # Z-up (or X-up) exports: the rest pose and the animation agree.
+        _log.warning(
+            "the rest skeleton stands with %s up; reading the file %s-up", rest_axis, rest_axis
+        )
+        return rest_axis, None
+    if votes[best]:
+        z = (pos[votes[best]] @ up_axis_to_z_matrix(best).T)[..., 2]
+        height = float(np.percentile(z.max(axis=1) - z.min(axis=1), 90))
+        _log.info(
+            "the rest pose (all channels zero) is no standing body; %d of %d frames stand "
+            "with %s up: reading the file %s-up",
+            len(votes[best]),
+            len(frames),
+            best,
+            best,
+        )
+        return best, height
+
+    def extent_ok(points: np.ndarray, axis: str) -> bool:
+        p = points @ up_axis_to_z_matrix(axis).T
         extent = p.max(axis=0) - p.min(axis=0)
         return bool(extent[2] >= 0.6 * max(extent[0], extent[1]))
 
-    def legs_down(axis: str) -> bool:
-        try:
-            infer_rig_keypoints(parents, rest @ up_axis_to_z_matrix(axis).T)
-        except (TopologyError, ValueError, IndexError):
-            return False
-        return True
-
-    if len(rest) < 8:
-        return "y"
-    for axis in ("y", "z", "x"):
-        if extent_ok(axis) and legs_down(axis):
-            if axis != "y":
-                _log.warning(
-                    "the rest skeleton stands with %s up; reading the file %s-up", axis, axis
-                )
-            return axis
-    return next((a for a in ("y", "z", "x") if extent_ok(a)), "y")
+    return next((a for a in axes if extent_ok(rest, a)), "y"), None
 
 
 def load_bvh(
@@ -570,11 +619,14 @@ def load_bvh(
     Args:
         path: the ``.bvh`` file.
         units: ``"cm"``, ``"m"``, ``"mm"``, ``"in"``, ``"ft"`` or metres per unit; ``None``
-            detects them from the rest skeleton's largest extent (see ``detect_units``).
+            detects them from the rest skeleton's largest extent (see ``detect_units``), or
+            from the body's height in the clip's frames when the rest pose is no standing
+            body and the up axis is detected.
         up_axis: the file's up axis, ``"y"`` (the BVH norm), ``"z"`` or ``"x"``; ``None``
             (default) takes ``"y"`` unless the rest skeleton of a rig (8 joints or more)
             shows two legs hanging down only with ``"z"`` (or ``"x"``) up: Z-up exports
-            load upright without an option.
+            load upright without an option. When the rest pose (all channels zero) is no
+            standing body (OFFSETs along each bone's own axis), the clip's frames decide.
         end_sites: keep ``End Site`` blocks as joints named ``<parent>_End``.
 
     Metadata: ``units``, ``meters_per_unit``, ``up_axis``, ``frame_time_s``,
@@ -587,8 +639,11 @@ def load_bvh(
     rest = _rest_positions(skeleton)
     extent = float(np.max(rest.max(axis=0) - rest.min(axis=0))) if len(rest) > 1 else 0.0
     up_detected = up_axis is None
+    posed_height = None
     if up_axis is None:
-        up_axis = _detect_up_axis(rest, skeleton.parents)
+        up_axis, posed_height = _detect_up_axis(rest, skeleton.parents, skeleton, values)
+        if posed_height is not None:
+            extent = posed_height
     try:
         unit_name, scale = resolve_units(units, extent)
         C = up_axis_to_z_matrix(up_axis)

@@ -417,13 +417,19 @@ def rest_pose(motion: HumanMotion) -> np.ndarray:
 
 
 def _topology_vote(motion: HumanMotion) -> tuple[RigTopology | None, str]:
-    """The rig's topology from its rest pose; for clips without one (keypoint files), the
-    choice most of the 9 tallest of 64 frames spread over the clip agree on (one odd frame, a
-    raised leg or a turned foot, must not swap left and right; frames showing no two legs do
-    not vote)."""
-    try:
-        if motion.metadata and motion.metadata.get("rest_offsets_m") is not None:
+    """The rig's topology from its rest pose; for clips without one (keypoint files) or whose
+    rest pose shows no standing body, the choice most of the 9 tallest of 64 frames spread
+    over the clip agree on (one odd frame, a raised leg or a turned foot, must not swap left
+    and right; frames showing no two legs do not vote)."""
+    why = ""
+    if motion.metadata and motion.metadata.get("rest_offsets_m") is not None:
+        try:
             return infer_rig_keypoints(motion.parents, rest_pose(motion)), ""
+        except (TopologyError, ValueError, IndexError) as exc:
+            # A rest pose that is no standing body (OFFSETs along each bone's own axis, as
+            # MotionBuilder or Rokoko write them): the clip's frames vote instead.
+            why = f"rest pose: {exc}"
+    try:
         T = motion.num_frames
         frames = np.unique(np.linspace(0, T - 1, min(T, 64)).astype(int))
         z = motion.positions[frames, :, 2]
@@ -431,7 +437,6 @@ def _topology_vote(motion: HumanMotion) -> tuple[RigTopology | None, str]:
     except (TopologyError, ValueError, IndexError) as exc:
         return None, str(exc)
     votes: dict[tuple, list[RigTopology]] = {}
-    why = ""
     voters = 0
     for t in tallest:
         try:

@@ -16,9 +16,11 @@ direction. With ``H`` the rest pose's height:
   nearest half way in height between the leg's root and the ankle; the hip the last joint
   above the knee at least 80 % as far from it as the leg's root (so a thigh twist joint is
   not the hip).
-* **arms**: the joints outside the legs reaching farthest to the left and to the right;
-  their lowest common ancestor is the upper trunk (the *torso* keypoint). Along an arm the
-  wrist is the first joint where several chains branch (three or more, or two of two joints
+* **arms**: the joints outside the legs reaching farthest to the left and to the right,
+  followed down their longest chain of bones to a leaf (in a posed frame the farthest joint
+  may be an elbow); their lowest common ancestor is the upper trunk (the *torso* keypoint);
+  only joints below the pelvis count (a root left at the world origin is no arm). Along an
+  arm the wrist is the first joint where several chains branch (three or more, or two of two joints
   or more: fingers are not arms, a twist bone beside the forearm is not a hand), else the tip
   (an End Site after the elbow is the wrist), or the joint before a tip shorter than 0.8
   forearms (a hand); the
@@ -225,7 +227,9 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
 
     # --- arms and torso ------------------------------------------------------------------
     in_legs = {n for c in legs for n in subtree(c)}
-    upper_body = [i for i in range(J) if i not in in_legs and i != pelvis]
+    # Only what hangs from the pelvis: a root or reference joint above it (a ``Root`` left
+    # at the world origin while the body walks away) or a prop beside it is no arm or head.
+    upper_body = [i for i in subtree(pelvis) if i not in in_legs and i != pelvis]
     lateral = {i: float((P[i] - P[pelvis]) @ left) for i in upper_body}
     reach = 1.2 * max(hip_lateral)
     arms: dict[str, list[int]] = {}
@@ -238,6 +242,7 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
             if pelvis not in _ancestors(parents, torso):
                 raise TopologyError("the arms do not hang from above the pelvis")
             for name, tip in (("left", lt), ("right", rt)):
+                tip = _longest_leaf(P, children, same, tip)
                 path = clean(_path(parents, torso, tip))[1:]
                 if len(path) >= 2:
                     arms[name] = path
@@ -290,6 +295,25 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
             if len(h) >= 2:
                 cands["neck"] = tuple(h[:-1])
     return RigTopology(choice=choice, candidates=cands, forward=forward, left=left, chains=chains)
+
+
+def _longest_leaf(P, children, same, n: int) -> int:
+    """The leaf below ``n`` at the end of its longest chain of bones (``n`` if a leaf).
+
+    The joint reaching farthest sideways is the arm's tip in a T- or A-pose, but in a posed
+    frame (arms down, hands on the hips) it may be the elbow: the chain then goes on through
+    the forearm and hand to the longest finger, so the wrist and hand are still found.
+    """
+
+    def down(m: int) -> tuple[float, int]:
+        best = (0.0, m)
+        for c in children[m]:
+            length, leaf = down(c)
+            length += 0.0 if same[c] else float(np.linalg.norm(P[c] - P[m]))
+            best = max(best, (length, leaf))
+        return best
+
+    return down(n)[1]
 
 
 def _place_arm(P, children, same, path, name, left, centre, reach, choice, cands) -> None:

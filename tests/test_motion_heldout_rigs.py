@@ -1,0 +1,105 @@
+"""Rigs the samples do not cover, synthesized from the bundled clip so no file name matters:
+bind poses that are no standing body, a reference root left at the world origin, renamed,
+mirrored, rescaled and re-oriented skeletons."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from retargetjax.motion import (
+    infer_rig_keypoints,
+    load_bvh,
+    map_keypoints,
+    rest_pose,
+    sample_motion_path,
+    write_bvh,
+)
+from retargetjax.motion._np_geometry import mat_to_quat_np, quat_to_mat_np
+
+
+@pytest.fixture(scope="module")
+def clip():
+    """The bundled squat, 40 frames."""
+    m = load_bvh(sample_motion_path())
+    keep = slice(0, 40)
+    return dataclasses.replace(
+        m, positions=m.positions[keep], orientations=m.orientations[keep], metadata={}
+    )
+
+
+def _random_rotations(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    q, r = np.linalg.qr(rng.normal(size=(n, 3, 3)))
+    q *= np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
+    q[np.linalg.det(q) < 0, :, 0] *= -1
+    return q
+
+
+def test_bind_pose_that_is_no_standing_body_reads_the_frames(tmp_path, clip):
+    """Each joint's frame turned by a fixed random rotation (as MotionBuilder, Rokoko or Maya
+    joint orients write them): the all-zero-channel pose is a crumpled heap, the animation
+    is the same. Up axis, units and keypoints come from the frames."""
+    B = _random_rotations(clip.num_joints, seed=3)
+    R = quat_to_mat_np(clip.orientations.astype(np.float64)) @ B
+    turned = dataclasses.replace(clip, orientations=mat_to_quat_np(R).astype(np.float32))
+    path = write_bvh(turned, tmp_path / "bone_axes.bvh", units="cm", up_axis="y")
+    # The zero-channel pose is no standing body with any axis up.
+    with pytest.raises(ValueError):
+        infer_rig_keypoints(load_bvh(path).parents, rest_pose(load_bvh(path, up_axis="y")))
+
+    m = load_bvh(path)
+    assert m.metadata["up_axis"] == "y"
+    assert m.metadata["units"] == "cm"
+    np.testing.assert_allclose(m.positions, clip.positions, atol=2e-3)
+    want = map_keypoints(clip, verbose=False)
+    got = map_keypoints(m, verbose=False)
+    assert got.as_dict() == want.as_dict()
+
+
+def test_reference_root_at_the_origin_is_no_arm():
+    """A root joint (``Reference``/``joint_Root``) left at the world origin while the body
+    stands 2 m to its side is neither an arm nor the head."""
+    m = load_bvh(sample_motion_path())
+    rest = rest_pose(m)
+    want = infer_rig_keypoints(m.parents, rest).choice
+    parents = np.concatenate([[-1], np.where(m.parents < 0, 0, m.parents + 1)])
+    for side in (np.eye(3)[0], np.eye(3)[1]):
+        for sign in (1.0, -1.0):
+            body = rest + 2.0 * sign * side  # the origin is 2 m to one side of the body
+            points = np.concatenate([[[0.0, 0.0, 0.0]], body])
+            got = infer_rig_keypoints(parents, points).choice
+            assert got == {k: v + 1 for k, v in want.items()}
+
+
+def _turn(P: np.ndarray, joints: list[int], centre: np.ndarray, axis: np.ndarray, deg: float):
+    a = np.deg2rad(deg)
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    R = np.eye(3) + np.sin(a) * K + (1 - np.cos(a)) * K @ K
+    P[joints] = (P[joints] - centre) @ R.T + centre
+
+
+def test_arms_down_with_hands_on_the_belly_keep_their_wrists():
+    """A posed frame (no T-pose to read: keypoint files, bind poses that are no standing body)
+    where the elbows, not the hands, reach farthest sideways."""
+    m = load_bvh(sample_motion_path())
+    rest = rest_pose(m)
+    topo = infer_rig_keypoints(m.parents, rest)
+    children = {
+        j: [c for c in range(len(m.parents)) if m.parents[c] == j] for j in range(len(rest))
+    }
+
+    def subtree(j: int) -> list[int]:
+        return [j] + [n for c in children[j] for n in subtree(c)]
+
+    P = rest.copy()
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        sh, el = topo.choice[f"{side}_shoulder"], topo.choice[f"{side}_elbow"]
+        _turn(P, subtree(sh), P[sh].copy(), topo.forward, -sign * 75.0)  # arm down
+        _turn(P, subtree(el), P[el].copy(), topo.forward, -sign * 100.0)  # forearm across
+    got = infer_rig_keypoints(m.parents, P).choice
+    for key in ("shoulder", "elbow", "wrist"):
+        for side in ("left", "right"):
+            assert got[f"{side}_{key}"] == topo.choice[f"{side}_{key}"], (side, key)
