@@ -103,3 +103,38 @@ def test_arms_down_with_hands_on_the_belly_keep_their_wrists():
     for key in ("shoulder", "elbow", "wrist"):
         for side in ("left", "right"):
             assert got[f"{side}_{key}"] == topo.choice[f"{side}_{key}"], (side, key)
+
+
+def test_frames_vote_keypoint_by_keypoint_when_feet_push_off():
+    """A keypoint clip (opaque names, parents, no rest pose) where a third of the frames
+    have the left foot pointing down (pushing off) and a third the right: each such frame
+    reads that foot's toe as its ankle, but most frames agree on every foot joint."""
+    from retargetjax.motion import HumanMotion
+
+    m = load_bvh(sample_motion_path())
+    rest = rest_pose(m)
+    topo = infer_rig_keypoints(m.parents, rest)
+    children = {
+        j: [c for c in range(len(m.parents)) if m.parents[c] == j] for j in range(len(rest))
+    }
+
+    def subtree(j: int) -> list[int]:
+        return [j] + [n for c in children[j] for n in subtree(c)]
+
+    frames = []
+    for t in range(12):
+        P = rest.copy()
+        side = ("left", "right", None)[t % 3]
+        if side is not None:
+            ankle = topo.choice[f"{side}_ankle"]
+            _turn(P, subtree(ankle), P[ankle].copy(), topo.left, 65.0)  # toe down
+        frames.append(P)
+    clip = HumanMotion(
+        fps=30.0,
+        joint_names=tuple(f"j{k}" for k in range(len(rest))),
+        parents=m.parents,
+        positions=np.stack(frames).astype(np.float32),
+    )
+    got = map_keypoints(clip, verbose=False)
+    want = {k: f"j{v}" for k, v in topo.choice.items()}
+    assert {k: got.as_dict()[k] for k in want} == want
