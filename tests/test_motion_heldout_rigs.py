@@ -5,11 +5,13 @@ mirrored, rescaled and re-oriented skeletons."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 
 from retargetjax.motion import (
+    KeypointMapError,
     infer_rig_keypoints,
     load_bvh,
     map_keypoints,
@@ -38,21 +40,22 @@ def _random_rotations(n: int, seed: int) -> np.ndarray:
     return q
 
 
-def test_bind_pose_that_is_no_standing_body_reads_the_frames(tmp_path, clip):
+@pytest.mark.parametrize("up, units", [("y", "cm"), ("z", "m"), ("x", "in")])
+def test_bind_pose_that_is_no_standing_body_reads_the_frames(tmp_path, clip, up, units):
     """Each joint's frame turned by a fixed random rotation (as MotionBuilder, Rokoko or Maya
     joint orients write them): the all-zero-channel pose is a crumpled heap, the animation
     is the same. Up axis, units and keypoints come from the frames."""
     B = _random_rotations(clip.num_joints, seed=3)
     R = quat_to_mat_np(clip.orientations.astype(np.float64)) @ B
     turned = dataclasses.replace(clip, orientations=mat_to_quat_np(R).astype(np.float32))
-    path = write_bvh(turned, tmp_path / "bone_axes.bvh", units="cm", up_axis="y")
+    path = write_bvh(turned, tmp_path / "bone_axes.bvh", units=units, up_axis=up)
     # The zero-channel pose is no standing body with any axis up.
     with pytest.raises(ValueError):
-        infer_rig_keypoints(load_bvh(path).parents, rest_pose(load_bvh(path, up_axis="y")))
+        infer_rig_keypoints(load_bvh(path).parents, rest_pose(load_bvh(path, up_axis=up)))
 
     m = load_bvh(path)
-    assert m.metadata["up_axis"] == "y"
-    assert m.metadata["units"] == "cm"
+    assert m.metadata["up_axis"] == up
+    assert m.metadata["units"] == units
     np.testing.assert_allclose(m.positions, clip.positions, atol=2e-3)
     want = map_keypoints(clip, verbose=False)
     got = map_keypoints(m, verbose=False)
@@ -138,3 +141,39 @@ def test_frames_vote_keypoint_by_keypoint_when_feet_push_off():
     got = map_keypoints(clip, verbose=False)
     want = {k: f"j{v}" for k, v in topo.choice.items()}
     assert {k: got.as_dict()[k] for k in want} == want
+
+
+def test_a_rig_without_legs_says_what_is_missing_and_why(tmp_path):
+    """One line naming the file, what the skeleton lacks and what was expected."""
+    text = sample_motion_path().read_text()
+    m = load_bvh(sample_motion_path())
+    legs = infer_rig_keypoints(m.parents, rest_pose(m)).chains
+    hips = {m.joint_names[legs[f"{s}_leg"][0]] for s in ("left", "right")}
+    # Drop both leg blocks (and their MOTION columns) from the file.
+    lines = text.splitlines()
+    out, skip, depth, cols, col = [], False, 0, [], 0
+    for line in lines[: lines.index("MOTION")]:
+        word = line.split()
+        if word[:1] == ["JOINT"] and " ".join(word[1:]) in hips:
+            skip, depth = True, 0
+        if skip:
+            depth += line.count("{") - line.count("}")
+            if word[:1] == ["CHANNELS"]:
+                cols += list(range(col, col + int(word[1])))
+                col += int(word[1])
+            if depth == 0 and "}" in line:
+                skip = False
+            continue
+        if word[:1] == ["CHANNELS"]:
+            col += int(word[1])
+        out.append(line)
+    motion = lines[lines.index("MOTION") :]
+    rows = [" ".join(v for k, v in enumerate(r.split()) if k not in cols) for r in motion[3:]]
+    path = tmp_path / "no_legs.bvh"
+    path.write_text("\n".join(out + motion[:3] + rows) + "\n")
+    with pytest.raises(KeypointMapError) as err:
+        map_keypoints(load_bvh(path), verbose=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: cannot map required keypoints left_hip")
+    assert re.search(r"the skeleton: [^)]*legs[^)]*\); expected a human skeleton", message)

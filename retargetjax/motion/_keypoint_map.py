@@ -439,10 +439,16 @@ def _topology_vote(motion: HumanMotion) -> tuple[RigTopology | None, str]:
     voters: list[RigTopology] = []
     for t in tallest:
         try:
-            voters.append(infer_rig_keypoints(motion.parents, motion.positions[t]))
+            topo = infer_rig_keypoints(motion.parents, motion.positions[t])
         except (TopologyError, ValueError, IndexError) as exc:
             why = why or str(exc)
             continue
+        if not all(f"{s}_wrist" in topo.choice for s in ("left", "right")):
+            # Two chains down and none sideways: a rig without legs whose arms hang to the
+            # lowest point reads as legs in a posed frame. A frame must show the whole body.
+            why = why or "no two arms beside two legs; expected a whole human body"
+            continue
+        voters.append(topo)
         if len(voters) == 9:  # the 9 tallest frames that show a humanoid
             break
     if not voters:
@@ -566,9 +572,11 @@ def map_keypoints(
     missing = [k for k in REQUIRED_KEYPOINTS if k not in found]
     if missing:
         found_txt = ", ".join(f"{k}={names[i]}" for k, i in found.items()) or "nothing"
+        skeleton = f" (the skeleton: {why})" if topo is None and why else ""
         raise KeypointMapError(
-            f"{motion.source or 'motion'}: cannot map required keypoints {', '.join(missing)}; "
-            f"found {found_txt}; joints of the rig: {', '.join(names)}. Pass override="
+            f"{motion.source or 'motion'}: cannot map required keypoints {', '.join(missing)}"
+            f"{skeleton}; expected a human skeleton with two legs and two arms (found "
+            f"{found_txt}; joints of the rig: {', '.join(names)}). Pass override="
             "{'<keypoint>': '<joint name>'} or a YAML file with that mapping"
         )
     ordered = [k for k in CANONICAL_KEYPOINTS if k in found]

@@ -138,6 +138,16 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
     if len(low) < 2:
         raise TopologyError("fewer than two joint chains reach the floor; expected two legs")
     pelvis = _lca(parents, low)
+    # Arms hanging to the lowest point of a rig without legs read as legs from the chest;
+    # the chest's ancestors (spine, hips) then sit between those "feet" and that "pelvis".
+    # A real pelvis has nothing of the body below it up the tree (a reference root at the
+    # floor, or a centre-of-gravity joint beside it, is fine).
+    for a in _ancestors(parents, pelvis)[1:]:
+        if z_min + 0.2 * height < P[a, 2] < P[pelvis, 2] - 0.1 * height:
+            raise TopologyError(
+                "the chains reaching the floor hang from above the spine; expected two legs "
+                "from the pelvis"
+            )
     legs = [c for c in children[pelvis] if set(subtree(c)) & set(low)]
     if len(legs) < 2:
         raise TopologyError("the feet hang from one chain; expected two legs from the pelvis")
