@@ -177,3 +177,35 @@ def test_a_rig_without_legs_says_what_is_missing_and_why(tmp_path):
     assert "\n" not in message
     assert message.startswith(f"{path}: cannot map required keypoints left_hip")
     assert re.search(r"the skeleton: [^)]*legs[^)]*\); expected a human skeleton", message)
+
+
+@pytest.mark.parametrize("metres_per_unit", [0.0564, 1e-4, 5.0])
+def test_a_skeleton_no_standard_unit_makes_human_is_scaled_to_adult_height(
+    tmp_path, clip, metres_per_unit, caplog
+):
+    """CMU cgspeed conversions (~0.056 m per unit: 0.7 m tall read as inches), a ×100-scaled
+    centimetre rig (17 m as millimetres) and a tiny one (0.3 units, 0.3 m as metres): no
+    standard unit gives a standing human, so the skeleton is scaled to 1.7 m, the loader says
+    so, and ``units=`` still reads the file as written."""
+    path = write_bvh(clip, tmp_path / "odd_units.bvh", units=metres_per_unit)
+    with caplog.at_level("WARNING", logger="retargetjax.motion"):
+        m = load_bvh(path)
+    md = m.metadata
+    assert md["units"] == "scaled" and md["units_scaled_to_height"]
+    assert md["rest_height_units"] * md["meters_per_unit"] == pytest.approx(1.7)
+    assert "scaling it to 1.7 m tall" in caplog.text and "units=" in caplog.text
+    # Uniformly scaled: the same body, 1.7 m tall instead of the clip's own height.
+    ratio = md["meters_per_unit"] / metres_per_unit
+    np.testing.assert_allclose(m.positions, clip.positions * ratio, atol=2e-3 * ratio)
+    assert map_keypoints(m, verbose=False).as_dict() == map_keypoints(clip, verbose=False).as_dict()
+
+    exact = load_bvh(path, units=metres_per_unit)
+    assert not exact.metadata["units_detected"] and not exact.metadata["units_scaled_to_height"]
+    np.testing.assert_allclose(exact.positions, clip.positions, atol=2e-3)
+
+
+@pytest.mark.parametrize(("metres_per_unit", "name"), [(0.0254, "in"), (0.01, "cm"), (1.0, "m")])
+def test_a_standard_unit_giving_a_human_height_is_kept(tmp_path, clip, metres_per_unit, name):
+    m = load_bvh(write_bvh(clip, tmp_path / "std.bvh", units=metres_per_unit))
+    assert m.metadata["units"] == name and not m.metadata["units_scaled_to_height"]
+    np.testing.assert_allclose(m.positions, clip.positions, atol=2e-3)

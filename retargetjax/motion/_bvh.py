@@ -14,7 +14,8 @@ Conventions (the de-facto ones of MotionBuilder, Blender and bvhio):
 - ``End Site`` blocks become extra joints named ``<parent>_End`` (``_End2``… if taken) with
   the parent's orientation, listed in ``metadata["end_sites"]``; ``end_sites=False`` drops them.
 - Units (cm / m / inches / mm) are detected from the rest skeleton's size (see
-  :func:`~retargetjax.motion.detect_units`) and the Y-up world is turned Z-up by the fixed
+  :func:`~retargetjax.motion.detect_units`; a skeleton none of them makes 1.2-2.2 m tall is
+  scaled to 1.7 m) and the Y-up world is turned Z-up by the fixed
   rotation ``C`` of :func:`~retargetjax.motion.up_axis_to_z_matrix`: ``p = s · C p_bvh`` and
   ``R = C · R_world_bvh`` (so ``metadata["rest_offsets_m"]`` stay in each parent joint's frame).
 """
@@ -34,7 +35,7 @@ from ..types import MotionFormatKind
 from ._errors import MotionFormatError
 from ._human_motion import HumanMotion
 from ._np_geometry import mat_to_quat_np
-from ._units import resolve_units, up_axis_to_z_matrix
+from ._units import SCALED_UNITS, resolve_units, scaled_units_message, up_axis_to_z_matrix
 
 __all__ = ["BvhSkeleton", "bvh_forward_kinematics", "load_bvh", "read_bvh"]
 
@@ -621,7 +622,9 @@ def load_bvh(
         units: ``"cm"``, ``"m"``, ``"mm"``, ``"in"``, ``"ft"`` or metres per unit; ``None``
             detects them from the rest skeleton's largest extent (see ``detect_units``), or
             from the body's height in the clip's frames when the rest pose is no standing
-            body and the up axis is detected.
+            body and the up axis is detected. When no standard unit gives a standing human
+            1.2-2.2 m tall, the skeleton is scaled to 1.7 m (``units`` ``"scaled"``,
+            ``units_scaled_to_height`` true, and a warning saying so).
         up_axis: the file's up axis, ``"y"`` (the BVH norm), ``"z"`` or ``"x"``; ``None``
             (default) takes ``"y"`` unless the rest skeleton of a rig (8 joints or more)
             shows two legs hanging down only with ``"z"`` (or ``"x"``) up: Z-up exports
@@ -632,7 +635,8 @@ def load_bvh(
     Metadata: ``units``, ``meters_per_unit``, ``up_axis``, ``frame_time_s``,
     ``rest_height_units`` (extent used for detection), ``end_sites`` (names),
     ``rest_offsets_m`` ((J, 3) offsets in each parent's joint frame, metres),
-    ``bvh_channels`` (per joint), ``units_detected`` (bool).
+    ``bvh_channels`` (per joint), ``units_detected`` (bool), ``units_scaled_to_height``
+    (bool: no standard unit fit, the skeleton was scaled to 1.7 m).
     """
     path = Path(path)
     skeleton, frame_time, values = read_bvh(path)
@@ -649,6 +653,8 @@ def load_bvh(
         C = up_axis_to_z_matrix(up_axis)
     except ValueError as exc:
         raise MotionFormatError(str(exc), path=path) from None
+    if unit_name == SCALED_UNITS:
+        _log.warning("%s: %s", path.name, scaled_units_message(extent))
     pos, quats, _ = bvh_forward_kinematics(skeleton, values, scale=scale, world_rotation=C)
     keep = np.ones(len(skeleton.names), dtype=bool) if end_sites else ~skeleton.is_end_site
     idx = np.flatnonzero(keep)
@@ -663,6 +669,7 @@ def load_bvh(
         "units": unit_name,
         "meters_per_unit": scale,
         "units_detected": units is None,
+        "units_scaled_to_height": unit_name == SCALED_UNITS,
         "up_axis": str(up_axis).lower(),
         "up_axis_detected": up_detected,
         "frame_time_s": frame_time,
