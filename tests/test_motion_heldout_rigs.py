@@ -209,3 +209,33 @@ def test_a_standard_unit_giving_a_human_height_is_kept(tmp_path, clip, metres_pe
     m = load_bvh(write_bvh(clip, tmp_path / "std.bvh", units=metres_per_unit))
     assert m.metadata["units"] == name and not m.metadata["units_scaled_to_height"]
     np.testing.assert_allclose(m.positions, clip.positions, atol=2e-3)
+
+
+def test_a_head_whose_end_site_has_zero_length_is_still_the_head():
+    """``End Site { OFFSET 0 0 0 }`` on the head (Bandai-Namco) leaves a chain of two above the
+    torso; with the neck standing well above the shoulders it was read as the head."""
+    m = load_bvh(sample_motion_path())
+    rest = rest_pose(m)
+    want = infer_rig_keypoints(m.parents, rest).choice
+    head, neck = want["head"], want["neck"]
+    (end,) = [j for j, p in enumerate(m.parents) if p == head]
+    shoulders = np.mean([rest[want[k], 2] for k in ("left_shoulder", "right_shoulder")])
+    rest[neck, 2] = shoulders + 0.5 * (rest[head, 2] - shoulders)  # a long-necked rig
+    assert infer_rig_keypoints(m.parents, rest).choice == want
+    rest[end] = rest[head]  # the head's End Site at the head joint
+    got = infer_rig_keypoints(m.parents, rest).choice
+    assert (got["head"], got.get("neck")) == (head, neck)
+
+
+@pytest.mark.parametrize(
+    ("frame_time", "fps"), [(0.008342, 120.0), (0.03337, 30.0), (0.036364, None)]
+)
+def test_frame_times_written_coarsely_snap_to_whole_rates(tmp_path, clip, frame_time, fps):
+    """``Frame Time: 0.008342`` (120 fps written with 6 decimals, or 119.88 NTSC) reads as
+    120 fps; 27.5 fps is no whole rate and stays."""
+    path = write_bvh(clip.replace(fps=1.0 / frame_time), tmp_path / "rate.bvh")
+    text = path.read_text()
+    assert f"Frame Time: {frame_time:.6f}" in text or f"Frame Time: {frame_time:g}" in text
+    m = load_bvh(path)
+    assert m.fps == (fps if fps is not None else pytest.approx(1.0 / frame_time))
+    assert m.metadata["frame_time_s"] == pytest.approx(frame_time, rel=1e-4)

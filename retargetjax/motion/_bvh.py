@@ -692,12 +692,15 @@ def load_bvh(
 
 
 def snap_fps(fps: float) -> float:
-    """``fps`` rounded to the nearest integer when within 0.02 % of it.
+    """``fps`` rounded to the nearest integer when within 0.5 % of it.
 
-    Frame times are written with a few decimals (``0.033333``), so ``1 / frame_time`` is
-    ``30.0003``; the exact frame time stays in ``metadata["frame_time_s"]``.
+    Frame times are written with a few decimals, some rounded coarsely: ``0.033333`` gives
+    ``30.0003`` fps, ``0.008342`` (a 120 fps clip) ``119.875``. A rate within 0.5 % of an
+    integer is that integer (NTSC's 29.97 reads as 30: 0.1 % slower or faster motion, far
+    below what a retarget notices); the exact frame time stays in
+    ``metadata["frame_time_s"]``.
     """
     nearest = round(fps)
-    if nearest > 0 and abs(fps - nearest) <= 2e-4 * fps:
+    if nearest > 0 and abs(fps - nearest) <= 5e-3 * fps:
         return float(nearest)
     return float(fps)

@@ -30,7 +30,8 @@ direction. With ``H`` the rest pose's height:
 * **neck and head**: the chain from the torso up to the highest joint outside the arms;
   its first joint is the neck and the one before the tip the head (an End Site after the
   neck is the head), except a chain of two whose first joint already stands well above the
-  shoulders, which is the head and its end.
+  shoulders, which is the head and its end (unless its End Site has zero length and the
+  second joint is a neck bone above the first: then neck and head).
 
 Each keypoint also gets *candidates*, the joints of its chain segment that could be it; a
 name rule (or preset) naming one of them breaks the tie, see
@@ -290,7 +291,16 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
         )
         h = head_chain
         chains["head"] = h
-        if len(h) == 1:
+        # An End Site of zero length on the head (Bandai-Namco writes ``OFFSET 0 0 0``) is
+        # dropped with the joints it coincides with: a chain of two then ends at the head
+        # joint, a neck bone (under 8 % of the height) above the neck, with no end of its
+        # own. A skull-long last bone is a head-top marker (Mixamo's HeadTop_End): its end.
+        zero_tip = bool(same[top]) or (
+            bool(children[top]) and all(same[n] for n in subtree(top) if n != top)
+        )
+        if zero_tip and len(h) == 2 and np.linalg.norm(P[h[1]] - P[h[0]]) < 0.08 * height:
+            choice["neck"], choice["head"] = h[0], h[1]
+        elif len(h) == 1:
             choice["head"] = h[0]
         elif len(h) == 2:
             if P[h[0], 2] - shoulder_z > 0.35 * (P[h[1], 2] - shoulder_z):
