@@ -265,3 +265,44 @@ def test_metadata_and_resampling():
     half = c.take(np.arange(0, c.num_frames, 2), fps=FPS / 2)
     assert half.num_frames == 60 and half.fps == FPS / 2
     np.testing.assert_array_equal(half.labels, c.labels[::2])
+
+
+def _walk_clip(seconds: float = 4.0) -> np.ndarray:
+    """STAND walking forward at 0.6 m/s: each leg (hip to toe, rigid) 0.5 s planted, then
+    0.5 s swinging 12 cm up and 0.6 m forward; the rest of the body glides along."""
+    T = int(seconds * FPS)
+    t = np.arange(T) / FPS
+    clip = np.repeat(_pose(STAND)[None], T, 0)
+    clip[..., 0] += 0.6 * t[:, None]
+    for side, phase in (("left", 0.0), ("right", 0.5)):
+        cycle = (t + phase) % 1.0
+        swing = np.clip((cycle - 0.5) / 0.5, 0, 1)
+        leg = [NAMES.index(f"{side}_{j}") for j in ("hip", "knee", "ankle", "toe")]
+        clip[:, leg, 0] = _pose(STAND)[leg, 0] + 0.6 * (np.floor(t + phase) + swing)[:, None]
+        clip[:, leg, 2] += (0.12 * np.sin(np.pi * swing))[:, None]
+    return clip
+
+
+@pytest.mark.parametrize("k", [0.5, 2.0])
+def test_contacts_do_not_change_when_the_clip_is_scaled(k):
+    """A walk and a lie-down, positions scaled ×0.5 and ×2 (a unit read wrong, a child, a
+    giant): the thresholds follow the leg length, the labels stay."""
+    from retargetjax.motion import body_scale
+
+    walk = _motion(_walk_clip(), NAMES)
+    scaled = walk.replace(positions=walk.positions * k)
+    kp = map_keypoints(walk, verbose=False)
+    base = foot_contacts(walk, kp)
+    assert 0.4 < base.mean() < 0.8  # stance half the time, a little more with hysteresis
+    np.testing.assert_array_equal(foot_contacts(scaled, kp), base)
+    np.testing.assert_array_equal(body_contacts(scaled, kp).labels, body_contacts(walk, kp).labels)
+    assert body_scale(kp.positions(walk), kp.names) == pytest.approx(0.8 / 0.83, rel=1e-5)
+    assert body_scale(kp.positions(scaled), kp.names) == pytest.approx(k * 0.8 / 0.83, rel=1e-5)
+
+    lie = _lie_down_clip()
+    np.testing.assert_array_equal(
+        detect_body_contacts(lie * k, NAMES, FPS).labels,
+        detect_body_contacts(lie, NAMES, FPS).labels,
+    )
+    # scale=1 takes the thresholds in metres as given.
+    assert detect_body_contacts(lie, NAMES, FPS, scale=1.0).scale == 1.0

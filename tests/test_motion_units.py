@@ -33,3 +33,12 @@ def test_up_axis_matrices_are_rotations():
         np.testing.assert_allclose(C @ up, [0, 0, 1])
     with pytest.raises(ValueError, match="unknown up axis"):
         up_axis_to_z_matrix("w")
+
+
+@pytest.mark.parametrize("height", [25.8, 0.45, 4535.0, 19393.0])
+def test_resolve_scales_when_no_standard_unit_gives_a_human(height):
+    name, scale = resolve_units(None, height)
+    assert name == "scaled"
+    assert height * scale == pytest.approx(1.7)
+    # An explicit unit is taken as given.
+    assert resolve_units("in", height) == ("in", 0.0254)

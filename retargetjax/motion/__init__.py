@@ -16,6 +16,8 @@ from ._bvh import bvh_forward_kinematics as bvh_forward_kinematics
 from ._bvh import load_bvh as load_bvh
 from ._bvh import read_bvh as read_bvh
 from ._bvh_writer import write_bvh as write_bvh
+from ._contacts import REFERENCE_LEG_LENGTH_M as REFERENCE_LEG_LENGTH_M
+from ._contacts import body_scale as body_scale
 from ._contacts import estimate_floor_height as estimate_floor_height
 from ._contacts import foot_contacts as foot_contacts
 from ._contacts import foot_point_heights as foot_point_heights
@@ -51,6 +53,7 @@ __all__ = [
     "KEYPOINT_FILE_KEYS",
     "KEYPOINT_SYNONYMS",
     "PART_THRESHOLDS",
+    "REFERENCE_LEG_LENGTH_M",
     "SKELETON_PRESETS",
     "SMPLH_JOINT_NAMES",
     "SMPLX_JOINT_NAMES",
@@ -66,6 +69,7 @@ __all__ = [
     "RigTopology",
     "TopologyError",
     "body_contacts",
+    "body_scale",
     "bvh_forward_kinematics",
     "detect_body_contacts",
     "detect_motion_format",

@@ -43,6 +43,10 @@ body, so its height when the part rests on the floor is about the part's own rad
 | back | torso | 0.18 / 0.22 | 0.5 / 1.0 | lying: chest joint 10–15 cm up |
 | head | head | 0.14 / 0.17 | 0.5 / 1.0 | head joint ~10 cm up when the head rests |
 
+Every threshold in metres and m/s is for an adult with 0.83 m legs and is multiplied by the
+clip's :func:`~retargetjax.motion.body_scale` (its leg length over 0.83 m), so a uniformly
+scaled clip (a unit read wrong, a child) gets the same labels.
+
 The trunk parts get looser speeds because a rolling back or seat carries its centre at
 ``ω · r`` while the touching skin is still. Only feet take raised supports: a hand held
 still in the air (arms hanging at rest) cannot be told from a hand on a table by its motion
@@ -56,6 +60,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._contacts import body_scale
 from ._human_motion import HumanMotion
 from ._keypoint_map import KeypointMap, map_keypoints
 
@@ -150,6 +155,8 @@ class BodyContacts:
     floor_z: float
     #: Frames per second of the labels.
     fps: float
+    #: Factor the thresholds were multiplied by (the body's leg length over 0.83 m).
+    scale: float = 1.0
 
     @property
     def num_frames(self) -> int:
@@ -215,6 +222,7 @@ class BodyContacts:
             raised=self.raised[index],
             floor_z=self.floor_z,
             fps=self.fps if fps is None else float(fps),
+            scale=self.scale,
         )
 
 
@@ -280,6 +288,7 @@ def detect_body_contacts(
     thresholds: dict[str, PartThresholds] | None = None,
     still_s: float = _STILL_S,
     min_span_s: float = _MIN_SPAN_S,
+    scale: float | None = None,
 ) -> BodyContacts:
     """Contacts of every body part from canonical keypoints ``(T, K, 3)`` named ``names``.
 
@@ -293,6 +302,9 @@ def detect_body_contacts(
             :data:`PART_THRESHOLDS` entries.
         still_s: length (s) of a still run that makes a raised support (feet only).
         min_span_s: contact spans shorter than this (s) are dropped.
+        scale: factor on every threshold in metres and m/s; by default
+            :func:`~retargetjax.motion.body_scale` (leg length over 0.83 m), 1 to take them
+            as given.
 
     Returns a :class:`BodyContacts`; the rules are in the module docstring.
     """
@@ -305,6 +317,18 @@ def detect_body_contacts(
         )
     th_all = dict(PART_THRESHOLDS)
     th_all.update(thresholds or {})
+    if scale is None:
+        scale = body_scale(pos, names)
+    scale = float(scale)
+    th_all = {
+        k: th._replace(
+            on_m=th.on_m * scale,
+            off_m=th.off_m * scale,
+            on_mps=th.on_mps * scale,
+            off_mps=th.off_mps * scale,
+        )
+        for k, th in th_all.items()
+    }
     T = pos.shape[0]
     col = {n: i for i, n in enumerate(names)}
 
@@ -361,6 +385,7 @@ def detect_body_contacts(
         raised=raised,
         floor_z=floor_z,
         fps=float(fps),
+        scale=scale,
     )
 
 
@@ -369,7 +394,8 @@ def body_contacts(
 ) -> BodyContacts:
     """:func:`detect_body_contacts` on ``motion``'s canonical keypoints (``kp`` or mapped).
 
-    ``options`` are passed on (``floor_z``, ``thresholds``, ``still_s``, ``min_span_s``).
+    ``options`` are passed on (``floor_z``, ``thresholds``, ``still_s``, ``min_span_s``,
+    ``scale``).
     """
     kp = map_keypoints(motion, verbose=False) if kp is None else kp
     return detect_body_contacts(kp.positions(motion), kp.names, motion.fps, **options)  # type: ignore[arg-type]

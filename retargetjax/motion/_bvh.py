@@ -14,7 +14,8 @@ Conventions (the de-facto ones of MotionBuilder, Blender and bvhio):
 - ``End Site`` blocks become extra joints named ``<parent>_End`` (``_End2``… if taken) with
   the parent's orientation, listed in ``metadata["end_sites"]``; ``end_sites=False`` drops them.
 - Units (cm / m / inches / mm) are detected from the rest skeleton's size (see
-  :func:`~retargetjax.motion.detect_units`) and the Y-up world is turned Z-up by the fixed
+  :func:`~retargetjax.motion.detect_units`; a skeleton none of them makes 1.2-2.2 m tall is
+  scaled to 1.7 m) and the Y-up world is turned Z-up by the fixed
   rotation ``C`` of :func:`~retargetjax.motion.up_axis_to_z_matrix`: ``p = s · C p_bvh`` and
   ``R = C · R_world_bvh`` (so ``metadata["rest_offsets_m"]`` stay in each parent joint's frame).
 """
@@ -34,7 +35,7 @@ from ..types import MotionFormatKind
 from ._errors import MotionFormatError
 from ._human_motion import HumanMotion
 from ._np_geometry import mat_to_quat_np
-from ._units import resolve_units, up_axis_to_z_matrix
+from ._units import SCALED_UNITS, resolve_units, scaled_units_message, up_axis_to_z_matrix
 
 __all__ = ["BvhSkeleton", "bvh_forward_kinematics", "load_bvh", "read_bvh"]
 
@@ -529,33 +530,82 @@ def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
     return rest
 
 
-def _detect_up_axis(rest: np.ndarray, parents: np.ndarray) -> str:
-    """``"y"``, unless a humanoid rig (8 joints or more) in its rest pose shows its two legs
-    hanging down only with Z (or X) up, or lies flat with Y up and stands with Z (or X)."""
-    from ._topology import TopologyError, infer_rig_keypoints
+def _stands_with(points: np.ndarray, parents: np.ndarray, axis: str) -> bool:
+    """Whether ``points`` (J, 3), read with ``axis`` up, show a humanoid standing: taller
+    than 0.6 of its width, two legs hanging down from one pelvis, the head above it."""
+    from ._topology import TopologyError, _ancestors, infer_rig_keypoints
 
-    def extent_ok(axis: str) -> bool:
-        p = rest @ up_axis_to_z_matrix(axis).T
+    p = points @ up_axis_to_z_matrix(axis).T
+    try:
+        topo = infer_rig_keypoints(parents, p)
+    except (TopologyError, ValueError, IndexError):
+        return False
+    # The body is what hangs from the pelvis (not a root joint left at the world origin).
+    pelvis = topo.choice["pelvis"]
+    body = [j for j in range(len(parents)) if pelvis in _ancestors(parents, j)]
+    extent = p[body].max(axis=0) - p[body].min(axis=0)
+    if not extent[2] >= 0.6 * max(extent[0], extent[1]):
+        return False
+    # Upright, not upside down with the arms hanging to the floor as "legs": a head (or the
+    # upper trunk) above the pelvis.
+    top = topo.choice.get("head", topo.choice.get("torso"))
+    return top is not None and p[top, 2] > p[topo.choice["pelvis"], 2] + 0.1 * extent[2]
+
+
+#: How many frames, spread over the clip, are read when the rest pose is no standing body.
+_POSE_FRAMES = 16
+
+
+def _detect_up_axis(
+    rest: np.ndarray, parents: np.ndarray, skeleton: BvhSkeleton, values: np.ndarray
+) -> tuple[str, float | None]:
+    """The file's up axis and, when it was read off the animation, the body's height.
+
+    ``"y"``, unless a humanoid rig (8 joints or more) in its rest pose shows its two legs
+    hanging down only with Z (or X) up and the clip's frames do not stand better with
+    another axis up. Many exporters (MotionBuilder, Rokoko, Maya joint
+    orients) write OFFSETs along each bone's own axis, so the all-zero-channel pose is no
+    standing body at all (a line of bones along X): then the clip's own frames decide, the
+    axis with the most of :data:`_POSE_FRAMES` spread frames standing wins, and the second
+    value is the body's height in those frames (file units: the 90th percentile of their
+    extent along that axis), for the unit detection. ``None`` when the rest pose decided.
+    """
+    axes = ("y", "z", "x")
+    if len(rest) < 8:
+        return "y", None
+    rest_axis = next((a for a in axes if _stands_with(rest, parents, a)), None)
+    if rest_axis == "y":
+        return "y", None
+    T = values.shape[0]
+    frames = np.unique(np.linspace(0, T - 1, min(T, _POSE_FRAMES)).astype(int))
+    pos, _, _ = bvh_forward_kinematics(skeleton, values[frames], dtype=np.float64)
+    votes = {a: [t for t in range(len(frames)) if _stands_with(pos[t], parents, a)] for a in axes}
+    best = max(axes, key=lambda a: len(votes[a]))
+    if rest_axis is not None and len(votes[rest_axis]) >= len(votes[best]):
+        # Z-up (or X-up) exports: the rest pose and the animation agree.
+        _log.warning(
+            "the rest skeleton stands with %s up; reading the file %s-up", rest_axis, rest_axis
+        )
+        return rest_axis, None
+    if votes[best]:
+        z = (pos[votes[best]] @ up_axis_to_z_matrix(best).T)[..., 2]
+        height = float(np.percentile(z.max(axis=1) - z.min(axis=1), 90))
+        _log.info(
+            "the rest pose (all channels zero) is no standing body; %d of %d frames stand "
+            "with %s up: reading the file %s-up",
+            len(votes[best]),
+            len(frames),
+            best,
+            best,
+        )
+        return best, height
+
+    def extent_ok(points: np.ndarray, axis: str) -> bool:
+        p = points @ up_axis_to_z_matrix(axis).T
         extent = p.max(axis=0) - p.min(axis=0)
         return bool(extent[2] >= 0.6 * max(extent[0], extent[1]))
 
-    def legs_down(axis: str) -> bool:
-        try:
-            infer_rig_keypoints(parents, rest @ up_axis_to_z_matrix(axis).T)
-        except (TopologyError, ValueError, IndexError):
-            return False
-        return True
-
-    if len(rest) < 8:
-        return "y"
-    for axis in ("y", "z", "x"):
-        if extent_ok(axis) and legs_down(axis):
-            if axis != "y":
-                _log.warning(
-                    "the rest skeleton stands with %s up; reading the file %s-up", axis, axis
-                )
-            return axis
-    return next((a for a in ("y", "z", "x") if extent_ok(a)), "y")
+    return next((a for a in axes if extent_ok(rest, a)), "y"), None
 
 
 def load_bvh(
@@ -570,30 +620,41 @@ def load_bvh(
     Args:
         path: the ``.bvh`` file.
         units: ``"cm"``, ``"m"``, ``"mm"``, ``"in"``, ``"ft"`` or metres per unit; ``None``
-            detects them from the rest skeleton's largest extent (see ``detect_units``).
+            detects them from the rest skeleton's largest extent (see ``detect_units``), or
+            from the body's height in the clip's frames when the rest pose is no standing
+            body and the up axis is detected. When no standard unit gives a standing human
+            1.2-2.2 m tall, the skeleton is scaled to 1.7 m (``units`` ``"scaled"``,
+            ``units_scaled_to_height`` true, and a warning saying so).
         up_axis: the file's up axis, ``"y"`` (the BVH norm), ``"z"`` or ``"x"``; ``None``
             (default) takes ``"y"`` unless the rest skeleton of a rig (8 joints or more)
             shows two legs hanging down only with ``"z"`` (or ``"x"``) up: Z-up exports
-            load upright without an option.
+            load upright without an option. When the rest pose (all channels zero) is no
+            standing body (OFFSETs along each bone's own axis), the clip's frames decide.
         end_sites: keep ``End Site`` blocks as joints named ``<parent>_End``.
 
     Metadata: ``units``, ``meters_per_unit``, ``up_axis``, ``frame_time_s``,
     ``rest_height_units`` (extent used for detection), ``end_sites`` (names),
     ``rest_offsets_m`` ((J, 3) offsets in each parent's joint frame, metres),
-    ``bvh_channels`` (per joint), ``units_detected`` (bool).
+    ``bvh_channels`` (per joint), ``units_detected`` (bool), ``units_scaled_to_height``
+    (bool: no standard unit fit, the skeleton was scaled to 1.7 m).
     """
     path = Path(path)
     skeleton, frame_time, values = read_bvh(path)
     rest = _rest_positions(skeleton)
     extent = float(np.max(rest.max(axis=0) - rest.min(axis=0))) if len(rest) > 1 else 0.0
     up_detected = up_axis is None
+    posed_height = None
     if up_axis is None:
-        up_axis = _detect_up_axis(rest, skeleton.parents)
+        up_axis, posed_height = _detect_up_axis(rest, skeleton.parents, skeleton, values)
+        if posed_height is not None:
+            extent = posed_height
     try:
         unit_name, scale = resolve_units(units, extent)
         C = up_axis_to_z_matrix(up_axis)
     except ValueError as exc:
         raise MotionFormatError(str(exc), path=path) from None
+    if unit_name == SCALED_UNITS:
+        _log.warning("%s: %s", path.name, scaled_units_message(extent))
     pos, quats, _ = bvh_forward_kinematics(skeleton, values, scale=scale, world_rotation=C)
     keep = np.ones(len(skeleton.names), dtype=bool) if end_sites else ~skeleton.is_end_site
     idx = np.flatnonzero(keep)
@@ -608,6 +669,7 @@ def load_bvh(
         "units": unit_name,
         "meters_per_unit": scale,
         "units_detected": units is None,
+        "units_scaled_to_height": unit_name == SCALED_UNITS,
         "up_axis": str(up_axis).lower(),
         "up_axis_detected": up_detected,
         "frame_time_s": frame_time,
@@ -630,12 +692,15 @@ def load_bvh(
 
 
 def snap_fps(fps: float) -> float:
-    """``fps`` rounded to the nearest integer when within 0.02 % of it.
+    """``fps`` rounded to the nearest integer when within 0.5 % of it.
 
-    Frame times are written with a few decimals (``0.033333``), so ``1 / frame_time`` is
-    ``30.0003``; the exact frame time stays in ``metadata["frame_time_s"]``.
+    Frame times are written with a few decimals, some rounded coarsely: ``0.033333`` gives
+    ``30.0003`` fps, ``0.008342`` (a 120 fps clip) ``119.875``. A rate within 0.5 % of an
+    integer is that integer (NTSC's 29.97 reads as 30: 0.1 % slower or faster motion, far
+    below what a retarget notices); the exact frame time stays in
+    ``metadata["frame_time_s"]``.
     """
     nearest = round(fps)
-    if nearest > 0 and abs(fps - nearest) <= 2e-4 * fps:
+    if nearest > 0 and abs(fps - nearest) <= 5e-3 * fps:
         return float(nearest)
     return float(fps)

@@ -2,15 +2,58 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ._human_motion import HumanMotion
 from ._keypoint_map import KeypointMap, map_keypoints
 
-__all__ = ["estimate_floor_height", "foot_contacts", "foot_point_heights"]
+__all__ = [
+    "REFERENCE_LEG_LENGTH_M",
+    "body_scale",
+    "estimate_floor_height",
+    "foot_contacts",
+    "foot_point_heights",
+]
 
 #: Percentile of the foot heights taken as each foot point's planted level.
 _FLOOR_PERCENTILE = 5.0
+#: Leg length (m, hip to knee to ankle joint centres) of the adult the contact thresholds are
+#: set for; the sample clips' performers measure 0.82-0.88 m.
+REFERENCE_LEG_LENGTH_M = 0.83
+#: A leg bone whose length spreads more than this (P90 - P10 over its median) is no rigid
+#: bone (keypoints placed by hand, a broken map), and measures nothing.
+_RIGID_SPREAD = 0.2
+
+
+def body_scale(keypoints: np.ndarray, names: tuple[str, ...] | list[str]) -> float:
+    """The human's size relative to the reference adult: leg length / 0.83 m.
+
+    Leg length is ``median_t |hip - knee| + median_t |knee - ankle|`` from canonical keypoints
+    ``(T, K, 3)`` named ``names``, averaged over the sides whose two bones are rigid (their
+    length spreads under 20 % over the clip). Contact thresholds in metres and m/s are
+    multiplied by it, so the labels do not change when a clip is scaled uniformly (a unit read
+    wrong, a child, a giant). 1.0 when no leg is measured.
+    """
+    pos = np.asarray(keypoints, np.float64)
+    col = {n: i for i, n in enumerate(names)}
+    legs = []
+    for side in ("left", "right"):
+        chain = [f"{side}_{j}" for j in ("hip", "knee", "ankle")]
+        if not all(k in col for k in chain):
+            continue
+        total = 0.0
+        for a, b in itertools.pairwise(chain):
+            length = np.linalg.norm(pos[:, col[a]] - pos[:, col[b]], axis=-1)
+            med = float(np.median(length))
+            p10, p90 = np.percentile(length, [10, 90])
+            if not (np.isfinite(med) and med > 0 and p90 - p10 <= _RIGID_SPREAD * med):
+                break
+            total += med
+        else:
+            legs.append(total)
+    return float(np.mean(legs)) / REFERENCE_LEG_LENGTH_M if legs else 1.0
 
 
 def _foot_points(kp: KeypointMap) -> list[tuple[int, str]]:
@@ -66,6 +109,7 @@ def foot_contacts(
     height_off_m: float = 0.08,
     speed_on_mps: float = 0.35,
     speed_off_mps: float = 0.7,
+    scale: float | None = None,
 ) -> np.ndarray:
     """Per-frame contact labels (T, 2) bool, ``[left, right]``, with hysteresis.
 
@@ -75,11 +119,20 @@ def foot_contacts(
     *enters* contact when ``h < height_on_m`` and ``v < speed_on_mps`` and *leaves* it when
     ``h > height_off_m`` or ``v > speed_off_mps``. A foot is in contact when its heel (ankle)
     or its toe is: the heel carries the foot at heel strike, the toe at push-off.
+
+    The four thresholds are for an adult with 0.83 m legs (:data:`REFERENCE_LEG_LENGTH_M`);
+    each is multiplied by ``scale``, by default :func:`body_scale` (the clip's leg length
+    over 0.83 m), so a uniformly scaled clip gets the same labels. ``scale=1`` takes them
+    as given.
     """
     kp = map_keypoints(motion, verbose=False) if kp is None else kp
     T = motion.num_frames
     levels = foot_point_heights(motion, kp)
     pos = kp.positions(motion).astype(np.float64)
+    if scale is None:
+        scale = body_scale(pos, kp.names)
+    height_on_m, height_off_m = height_on_m * scale, height_off_m * scale
+    speed_on_mps, speed_off_mps = speed_on_mps * scale, speed_off_mps * scale
     contacts = np.zeros((T, 2), dtype=bool)
     for side, name in _foot_points(kp):
         p = pos[:, kp.index(name)]

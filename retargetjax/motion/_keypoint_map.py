@@ -417,35 +417,81 @@ def rest_pose(motion: HumanMotion) -> np.ndarray:
 
 
 def _topology_vote(motion: HumanMotion) -> tuple[RigTopology | None, str]:
-    """The rig's topology from its rest pose; for clips without one (keypoint files), the
-    choice most of the 9 tallest of 64 frames spread over the clip agree on (one odd frame, a
-    raised leg or a turned foot, must not swap left and right; frames showing no two legs do
-    not vote)."""
-    try:
-        if motion.metadata and motion.metadata.get("rest_offsets_m") is not None:
+    """The rig's topology from its rest pose; for clips without one (keypoint files) or whose
+    rest pose shows no standing body, the choice most of the 9 tallest of 64 frames spread
+    over the clip agree on, keypoint by keypoint (one odd frame, a raised leg or a turned
+    foot, must not swap left and right; frames showing no two legs do not vote)."""
+    why = ""
+    if motion.metadata and motion.metadata.get("rest_offsets_m") is not None:
+        try:
             return infer_rig_keypoints(motion.parents, rest_pose(motion)), ""
+        except (TopologyError, ValueError, IndexError) as exc:
+            # A rest pose that is no standing body (OFFSETs along each bone's own axis, as
+            # MotionBuilder or Rokoko write them): the clip's frames vote instead.
+            why = f"rest pose: {exc}"
+    try:
         T = motion.num_frames
         frames = np.unique(np.linspace(0, T - 1, min(T, 64)).astype(int))
         z = motion.positions[frames, :, 2]
         tallest = frames[np.argsort(-(z.max(1) - z.min(1)))]
     except (TopologyError, ValueError, IndexError) as exc:
         return None, str(exc)
-    votes: dict[tuple, list[RigTopology]] = {}
-    why = ""
-    voters = 0
+    voters: list[RigTopology] = []
     for t in tallest:
         try:
             topo = infer_rig_keypoints(motion.parents, motion.positions[t])
         except (TopologyError, ValueError, IndexError) as exc:
             why = why or str(exc)
             continue
-        votes.setdefault(tuple(sorted(topo.choice.items())), []).append(topo)
-        voters += 1
-        if voters == 9:  # the 9 tallest frames that show a humanoid
+        if not all(f"{s}_wrist" in topo.choice for s in ("left", "right")):
+            # Two chains down and none sideways: a rig without legs whose arms hang to the
+            # lowest point reads as legs in a posed frame. A frame must show the whole body.
+            why = why or "no two arms beside two legs; expected a whole human body"
+            continue
+        voters.append(topo)
+        if len(voters) == 9:  # the 9 tallest frames that show a humanoid
             break
-    if not votes:
+    if not voters:
         return None, why
-    return max(votes.values(), key=len)[0], ""
+    return _majority(voters), ""
+
+
+def _majority(voters: list[RigTopology]) -> RigTopology:
+    """Each keypoint's joint by majority over the frames that placed it (ties: the earlier,
+    taller frame). Whole-frame votes are fragile: in a walk one foot is nearly always lifting
+    or pushing off, its toe pointing down, so that frame reads its toe as the ankle, and the
+    frames split between "left foot wrong" and "right foot wrong". A joint two keypoints
+    claim goes to the one more frames agree on."""
+    from collections import Counter
+
+    counts: dict[str, Counter] = {}
+    for topo in voters:
+        for key, joint in topo.choice.items():
+            counts.setdefault(key, Counter())[joint] += 1
+    choice: dict[str, int] = {}
+    support: dict[str, int] = {}
+    for key, counter in counts.items():
+        # Counter.most_common keeps first-seen order among equal counts: the taller frame.
+        joint, n = counter.most_common(1)[0]
+        if 2 * n < len(voters) and sum(counter.values()) < len(voters):
+            continue  # placed by a minority of the frames only
+        choice[key], support[key] = joint, n
+    for key in sorted(choice, key=lambda k: -support[k]):
+        if key in choice and any(k != key and choice[k] == choice[key] for k in choice):
+            for other in [k for k in choice if k != key and choice[k] == choice[key]]:
+                del choice[other]
+    best = max(voters, key=lambda t: sum(t.choice.get(k) == j for k, j in choice.items()))
+    candidates = dict(best.candidates)
+    for key, joint in choice.items():
+        if joint not in candidates.get(key, ()):
+            candidates[key] = (*candidates.get(key, ()), joint)
+    return RigTopology(
+        choice=choice,
+        candidates=candidates,
+        forward=best.forward,
+        left=best.left,
+        chains=best.chains,
+    )
 
 
 _printed: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
@@ -526,9 +572,11 @@ def map_keypoints(
     missing = [k for k in REQUIRED_KEYPOINTS if k not in found]
     if missing:
         found_txt = ", ".join(f"{k}={names[i]}" for k, i in found.items()) or "nothing"
+        skeleton = f" (the skeleton: {why})" if topo is None and why else ""
         raise KeypointMapError(
-            f"{motion.source or 'motion'}: cannot map required keypoints {', '.join(missing)}; "
-            f"found {found_txt}; joints of the rig: {', '.join(names)}. Pass override="
+            f"{motion.source or 'motion'}: cannot map required keypoints {', '.join(missing)}"
+            f"{skeleton}; expected a human skeleton with two legs and two arms (found "
+            f"{found_txt}; joints of the rig: {', '.join(names)}). Pass override="
             "{'<keypoint>': '<joint name>'} or a YAML file with that mapping"
         )
     ordered = [k for k in CANONICAL_KEYPOINTS if k in found]

@@ -16,9 +16,11 @@ direction. With ``H`` the rest pose's height:
   nearest half way in height between the leg's root and the ankle; the hip the last joint
   above the knee at least 80 % as far from it as the leg's root (so a thigh twist joint is
   not the hip).
-* **arms**: the joints outside the legs reaching farthest to the left and to the right;
-  their lowest common ancestor is the upper trunk (the *torso* keypoint). Along an arm the
-  wrist is the first joint where several chains branch (three or more, or two of two joints
+* **arms**: the joints outside the legs reaching farthest to the left and to the right,
+  followed down their longest chain of bones to a leaf (in a posed frame the farthest joint
+  may be an elbow); their lowest common ancestor is the upper trunk (the *torso* keypoint);
+  only joints below the pelvis count (a root left at the world origin is no arm). Along an
+  arm the wrist is the first joint where several chains branch (three or more, or two of two joints
   or more: fingers are not arms, a twist bone beside the forearm is not a hand), else the tip
   (an End Site after the elbow is the wrist), or the joint before a tip shorter than 0.8
   forearms (a hand); the
@@ -28,7 +30,8 @@ direction. With ``H`` the rest pose's height:
 * **neck and head**: the chain from the torso up to the highest joint outside the arms;
   its first joint is the neck and the one before the tip the head (an End Site after the
   neck is the head), except a chain of two whose first joint already stands well above the
-  shoulders, which is the head and its end.
+  shoulders, which is the head and its end (unless its End Site has zero length and the
+  second joint is a neck bone above the first: then neck and head).
 
 Each keypoint also gets *candidates*, the joints of its chain segment that could be it; a
 name rule (or preset) naming one of them breaks the tie, see
@@ -136,6 +139,16 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
     if len(low) < 2:
         raise TopologyError("fewer than two joint chains reach the floor; expected two legs")
     pelvis = _lca(parents, low)
+    # Arms hanging to the lowest point of a rig without legs read as legs from the chest;
+    # the chest's ancestors (spine, hips) then sit between those "feet" and that "pelvis".
+    # A real pelvis has nothing of the body below it up the tree (a reference root at the
+    # floor, or a centre-of-gravity joint beside it, is fine).
+    for a in _ancestors(parents, pelvis)[1:]:
+        if z_min + 0.2 * height < P[a, 2] < P[pelvis, 2] - 0.1 * height:
+            raise TopologyError(
+                "the chains reaching the floor hang from above the spine; expected two legs "
+                "from the pelvis"
+            )
     legs = [c for c in children[pelvis] if set(subtree(c)) & set(low)]
     if len(legs) < 2:
         raise TopologyError("the feet hang from one chain; expected two legs from the pelvis")
@@ -225,7 +238,9 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
 
     # --- arms and torso ------------------------------------------------------------------
     in_legs = {n for c in legs for n in subtree(c)}
-    upper_body = [i for i in range(J) if i not in in_legs and i != pelvis]
+    # Only what hangs from the pelvis: a root or reference joint above it (a ``Root`` left
+    # at the world origin while the body walks away) or a prop beside it is no arm or head.
+    upper_body = [i for i in subtree(pelvis) if i not in in_legs and i != pelvis]
     lateral = {i: float((P[i] - P[pelvis]) @ left) for i in upper_body}
     reach = 1.2 * max(hip_lateral)
     arms: dict[str, list[int]] = {}
@@ -238,6 +253,7 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
             if pelvis not in _ancestors(parents, torso):
                 raise TopologyError("the arms do not hang from above the pelvis")
             for name, tip in (("left", lt), ("right", rt)):
+                tip = _longest_leaf(P, children, same, tip)
                 path = clean(_path(parents, torso, tip))[1:]
                 if len(path) >= 2:
                     arms[name] = path
@@ -275,7 +291,16 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
         )
         h = head_chain
         chains["head"] = h
-        if len(h) == 1:
+        # An End Site of zero length on the head (Bandai-Namco writes ``OFFSET 0 0 0``) is
+        # dropped with the joints it coincides with: a chain of two then ends at the head
+        # joint, a neck bone (under 8 % of the height) above the neck, with no end of its
+        # own. A skull-long last bone is a head-top marker (Mixamo's HeadTop_End): its end.
+        zero_tip = bool(same[top]) or (
+            bool(children[top]) and all(same[n] for n in subtree(top) if n != top)
+        )
+        if zero_tip and len(h) == 2 and np.linalg.norm(P[h[1]] - P[h[0]]) < 0.08 * height:
+            choice["neck"], choice["head"] = h[0], h[1]
+        elif len(h) == 1:
             choice["head"] = h[0]
         elif len(h) == 2:
             if P[h[0], 2] - shoulder_z > 0.35 * (P[h[1], 2] - shoulder_z):
@@ -290,6 +315,25 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
             if len(h) >= 2:
                 cands["neck"] = tuple(h[:-1])
     return RigTopology(choice=choice, candidates=cands, forward=forward, left=left, chains=chains)
+
+
+def _longest_leaf(P, children, same, n: int) -> int:
+    """The leaf below ``n`` at the end of its longest chain of bones (``n`` if a leaf).
+
+    The joint reaching farthest sideways is the arm's tip in a T- or A-pose, but in a posed
+    frame (arms down, hands on the hips) it may be the elbow: the chain then goes on through
+    the forearm and hand to the longest finger, so the wrist and hand are still found.
+    """
+
+    def down(m: int) -> tuple[float, int]:
+        best = (0.0, m)
+        for c in children[m]:
+            length, leaf = down(c)
+            length += 0.0 if same[c] else float(np.linalg.norm(P[c] - P[m]))
+            best = max(best, (length, leaf))
+        return best
+
+    return down(n)[1]
 
 
 def _place_arm(P, children, same, path, name, left, centre, reach, choice, cands) -> None:

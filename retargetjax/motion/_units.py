@@ -6,6 +6,8 @@ import numpy as np
 
 __all__ = [
     "METERS_PER_UNIT",
+    "PLAUSIBLE_HEIGHT_M",
+    "SCALED_UNITS",
     "detect_units",
     "resolve_units",
     "up_axis_to_z_matrix",
@@ -24,8 +26,14 @@ METERS_PER_UNIT: dict[str, float] = {
 
 #: The units :func:`detect_units` chooses between.
 _DETECTABLE = ("m", "in", "cm", "mm")
-#: A typical adult height (m) the detection compares against.
+#: A typical adult height (m) the detection compares against, and the height a skeleton no
+#: standard unit makes human-sized is scaled to.
 _TYPICAL_HEIGHT_M = 1.7
+#: Standing heights (m) a detected standard unit must give; outside them the skeleton is
+#: scaled to :data:`_TYPICAL_HEIGHT_M` instead (unit name :data:`SCALED_UNITS`).
+PLAUSIBLE_HEIGHT_M = (1.2, 2.2)
+#: The unit name :func:`resolve_units` returns when it scaled the skeleton to 1.7 m.
+SCALED_UNITS = "scaled"
 
 
 def detect_units(height_units: float) -> str:
@@ -35,7 +43,8 @@ def detect_units(height_units: float) -> str:
     The boundaries fall at 1.7 m / √(s_a s_b): a skeleton under ~10.7 units is in metres, under
     ~107 units in inches, under ~1070 units in centimetres, otherwise millimetres. A
     child-sized skeleton in centimetres (below 107 units) is therefore taken as inches: pass
-    ``units=`` to override.
+    ``units=`` to override. :func:`resolve_units` goes further: when even the nearest unit
+    gives no height in :data:`PLAUSIBLE_HEIGHT_M`, it scales the skeleton to 1.7 m.
     """
     height_units = float(height_units)
     if not height_units > 0:
@@ -47,10 +56,22 @@ def detect_units(height_units: float) -> str:
 
 
 def resolve_units(units: str | float | None, height_units: float) -> tuple[str, float]:
-    """``(unit name, metres per unit)`` from an override (name or metres per unit) or detection."""
+    """``(unit name, metres per unit)`` from an override (name or metres per unit) or detection.
+
+    Detection takes the standard unit (m, in, cm, mm) that makes a skeleton ``height_units``
+    tall a standing human (:data:`PLAUSIBLE_HEIGHT_M`, 1.2–2.2 m). When none does (CMU
+    cgspeed conversions, ~0.056 m per unit, read 0.7 m tall as inches; a ×100-scaled rig, 14 m
+    tall as millimetres), it returns :data:`SCALED_UNITS` and the scale making the skeleton
+    1.7 m tall (see :func:`scaled_units_message`); ``units=`` overrides both.
+    """
     if units is None:
         name = detect_units(height_units)
-        return name, METERS_PER_UNIT[name]
+        scale = METERS_PER_UNIT[name]
+        height_units = float(height_units)
+        lo, hi = PLAUSIBLE_HEIGHT_M
+        if height_units > 0 and np.isfinite(height_units) and not lo <= height_units * scale <= hi:
+            return SCALED_UNITS, _TYPICAL_HEIGHT_M / height_units
+        return name, scale
     if isinstance(units, (int, float)) and not isinstance(units, bool):
         if not units > 0:
             raise ValueError(f"units scale must be positive metres per unit, got {units}")
@@ -70,6 +91,19 @@ def resolve_units(units: str | float | None, height_units: float) -> tuple[str, 
             "or metres per unit"
         )
     return key, METERS_PER_UNIT[key]
+
+
+def scaled_units_message(height_units: float) -> str:
+    """Why a skeleton ``height_units`` tall was scaled to 1.7 m and how to override it."""
+    nearest = detect_units(height_units)
+    lo, hi = PLAUSIBLE_HEIGHT_M
+    return (
+        f"no standard unit makes a skeleton {height_units:.4g} units tall a standing human "
+        f"({lo:g}-{hi:g} m; the nearest, {nearest}, gives "
+        f"{height_units * METERS_PER_UNIT[nearest]:.2f} m): scaling it to "
+        f"{_TYPICAL_HEIGHT_M:g} m tall ({_TYPICAL_HEIGHT_M / height_units:.4g} m per unit); "
+        "pass units= (a unit name or metres per unit) to override"
+    )
 
 
 def up_axis_to_z_matrix(up_axis: str) -> np.ndarray:
