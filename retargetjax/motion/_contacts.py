@@ -13,6 +13,7 @@ __all__ = [
     "REFERENCE_LEG_LENGTH_M",
     "body_scale",
     "estimate_floor_height",
+    "fit_floor_plane",
     "foot_contacts",
     "foot_point_heights",
 ]
@@ -154,3 +155,71 @@ def foot_contacts(
             state[t] = on
         contacts[:, side] |= state
     return contacts
+
+
+def fit_floor_plane(
+    ankles: np.ndarray,
+    fps: float,
+    *,
+    speed_mps: float = 0.3,
+    inlier_m: float = 0.025,
+    max_tilt_deg: float = 20.0,
+    seed: int = 0,
+) -> np.ndarray | None:
+    """Unit normal (3,) of the floor the planted ankles stand on, or ``None`` if unsure.
+
+    ``ankles`` (T, A, 3) in metres, Z up (roughly). Samples are the ankle positions moving
+    slower than ``speed_mps`` (speeds from a 5-frame moving average, so ~1 cm jitter does not
+    hide a planted foot). A plane through three samples is scored by the samples within
+    ``inlier_m`` of it (RANSAC over 256 triples, normals within ``max_tilt_deg`` of Z, and at
+    most 5 % of the samples below it: the floor is the lowest plane most planted samples
+    share, not a slope through the edges of steps or boxes); the best one is refitted by least
+    squares on its inliers. It is returned only when it is clearly the one floor: it holds
+    80 % of the samples (feet on steps, boxes or a lying body's ankles do not share one
+    plane) and 1.5 times as many as the level plane at the lowest planted height. ``None``
+    also when under 20 samples agree or they do not span
+    5 cm (standard deviation) in a second direction (feet that never move fix no slope).
+    """
+    p = np.asarray(ankles, np.float64).reshape(len(ankles), -1, 3)
+    T = p.shape[0]
+    if T < 5:
+        return None
+    padded = np.pad(p, ((2, 2), (0, 0), (0, 0)), mode="edge")
+    smooth = sum(padded[i : i + T] for i in range(5)) / 5.0
+    speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * fps
+    pts = smooth[speed < speed_mps]
+    if len(pts) < 20:
+        return None
+    rng = np.random.default_rng(seed)
+    cos_max = np.cos(np.deg2rad(max_tilt_deg))
+    best, best_count = None, 0
+    for _ in range(256):
+        a, b, c = pts[rng.choice(len(pts), 3, replace=False)]
+        n = np.cross(b - a, c - a)
+        norm = np.linalg.norm(n)
+        if norm < 1e-6:
+            continue
+        n = n / norm * np.sign(n[2] or 1.0)
+        if n[2] < cos_max:
+            continue
+        h = (pts - a) @ n
+        if np.mean(h < -inlier_m) > 0.05:  # a floor has (almost) nothing planted below it
+            continue
+        count = int(np.sum(np.abs(h) < inlier_m))
+        if count > best_count:
+            best, best_count = (n, a), count
+    if best is None or best_count < 20:
+        return None
+    n, a = best
+    inliers = pts[np.abs((pts - a) @ n) < inlier_m]
+    centred = inliers - inliers.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    if s[1] / np.sqrt(len(inliers)) < 0.05:  # std across the second direction
+        return None
+    normal = vt[2] * np.sign(vt[2, 2] or 1.0)
+    # The level floor's share: the samples within inlier_m of the lowest level (5 % below).
+    z = np.sort(pts[:, 2])
+    level_count = int(np.sum(np.abs(pts[:, 2] - z[int(0.05 * len(z))] - inlier_m) < inlier_m))
+    if best_count < 0.8 * len(pts) or best_count < 1.5 * level_count:
+        return None
+    return normal if normal[2] >= cos_max else None

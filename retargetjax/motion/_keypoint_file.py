@@ -11,8 +11,24 @@ Accepted ``.npz`` keys (first match wins):
 - optionally ``orientations`` / ``joint_quats`` (T, J, 4) ``wxyz``.
 
 A ``.npy`` holds only the positions; pass ``fps=`` and ``joint_names=`` (and optionally
-``parents=``). Options given explicitly override the file's values. Without joint names, a
-clip of 22, 24, 52 or 55 joints is taken to be in SMPL-family joint order.
+``parents=``). Options given explicitly override the file's values.
+
+Layouts of pose estimators and datasets (:mod:`._keypoint_layouts`), named or not:
+
+- SMPL family: 22, 24, 52 or 55 joints in model order;
+- COCO-17 (``nose, left_eye, …, right_ankle``) and Human3.6M-17 (``Hip, RHip, RKnee, RFoot,
+  …, RWrist``): 17 unnamed joints are told apart by geometry (eyes and ears next to joint 0,
+  or joint 0 between the hips); neither gives an error asking for ``joint_names=``;
+- OpenPose BODY_25 (``MidHip``, ``LBigToe``, ``LHeel``…) and MediaPipe BlazePose-33
+  (``left_heel``, ``left_foot_index``, ``left_pinky``…): 25 and 33 unnamed joints.
+
+Joints a layout lacks are derived and appended (``metadata["derived_joints"]``): the pelvis
+as the middle of the hips, the head as the middle of the ears, the hand as the middle of the
+index and pinky knuckles. Feet without toes (COCO, H36M) map ankles only.
+
+Video conventions: ``up_axis="-y"`` reads a camera frame (x right, y down, z forward); units
+are detected from the body's size (H36M's mm) unless given; a floor tilted by 0.5–20° under
+the planted ankles is levelled (``level_floor=False`` keeps it); a floor off z = 0 is fine.
 """
 
 from __future__ import annotations
@@ -60,13 +76,24 @@ def load_keypoints(
     fps: float | None = None,
     joint_names: Sequence[str] | None = None,
     parents: Sequence[int] | None = None,
-    units: str | float = "m",
-    up_axis: str = "z",
+    units: str | float | None = None,
+    up_axis: str | None = None,
+    level_floor: bool = True,
 ) -> HumanMotion:
     """Read a keypoint clip (``.npz`` or ``.npy``) into a :class:`HumanMotion`.
 
-    ``units`` (default metres) and ``up_axis`` (default Z) describe the file; positions are
-    converted to metres, Z up, as ``p = s · C p_file``.
+    ``units`` and ``up_axis`` describe the file; positions are converted to metres, Z up, as
+    ``p = s · C p_file``. ``units=None`` detects them from the body's size (metres unless the
+    median bounding-box diagonal is over ~10.7 units: then inches, cm or mm, see
+    :func:`~._units.detect_units`). ``up_axis=None`` is Z, checked: a body upside down in most
+    frames, or along ±y in 3/4 of them (a Y-up file, a camera frame), is an error naming the
+    axis it stands on (pass ``up_axis=`` explicitly: ``"-y"`` for a camera frame with y down,
+    ``"z"`` to keep a clip that really is lying or upside down).
+
+    ``level_floor`` (default on): when the planted ankles stand on a plane tilted by 0.5° to
+    20° (a camera's floor; :func:`~._contacts.fit_floor_plane`), the clip is turned so that
+    plane is level (``metadata["floor_tilt_deg"]`` says by how much). A floor at any height
+    is kept as it is (the contacts and the retarget find its height).
     """
     path = Path(path)
     try:
@@ -107,20 +134,32 @@ def load_keypoints(
             path=path,
         )
 
+    layout = None
     if joint_names is None:
         _, names = _first(data, "joint_names")
         if names is not None:
             joint_names = [str(n) for n in np.asarray(names).reshape(-1)]
         else:
-            from ._smpl_names import smpl_family_joint_names
+            from ._keypoint_layouts import layout_names
 
-            joint_names = smpl_family_joint_names(J)
-            if joint_names is None:
+            found = layout_names(pos)
+            if found is None:
+                known = (
+                    "22/24/52/55 (SMPL family), 17 (COCO-17 or Human3.6M-17), 25 (BODY_25), "
+                    "33 (BlazePose)"
+                )
+                what = (
+                    "17 joints without names look like neither COCO-17 nor Human3.6M-17"
+                    if J == 17
+                    else f"no joint names for {J} joints, and {J} joints without names "
+                    + ("do not look like that layout" if J in (25, 33) else "are no known layout")
+                )
                 raise MotionFormatError(
-                    f"no joint names for {J} joints; expected a 'joint_names' array in the file "
-                    "or the joint_names= option",
+                    f"{what}; expected joint_names= (or a 'joint_names' array in the file); "
+                    f"recognised without names: {known} joints",
                     path=path,
                 )
+            layout, joint_names = found
     joint_names = [str(n) for n in joint_names]
     if len(joint_names) != J:
         raise MotionFormatError(
@@ -154,12 +193,33 @@ def load_keypoints(
             f"{parents.shape[0]} parents for {J} joints; expected {J}", path=path
         )
 
+    from ._keypoint_layouts import complete_joints
+
+    joint_names, pos, derived = complete_joints(joint_names, pos)
+    parents = np.concatenate([parents, -np.ones(len(joint_names) - J, np.int64)])
+    diag = np.linalg.norm(pos.max(1) - pos.min(1), axis=-1)
     try:
-        unit_name, scale = resolve_units(units, 0.0)
-        C = up_axis_to_z_matrix(up_axis)
+        unit_name, scale = resolve_units(units, float(np.median(diag)))
+        C = up_axis_to_z_matrix("z" if up_axis is None else up_axis)
     except ValueError as exc:
         raise MotionFormatError(str(exc), path=path) from None
     positions = (pos.astype(np.float64) @ C.T) * scale
+    found = _name_map(joint_names)
+    if up_axis is None:
+        _check_upright(found, positions, path)
+    tilt = None
+    if level_floor and "left_ankle" in found and "right_ankle" in found:
+        from ._contacts import fit_floor_plane
+
+        normal = fit_floor_plane(
+            positions[:, [found["left_ankle"], found["right_ankle"]]], float(fps)
+        )
+        if normal is not None:
+            tilt = float(np.degrees(np.arccos(np.clip(normal[2], -1.0, 1.0))))
+            if tilt > 0.5:
+                R = _rotation_onto_z(normal)
+                positions = positions @ R.T
+                C = R @ C
 
     _, ori = _first(data, "orientations")
     if ori is not None:
@@ -172,12 +232,23 @@ def load_keypoints(
             from ._np_geometry import mat_to_quat_np, quat_to_mat_np
 
             ori = mat_to_quat_np(np.einsum("ij,tkjl->tkil", C, quat_to_mat_np(ori)))
+        if derived:  # derived joints get the identity orientation
+            pad = np.zeros((T, len(derived), 4))
+            pad[..., 0] = 1.0
+            ori = np.concatenate([ori, pad], axis=1)
     meta = {
         "units": unit_name,
         "meters_per_unit": scale,
-        "up_axis": str(up_axis).lower(),
+        "up_axis": "z" if up_axis is None else str(up_axis).lower(),
         "positions_key": key,
     }
+    if layout is not None:
+        meta["layout"] = layout
+    if tilt is not None:
+        meta["floor_tilt_deg"] = tilt
+        meta["floor_levelled"] = bool(tilt > 0.5)
+    if derived:
+        meta["derived_joints"] = derived
     for extra in ("source", "license"):
         if extra in data and np.asarray(data[extra]).ndim == 0:
             meta[extra] = str(data[extra])
@@ -190,4 +261,60 @@ def load_keypoints(
         source=path,
         format=MotionFormatKind.KEYPOINTS,
         metadata=meta,
+    )
+
+
+def _name_map(joint_names) -> dict[str, int]:
+    """Canonical keypoint → joint index from the names alone (preset, else rules)."""
+    from ._keypoint_map import _match_preset, _match_rules
+
+    names = tuple(joint_names)
+    preset = _match_preset(names)
+    return dict(preset[1]) if preset is not None else _match_rules(names)
+
+
+def _rotation_onto_z(n: np.ndarray) -> np.ndarray:
+    """The smallest rotation (3, 3) taking unit vector ``n`` (not pointing down) onto +Z."""
+    z = np.array([0.0, 0.0, 1.0])
+    axis = np.cross(n, z)
+    s, c = np.linalg.norm(axis), float(n @ z)
+    if s < 1e-12:
+        return np.eye(3)
+    k = axis / s
+    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + s * K + (1 - c) * K @ K
+
+
+def _check_upright(found: dict[str, int], positions: np.ndarray, path: Path) -> None:
+    """Raise when the trunk (pelvis → mid-shoulders) of a clip loaded Z up points down in
+    most frames, or along ±y in 3/4 of them: the file's up axis is another one (a clip lying
+    along y or upside down most of the time loads with an explicit ``up_axis="z"``)."""
+    if not all(k in found for k in ("pelvis", "left_shoulder", "right_shoulder")):
+        return
+    shoulders = 0.5 * (positions[:, found["left_shoulder"]] + positions[:, found["right_shoulder"]])
+    trunk = shoulders - positions[:, found["pelvis"]]
+    length = np.linalg.norm(trunk, axis=-1, keepdims=True)
+    ok = length[:, 0] > 0
+    if not ok.any():
+        return
+    unit = trunk[ok] / length[ok]
+    if np.mean(unit[:, 2] < -0.5) > 0.5:
+        axis, sign = 2, -1.0
+    else:
+        # Along +y (a Y-up file) or -y (a camera frame) in 3/4 of the frames. Along x is let
+        # be: a clip lying most of the time (getting up from the floor) looks just the same.
+        axis, sign = -1, 1.0
+        for sgn in (1.0, -1.0):
+            if np.mean(sgn * unit[:, 1] > 0.7) >= 0.75:
+                axis, sign = 1, sgn
+        if axis < 0:
+            return
+    direction = np.zeros(3)
+    direction[axis] = sign
+    up = ("" if direction[axis] > 0 else "-") + "xyz"[axis]
+    hint = " (a camera frame, y down)" if up == "-y" else ""
+    raise MotionFormatError(
+        f"with up_axis='z' the body (pelvis to shoulders) points along {up} in most frames; "
+        f"expected up_axis='{up}'{hint}, or up_axis='z' to keep the clip as it is",
+        path=path,
     )

@@ -76,6 +76,8 @@ KEYPOINT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "ball",
         "foot",
         "toe0",
+        "bigtoe",
+        "footindex",
         "toebaseend",
         "toeend",
         "footend",
@@ -95,11 +97,12 @@ KEYPOINT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "wristend",
     ),
     # centre parts
-    "pelvis": ("hips", "pelvis", "hip", "root"),
+    "pelvis": ("hips", "pelvis", "hip", "root", "midhip"),
     "torso": (
         "upperchest",
         "chest2",
         "chest",
+        "thorax",
         "spine3",
         "spine2",
         "spine1",
@@ -107,7 +110,7 @@ KEYPOINT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "torso",
         "upperback",
     ),
-    "neck": ("neck", "neck1", "lowerneck", "upperneck"),
+    "neck": ("neck", "neck1", "lowerneck", "upperneck", "necknose"),
     "head": ("head", "headtop", "headtopend", "headend", "skull"),
 }
 

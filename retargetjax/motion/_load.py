@@ -111,8 +111,8 @@ def load_motion(
             for any SMPL-family clip); ``None`` detects it (:func:`detect_motion_format`).
         **options: passed to the format's loader: BVH — ``units``, ``up_axis``,
             ``end_sites`` (:func:`load_bvh`); keypoints — ``fps``, ``joint_names``,
-            ``parents``, ``units``, ``up_axis`` (:func:`load_keypoints`); SMPL family —
-            ``body_model``, ``gender``, ``betas``, ``fps`` (:func:`load_smpl`).
+            ``parents``, ``units``, ``up_axis``, ``level_floor`` (:func:`load_keypoints`);
+            SMPL family — ``body_model``, ``gender``, ``betas``, ``fps`` (:func:`load_smpl`).
 
     Raises:
         MotionFormatError: unknown format or option, unreadable or invalid file (the message

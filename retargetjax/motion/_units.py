@@ -111,7 +111,9 @@ def up_axis_to_z_matrix(up_axis: str) -> np.ndarray:
 
     ``"y"``: ``(x, y, z) ↦ (x, -z, y)`` (a +90° turn about x: Y goes to Z and Z to -Y, the
     usual BVH/Maya → robotics convention, heading unchanged about the vertical). ``"z"``:
-    identity. ``"x"``: ``(x, y, z) ↦ (y, z, x)`` (cyclic, right-handed).
+    identity. ``"x"``: ``(x, y, z) ↦ (y, z, x)`` (cyclic, right-handed). Negative axes, for
+    frames whose up is the axis's minus side: ``"-y"`` (a camera frame: x right, y down,
+    z forward) ``(x, y, z) ↦ (x, z, -y)``; ``"-z"`` ``(x, -y, -z)``; ``"-x"`` ``(y, -z, -x)``.
     """
     key = str(up_axis).strip().lower()
     if key in ("y", "+y"):
@@ -120,4 +122,10 @@ def up_axis_to_z_matrix(up_axis: str) -> np.ndarray:
         return np.eye(3)
     if key in ("x", "+x"):
         return np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
-    raise ValueError(f"unknown up axis {up_axis!r}; expected 'y', 'z' or 'x'")
+    if key == "-y":
+        return np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+    if key == "-z":
+        return np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
+    if key == "-x":
+        return np.array([[0.0, 1.0, 0.0], [0.0, 0.0, -1.0], [-1.0, 0.0, 0.0]])
+    raise ValueError(f"unknown up axis {up_axis!r}; expected 'y', 'z', 'x', '-y', '-z' or '-x'")
