@@ -98,7 +98,9 @@ def test_video_layouts_load_map_and_find_contacts(tmp_path, source, layout, name
     if layout in ("blazepose33", "body25"):
         assert "left_toe" in kp.names and "right_toe" in kp.names
     contacts = foot_contacts(motion, kp)
-    assert (contacts == ref_contacts).mean() > 0.85
+    # Human3.6M has no toe joint: its contacts come from the ankles alone, 1 cm jitter on them,
+    # and miss some heel-off frames where the source's toes are still down.
+    assert (contacts == ref_contacts).mean() > (0.8 if layout == "h36m17" else 0.85)
     assert contacts.any(0).all() and not contacts.all(0).any()
 
 

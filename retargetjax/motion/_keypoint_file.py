@@ -199,7 +199,9 @@ def load_keypoints(
     parents = np.concatenate([parents, -np.ones(len(joint_names) - J, np.int64)])
     diag = np.linalg.norm(pos.max(1) - pos.min(1), axis=-1)
     try:
-        unit_name, scale = resolve_units(units, float(np.median(diag)))
+        # World positions are kept in the nearest standard unit (no rescaling to a human's
+        # height: a keypoint file's extent is no skeleton's standing height).
+        unit_name, scale = resolve_units(units, float(np.median(diag)), rescale=False)
         C = up_axis_to_z_matrix("z" if up_axis is None else up_axis)
     except ValueError as exc:
         raise MotionFormatError(str(exc), path=path) from None

@@ -55,21 +55,25 @@ def detect_units(height_units: float) -> str:
     return min(scores, key=scores.get)
 
 
-def resolve_units(units: str | float | None, height_units: float) -> tuple[str, float]:
+def resolve_units(
+    units: str | float | None, height_units: float, rescale: bool = True
+) -> tuple[str, float]:
     """``(unit name, metres per unit)`` from an override (name or metres per unit) or detection.
 
     Detection takes the standard unit (m, in, cm, mm) that makes a skeleton ``height_units``
     tall a standing human (:data:`PLAUSIBLE_HEIGHT_M`, 1.2–2.2 m). When none does (CMU
     cgspeed conversions, ~0.056 m per unit, read 0.7 m tall as inches; a ×100-scaled rig, 14 m
     tall as millimetres), it returns :data:`SCALED_UNITS` and the scale making the skeleton
-    1.7 m tall (see :func:`scaled_units_message`); ``units=`` overrides both.
+    1.7 m tall (see :func:`scaled_units_message`) if ``rescale``, else the nearest standard
+    unit; ``units=`` overrides both.
     """
     if units is None:
         name = detect_units(height_units)
         scale = METERS_PER_UNIT[name]
         height_units = float(height_units)
         lo, hi = PLAUSIBLE_HEIGHT_M
-        if height_units > 0 and np.isfinite(height_units) and not lo <= height_units * scale <= hi:
+        implausible = not lo <= height_units * scale <= hi
+        if rescale and height_units > 0 and np.isfinite(height_units) and implausible:
             return SCALED_UNITS, _TYPICAL_HEIGHT_M / height_units
         return name, scale
     if isinstance(units, (int, float)) and not isinstance(units, bool):
