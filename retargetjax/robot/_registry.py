@@ -34,7 +34,7 @@ from ._description import RobotDescription, RobotFileError
 from ._keypoints import apply_keypoint_yaml, guess_keypoints, mapping_table
 from ._mjcf import parse_mjcf
 from ._model import RobotModel
-from ._topology import proportion_warnings
+from ._topology import check_legs, proportion_warnings
 from ._urdf import parse_urdf
 
 _log = logging.getLogger("retargetjax.robot")
@@ -310,7 +310,14 @@ def load_robot(
         )
     keypoints = {k: v for k, v in keypoints.items() if k in reasons}
     if kind is None:
+        pelvis_body = keypoints["pelvis"][0] if "pelvis" in keypoints else desc.bodies[0].name
+        check_legs(desc, pelvis_body, feet)
         notes += proportion_warnings(desc, keypoints)
+        arms = ("shoulder", "elbow", "wrist", "hand")
+        if not any(f"{s}_{a}" in keypoints for s in ("left", "right") for a in arms):
+            notes.append(
+                "arms: none found; the human's shoulders, elbows, wrists and hands are not tracked"
+            )
     model = build_model(
         desc, keypoints, feet, pose, sole_points=sole_points, name=name, dtype=dtype
     )
@@ -325,8 +332,8 @@ def load_robot(
         placed, dict(zip(model.keypoint_names, reason)), f"robot keypoint map for {path.name}:"
     )
     table += f"\n{'feet':>15s} -> {feet[0]}, {feet[1]}"
-    name_notes = [n for n in notes if n.startswith("names: ")]
-    warnings_text = [n for n in notes if not n.startswith(("topology: ", "names: "))]
+    name_notes = [n for n in notes if n.startswith(("names: ", "arms: "))]
+    warnings_text = [n for n in notes if not n.startswith(("topology: ", "names: ", "arms: "))]
     table += "".join(f"\n  note: {n}" for n in name_notes)
     table += "".join(f"\n  warning: {n}" for n in warnings_text)
     model = dataclasses.replace(
