@@ -239,3 +239,15 @@ def test_a_robot_without_arms_loads_with_a_note(tmp_path):
     robot = _load(tmp_path, _robot(_BOX_FOOT))
     assert "left_elbow" not in robot.keypoint_names
     assert "note: arms: none found" in robot.mapping_report
+
+
+def test_joints_without_limits_are_named_in_a_warning(tmp_path):
+    """OP3 (MuJoCo Playground) has no joint ranges at all: say so, since the solver and the
+    joint-limit metrics then cannot keep a knee from bending backwards."""
+    robot = _load(tmp_path, _robot(_BOX_FOOT))
+    line = next(x for x in robot.mapping_report.splitlines() if "no limits" in x)
+    assert line.startswith("  warning: 9 of 11 joints have no limits in the file (j1a, j1b, j1d")
+    limited = _robot(_BOX_FOOT).replace('axis="0 1 0"/>', 'axis="0 1 0" range="-1 1"/>')
+    limited = limited.replace('axis="1 0 0"/>', 'axis="1 0 0" range="-1 1"/>')
+    limited = limited.replace('axis="0 0 1"/>', 'axis="0 0 1" range="-1 1"/>')
+    assert "no limits" not in _load(tmp_path, limited, "limited.xml").mapping_report

@@ -321,6 +321,16 @@ def load_robot(
     model = build_model(
         desc, keypoints, feet, pose, sole_points=sole_points, name=name, dtype=dtype
     )
+    if kind is None:
+        lower, upper = np.asarray(model.joint_lower), np.asarray(model.joint_upper)
+        free = [n for n, lo, hi in zip(model.joint_names, lower, upper) if not lo < hi < np.inf]
+        if free:
+            listed = ", ".join(free[:4]) + (f" and {len(free) - 4} more" if len(free) > 4 else "")
+            notes.append(
+                f"{len(free)} of {len(model.joint_names)} joints have no limits in the file "
+                f"({listed}): the solver may turn them anywhere and the joint-limit metrics "
+                "cannot flag them; add a range (MJCF) or <limit> (URDF) to each"
+            )
     digest = file_sha256(path)
     reason = tuple(reasons.get(k, "topology") for k in model.keypoint_names)
     offsets = np.asarray(model.keypoint_offset, np.float64)
