@@ -428,6 +428,15 @@ def robot_for_output(
     path = Path(text)
     if not path.is_file():
         raise RobotFileError(f"{where}: robot={text}: no such file; expected a robot file")
+    same_path = bool(recorded_file) and path.resolve() == Path(str(recorded_file)).resolve()
+    if not same_path and recorded_hash and file_sha256(path) != recorded_hash:
+        made_with = (
+            f"{recorded_file} (robot {recorded_name!r})" if recorded_file else "another file"
+        )
+        raise RobotFileError(
+            f"{where}: made with robot file {made_with}, but robot={text} is a different file "
+            "(content hash differs); expected that file, or an identical copy of it"
+        )
     _check_hash(path, recorded_hash, where)
     model = load_robot(path, verbose=False)
     if recorded_name and recorded_name not in ("unknown", model.name):
