@@ -86,3 +86,17 @@ def test_plot_command_writes_png(clip, tmp_path, g1):
     with_kp = plot_clip(ev, g1, tmp_path / "kp.png", fps=motion.fps, title="kp")
     with Image.open(with_kp) as a, Image.open(out) as b:
         assert a.size[1] > b.size[1]
+
+
+def test_a_joint_without_limits_is_never_outside_them():
+    """MJCF hinges often have no range (±inf): the plot greys them instead of marking every
+    negative angle 'outside limits' (while joint_limit_violations says 0)."""
+    from retargetjax.evaluation._plots import joint_limit_fraction
+
+    q = np.array([[-0.5, -0.5], [0.2, 2.0]])
+    lower = np.array([-np.inf, -1.0])
+    upper = np.array([np.inf, 1.0])
+    frac, outside = joint_limit_fraction(q, lower, upper)
+    assert np.isnan(frac[:, 0]).all() and not outside[:, 0].any()
+    np.testing.assert_allclose(frac[:, 1], [0.25, 1.5])
+    assert outside[:, 1].tolist() == [False, True]

@@ -76,3 +76,19 @@ def test_moved_or_changed_robot_file_is_one_clear_line(robot_file, tmp_path):
         np.savez(_fake, **data)
         plot_main([f"input={_fake}", f"output={tmp_path / 'c.png'}"])
     assert len(file_sha256(robot_file)) == 64
+
+
+def test_another_robot_file_is_not_called_changed(robot_file, tmp_path):
+    """robot=OTHER.xml (another robot's file) used to say the output's file 'has changed'."""
+    out, _ = _output(robot_file, tmp_path)
+    meta = RobotMotion.load(out).metadata
+    other = tmp_path / "other_robot.xml"
+    other.write_text(robot_file.read_text().replace("<mujoco", "<!-- another -->\n<mujoco", 1))
+    with pytest.raises(RobotFileError) as err:
+        robot_for_output(meta, str(other), where="clip.npz")
+    text = str(err.value)
+    assert "\n" not in text and "has changed" not in text
+    assert f"robot={other} is a different file" in text and str(robot_file) in text
+    copy = tmp_path / "copy.xml"
+    copy.write_text(robot_file.read_text())  # an identical copy is accepted
+    assert robot_for_output(meta, str(copy)).name

@@ -171,3 +171,83 @@ def test_a_flat_disc_under_the_foot_is_not_a_ball(tmp_path):
     sole = np.asarray(robot.sole_points)[0]
     np.testing.assert_allclose(sole[:, 2], -0.06, atol=1e-6)  # a ball would put it at -0.105
     assert sole[0, 0] == pytest.approx(0.17, abs=1e-6)
+
+
+def _placeholder_urdf(names: list[tuple[str, str]]) -> str:
+    """An assembly URDF: a torso, a waist and one-link placeholders (name, origin xyz)."""
+    links = "".join(
+        f'<link name="{n}"><collision><geometry><box size="0.02 0.02 0.02"/></geometry></collision></link>'
+        f'<joint name="{n}_j" type="revolute"><origin xyz="{xyz}"/><parent link="waist"/><child link="{n}"/>'
+        '<axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>'
+        for n, xyz in names
+    )
+    return f"""<robot name="assembly">
+  <link name="torso"><collision><geometry><box size="0.1 0.12 0.2"/></geometry></collision></link>
+  <link name="waist"/>
+  <joint name="waist_j" type="revolute"><origin xyz="0 0 -0.12"/><parent link="torso"/><child link="waist"/><axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
+  {links}
+</robot>"""
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        # toddlerbot-like: gears and "leg" placeholders under the waist, no knees, no arms
+        [
+            ("g1", "0.01 0 -0.03"),
+            ("g2", "-0.01 0 -0.03"),
+            ("a", "0 0.05 -0.05"),
+            ("b", "0 -0.05 -0.05"),
+        ],
+        # one-link legs and one-link arms
+        [("a", "0 0.05 -0.05"), ("b", "0 -0.05 -0.05"), ("c", "0 0.07 0.1"), ("d", "0 -0.07 0.1")],
+    ],
+)
+def test_an_assembly_whose_legs_are_placeholder_links_is_refused_in_one_line(tmp_path, names):
+    path = tmp_path / "assembly.urdf"
+    path.write_text(_placeholder_urdf(names))
+    with pytest.raises(RobotFileError) as err:
+        load_robot(path, verbose=False)
+    text = str(err.value)
+    assert "\n" not in text and str(path) in text
+    assert "at least 3 moving links (hip, knee, ankle)" in text, text
+
+
+def test_placeholder_legs_found_by_their_names_are_refused_too(tmp_path):
+    """The name rules find a 'left_ankle' link hanging straight from the pelvis: no leg."""
+    path = tmp_path / "named.urdf"
+    path.write_text(
+        _placeholder_urdf(
+            [("left_ankle_link", "0 0.05 -0.05"), ("right_ankle_link", "0 -0.05 -0.05")]
+        )
+    )
+    with pytest.raises(RobotFileError) as err:
+        load_robot(path, verbose=False)
+    text = str(err.value)
+    assert "\n" not in text and str(path) in text and "(hip, knee, ankle)" in text, text
+
+
+def test_a_short_stand_beside_two_legs_is_not_a_third_leg(tmp_path):
+    """A one-link strut (or gear) reaching the floor next to two real legs is ignored."""
+    strut = '<body name="s0" pos="-0.2 0 -0.1"><joint name="sj" axis="0 1 0"/><geom type="capsule" fromto="0 0 0 0 0 -0.72" size="0.01"/></body>'
+    text = _robot(_BOX_FOOT).replace('<body name="t0"', strut + '\n      <body name="t0"', 1)
+    robot = _load(tmp_path, text)
+    assert {_foot(robot), _foot(robot, 1)} == {"q1e", "q2e"}
+
+
+def test_a_robot_without_arms_loads_with_a_note(tmp_path):
+    robot = _load(tmp_path, _robot(_BOX_FOOT))
+    assert "left_elbow" not in robot.keypoint_names
+    assert "note: arms: none found" in robot.mapping_report
+
+
+def test_joints_without_limits_are_named_in_a_warning(tmp_path):
+    """OP3 (MuJoCo Playground) has no joint ranges at all: say so, since the solver and the
+    joint-limit metrics then cannot keep a knee from bending backwards."""
+    robot = _load(tmp_path, _robot(_BOX_FOOT))
+    line = next(x for x in robot.mapping_report.splitlines() if "no limits" in x)
+    assert line.startswith("  warning: 9 of 11 joints have no limits in the file (j1a, j1b, j1d")
+    limited = _robot(_BOX_FOOT).replace('axis="0 1 0"/>', 'axis="0 1 0" range="-1 1"/>')
+    limited = limited.replace('axis="1 0 0"/>', 'axis="1 0 0" range="-1 1"/>')
+    limited = limited.replace('axis="0 0 1"/>', 'axis="0 0 1" range="-1 1"/>')
+    assert "no limits" not in _load(tmp_path, limited, "limited.xml").mapping_report

@@ -9,7 +9,7 @@ Panels, all against time (s):
 3. ground depth and self-penetration per frame (m);
 4. joint angles against their limits — each joint's position normalised to its range,
    ``(q − lower) / (upper − lower)`` (0 = lower limit, 1 = upper), as a heat map with
-   violations marked.
+   violations marked; a joint without limits is grey (never "outside").
 """
 
 from __future__ import annotations
@@ -28,6 +28,23 @@ from ._keypoint_error import END_EFFECTOR_PARTS
 from ._metrics import MotionEvaluation
 
 __all__ = ["plot_clip"]
+
+
+def joint_limit_fraction(
+    joint_pos: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Joint positions as a fraction of their range (0 = lower, 1 = upper limit), and where
+    they are outside it, both (T, J). A joint without finite limits (an unlimited hinge, as
+    in many MJCF files) is NaN and never outside."""
+    q = np.asarray(joint_pos, np.float64)
+    lower = np.asarray(lower, np.float64)
+    upper = np.asarray(upper, np.float64)
+    limited = np.isfinite(lower) & np.isfinite(upper) & (upper > lower)
+    span = np.where(limited, upper - lower, 1.0)
+    base = np.where(limited, lower, 0.0)
+    normalised = np.where(limited, (q - base) / span, np.nan)
+    outside = limited & ((normalised < -1e-6) | (normalised > 1 + 1e-6))
+    return normalised, outside
 
 
 def _contact_bands(ax: Any, time_s: np.ndarray, contact: np.ndarray, color: str, y: tuple) -> None:
@@ -117,28 +134,30 @@ def plot_clip(
 
     ax = axes[i]
     lower = np.asarray(robot.joint_lower, np.float64)
-    upper = np.asarray(robot.joint_upper, np.float64)
-    span = np.where(np.isfinite(upper - lower) & (upper > lower), upper - lower, 1.0)
-    base = np.where(np.isfinite(lower), lower, 0.0)
-    normalised = (np.asarray(evaluation.joint_pos, np.float64) - base) / span
+    normalised, outside = joint_limit_fraction(evaluation.joint_pos, lower, robot.joint_upper)
     dt = 1.0 / float(fps)
+    cmap = plt.get_cmap("coolwarm").copy()
+    cmap.set_bad("lightgrey")  # a joint without limits
     image = ax.imshow(
         normalised.T,
         aspect="auto",
-        cmap="coolwarm",
+        cmap=cmap,
         vmin=0.0,
         vmax=1.0,
         interpolation="nearest",
         extent=(time_s[0] - dt / 2, time_s[-1] + dt / 2, len(lower) - 0.5, -0.5),
     )
-    outside = (normalised < -1e-6) | (normalised > 1 + 1e-6)
     tt, jj = np.nonzero(outside)
     if tt.size:
         ax.scatter(time_s[tt], jj, marker="x", color="k", s=8, label="outside limits")
         ax.legend(loc="upper right", fontsize=8)
     ax.set_yticks(range(len(lower)))
     ax.set_yticklabels([n.removesuffix("_joint") for n in robot.joint_names], fontsize=6)
-    ax.set_ylabel("joint (0 = lower, 1 = upper limit)")
+    unlimited = int(np.isnan(normalised).all(axis=0).sum())
+    ax.set_ylabel(
+        "joint (0 = lower, 1 = upper limit)"
+        + (f"\ngrey: {unlimited} without limits" if unlimited else "")
+    )
     ax.set_xlabel("time (s)")
     fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01)
 

@@ -34,7 +34,7 @@ def robot_model(robot: Any, source: str, what: str) -> Any:
             f"{source}: the file does not store {what}; pass them explicitly "
             f"(retargetjax.robot, needed to look up robot {robot!r}, cannot be imported: {err})"
         ) from err
-    return load_robot(robot)
+    return load_robot(robot, verbose=False)  # only its names are needed
 
 
 def resolve_joint_names(
@@ -66,7 +66,7 @@ def resolve_joint_names(
     else:
         raise MotionFileError(
             f"{source}: the file does not name its {num_joints} joint columns; pass "
-            "joint_names=[...] or robot='<robot name>'"
+            "joint_names=[...] or robot='<robot name or file>'"
         )
     if len(names) != num_joints:
         raise MotionFileError(
@@ -93,7 +93,7 @@ def resolve_body_names(
     else:
         raise MotionFileError(
             f"{source}: the file does not name its {num_bodies} bodies; pass "
-            "body_names=[...] or robot='<robot name>'"
+            "body_names=[...] or robot='<robot name or file>'"
         )
     if len(names) != num_bodies:
         raise MotionFileError(

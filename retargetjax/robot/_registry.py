@@ -34,7 +34,7 @@ from ._description import RobotDescription, RobotFileError
 from ._keypoints import apply_keypoint_yaml, guess_keypoints, mapping_table
 from ._mjcf import parse_mjcf
 from ._model import RobotModel
-from ._topology import proportion_warnings
+from ._topology import check_legs, proportion_warnings
 from ._urdf import parse_urdf
 
 _log = logging.getLogger("retargetjax.robot")
@@ -310,10 +310,27 @@ def load_robot(
         )
     keypoints = {k: v for k, v in keypoints.items() if k in reasons}
     if kind is None:
+        pelvis_body = keypoints["pelvis"][0] if "pelvis" in keypoints else desc.bodies[0].name
+        check_legs(desc, pelvis_body, feet)
         notes += proportion_warnings(desc, keypoints)
+        arms = ("shoulder", "elbow", "wrist", "hand")
+        if not any(f"{s}_{a}" in keypoints for s in ("left", "right") for a in arms):
+            notes.append(
+                "arms: none found; the human's shoulders, elbows, wrists and hands are not tracked"
+            )
     model = build_model(
         desc, keypoints, feet, pose, sole_points=sole_points, name=name, dtype=dtype
     )
+    if kind is None:
+        lower, upper = np.asarray(model.joint_lower), np.asarray(model.joint_upper)
+        free = [n for n, lo, hi in zip(model.joint_names, lower, upper) if not lo < hi < np.inf]
+        if free:
+            listed = ", ".join(free[:4]) + (f" and {len(free) - 4} more" if len(free) > 4 else "")
+            notes.append(
+                f"{len(free)} of {len(model.joint_names)} joints have no limits in the file "
+                f"({listed}): the solver may turn them anywhere and the joint-limit metrics "
+                "cannot flag them; add a range (MJCF) or <limit> (URDF) to each"
+            )
     digest = file_sha256(path)
     reason = tuple(reasons.get(k, "topology") for k in model.keypoint_names)
     offsets = np.asarray(model.keypoint_offset, np.float64)
@@ -325,8 +342,8 @@ def load_robot(
         placed, dict(zip(model.keypoint_names, reason)), f"robot keypoint map for {path.name}:"
     )
     table += f"\n{'feet':>15s} -> {feet[0]}, {feet[1]}"
-    name_notes = [n for n in notes if n.startswith("names: ")]
-    warnings_text = [n for n in notes if not n.startswith(("topology: ", "names: "))]
+    name_notes = [n for n in notes if n.startswith(("names: ", "arms: "))]
+    warnings_text = [n for n in notes if not n.startswith(("topology: ", "names: ", "arms: "))]
     table += "".join(f"\n  note: {n}" for n in name_notes)
     table += "".join(f"\n  warning: {n}" for n in warnings_text)
     model = dataclasses.replace(
@@ -411,6 +428,15 @@ def robot_for_output(
     path = Path(text)
     if not path.is_file():
         raise RobotFileError(f"{where}: robot={text}: no such file; expected a robot file")
+    same_path = bool(recorded_file) and path.resolve() == Path(str(recorded_file)).resolve()
+    if not same_path and recorded_hash and file_sha256(path) != recorded_hash:
+        made_with = (
+            f"{recorded_file} (robot {recorded_name!r})" if recorded_file else "another file"
+        )
+        raise RobotFileError(
+            f"{where}: made with robot file {made_with}, but robot={text} is a different file "
+            "(content hash differs); expected that file, or an identical copy of it"
+        )
     _check_hash(path, recorded_hash, where)
     model = load_robot(path, verbose=False)
     if recorded_name and recorded_name not in ("unknown", model.name):

@@ -26,7 +26,11 @@ URDF both take as x forward, y left, z up. Then:
 A robot without arms or head simply lacks those keypoints; extra chains (grippers,
 sensors, cameras, IMU frames) are never legs or arms since they neither reach the floor
 nor stick out sideways on both sides. :func:`infer_robot_keypoints` raises a
-:class:`RobotFileError` when no two leg chains exist.
+:class:`RobotFileError` when no two leg chains exist. A leg is a chain of at least three
+moving links (hip, knee, ankle) whose first one stands at least a quarter of the robot's
+height above its lowest one; chains to the floor that are not legs (an assembly's placeholder
+links, gears, a wheeled base's steering) are ignored, and :func:`check_legs` applies the same
+test to feet found by names or a keypoints YAML.
 """
 
 from __future__ import annotations
@@ -38,7 +42,13 @@ import numpy as np
 from ._collision import geom_capsules
 from ._description import RobotDescription, RobotFileError
 
-__all__ = ["RobotTopology", "infer_robot_keypoints", "proportion_warnings", "rest_body_poses"]
+__all__ = [
+    "RobotTopology",
+    "check_legs",
+    "infer_robot_keypoints",
+    "proportion_warnings",
+    "rest_body_poses",
+]
 
 #: A keypoint's placement: ``(body name, offset (3,) in that body's frame, m)``.
 Placement = tuple[str, np.ndarray]
@@ -181,6 +191,26 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         raise RobotFileError(f"{where}: no body hangs below the root; expected two leg chains")
     pelvis = tree.lca(low)
     legs = [c for c in tree.children[pelvis] if set(tree.subtree(c)) & set(low)]
+    if len(legs) >= 2:
+        # Chains to the floor that are no legs (an assembly's placeholder links, gears, a
+        # stand) are dropped; when fewer than two legs remain, say what the chains lack.
+        shapes = {c: _leg_shape(desc, tree, moving, poss, c) for c in legs}
+        real = [c for c in legs if _is_leg(shapes[c], height)]
+        if len(real) < 2:
+            found_legs = "; ".join(
+                f"{bodies[c].name}: {n} moving link{'s' if n != 1 else ''} reaching "
+                f"{100 * drop:.0f} cm down"
+                for c in legs[:6]
+                for n, drop in [shapes[c]]
+            )
+            raise RobotFileError(
+                f"{where}: the chains going down from body {bodies[pelvis].name!r} are not "
+                f"legs ({found_legs}); expected two legs, each a chain of at least "
+                f"{_LEG_MIN_LINKS} moving links (hip, knee, ankle) reaching at least "
+                f"{100 * _LEG_MIN_DROP * height:.0f} cm down ({_LEG_MIN_DROP:.0%} of the "
+                "robot's height)"
+            )
+        legs = real
     if len(legs) < 2:
         raise RobotFileError(
             f"{where}: the lowest bodies ({', '.join(bodies[i].name for i in low[:6])}) hang "
@@ -317,6 +347,62 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         chains=chains,
         pelvis=pelvis,
     )
+
+
+#: A leg is a chain of at least this many moving links (hip, knee, ankle) …
+_LEG_MIN_LINKS = 3
+#: … whose first moving link stands at least this fraction of the robot's height above its
+#: lowest one (a human's hip-to-ankle drop is about 45 %, the robots seen 47-89 %).
+_LEG_MIN_DROP = 0.25
+
+
+def _leg_shape(desc, tree: _Tree, moving: list[bool], poss: np.ndarray, root: int):
+    """(moving links, drop in m) of the chain from ``root`` down to its lowest moving link."""
+    sub = [n for n in tree.subtree(root) if moving[n]]
+    if not sub:
+        return 0, 0.0
+    lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
+    mov = [n for n in tree.path(root, lowest) if moving[n]]
+    return len(mov), float(poss[mov[0]][2] - poss[lowest][2])
+
+
+def _is_leg(shape: tuple[int, float], height: float) -> bool:
+    links, drop = shape
+    return links >= _LEG_MIN_LINKS and drop >= _LEG_MIN_DROP * height
+
+
+def check_legs(desc: RobotDescription, pelvis: str, feet: tuple[str, str]) -> None:
+    """Raise :class:`RobotFileError` unless both feet hang from ``pelvis`` by a leg.
+
+    For feet found by name rules or a keypoints YAML: the same test as the topology's (at
+    least three moving links from the pelvis down to the foot, reaching at least a quarter
+    of the robot's height down). One line naming the file, the leg and what was expected.
+    """
+    rots, poss = rest_body_poses(desc)
+    names = [b.name for b in desc.bodies]
+    tree = _Tree([b.parent for b in desc.bodies])
+    moving = [bool(b.joints) and b.parent >= 0 for b in desc.bodies]
+    low_z = [_lowest(desc, rots, poss, i) for i in range(len(names))]
+    height = max(float(poss[:, 2].max()) - float(min(low_z)), 1e-6)
+    for side, foot in zip(("left", "right"), feet):
+        if pelvis not in names or foot not in names:
+            continue
+        top, i = names.index(pelvis), names.index(foot)
+        if top not in tree.ancestors(i):
+            raise RobotFileError(
+                f"{desc.path}: {side} foot {foot!r} does not hang from the pelvis body "
+                f"{pelvis!r}; expected a leg going down from the pelvis to each foot"
+            )
+        mov = [n for n in tree.path(top, i)[1:] if moving[n]]
+        drop = float(poss[mov[0]][2] - poss[i][2]) if mov else 0.0
+        if not _is_leg((len(mov), drop), height):
+            raise RobotFileError(
+                f"{desc.path}: the {side} leg ({pelvis} to {foot}) has {len(mov)} moving "
+                f"link{'s' if len(mov) != 1 else ''} reaching {100 * drop:.0f} cm down; "
+                f"expected a leg: at least {_LEG_MIN_LINKS} moving links (hip, knee, ankle) "
+                f"reaching at least {100 * _LEG_MIN_DROP * height:.0f} cm down "
+                f"({_LEG_MIN_DROP:.0%} of the robot's height)"
+            )
 
 
 def _world(placement: Placement, rots, poss, bodies) -> np.ndarray:
