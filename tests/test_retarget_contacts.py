@@ -175,3 +175,27 @@ def test_project_to_floor_lifts_only_the_frames_in_the_floor(name):
     for box in rails:
         low[:, list(box)] = box_corners(p0, p1, radius, box)[..., 2].min(-1, keepdims=True)
     assert low.min() > -1e-5
+
+
+def test_a_clip_with_a_part_on_the_floor_runs_more_iterations(robot):
+    """A planted hand makes a clip a floor-contact clip (``floor_contact_effort`` times the
+    iterations of both stages); the same clip on its feet keeps the configured counts."""
+    from retargetjax.retarget import SolverConfig
+    from retargetjax.retarget._retarget import has_floor_contact
+
+    names = tuple(robot.keypoint_names)
+    kp = _rest_keypoints(robot, 30)
+    contact = np.ones((30, 2), bool)
+    contacts = detect_body_contacts(kp, names, 30.0)
+    standing = build_problem(kp, names, contact, 30.0, robot, body_contacts=contacts)
+    labels = np.zeros_like(np.asarray(contacts.labels, bool))
+    labels[8:22, contacts.part_index("left_hand")] = True
+    hand_down = build_problem(
+        kp, names, contact, 30.0, robot, body_contacts=dataclasses.replace(contacts, labels=labels)
+    )
+    assert not has_floor_contact(standing) and has_floor_contact(hand_down)
+    solver = SolverConfig(init_iterations=4, iterations=5, floor_contact_effort=3)
+    assert solver.for_clips(False) == solver
+    hard = solver.for_clips(True)
+    assert (hard.init_iterations, hard.iterations) == (12, 15)
+    assert SolverConfig(iterations=5, floor_contact_effort=1).for_clips(True).iterations == 5

@@ -24,6 +24,10 @@ joint angles), with the optimisers of :mod:`._optimizers` driven by one ``lax.sc
    ``α``, ``β``, the step size, the accept test and ``λ``) is kept per segment: each clip
    is solved exactly as if alone.
 
+A solve whose clips put hands, elbows, knees, pelvis, back or head on the floor runs
+``floor_contact_effort`` times the iterations of both stages (the caller sets the counts,
+:meth:`~retargetjax.retarget.SolverConfig.for_clips`): such poses converge more slowly.
+
 Both stages weigh the floor by penalty continuation (:func:`run_continued`): their
 iterations run in phases with the ground weight multiplied by :data:`GROUND_CONTINUATION`,
 so poses bend out of the floor rather than being lifted out of it by the projection below.
@@ -154,7 +158,8 @@ def init_frames(
 
 
 def active_pairs(robot: RobotModel, x: FrameState, mask: Array, max_pairs: int) -> Array:
-    """The ``max_pairs`` collision pairs that come closest within a window, at its start.
+    """The ``max_pairs`` collision pairs that come closest within a window at ``x`` (the
+    refinement calls it at the start of every continuation phase).
 
     ``clearance_ij = min_t d_t(seg_i, seg_j) − ρ_i − ρ_j`` over the window's valid frames;
     the pairs with the smallest clearance are kept for the refinement. The refinement moves
