@@ -8,6 +8,7 @@ from ._problem import FrameState as FrameState
 from ._problem import Weights as Weights
 from ._problem import WindowData as WindowData
 from ._retarget import clip_solution as clip_solution
+from ._retarget import has_floor_contact as has_floor_contact
 from ._retarget import lower_solve as lower_solve
 from ._retarget import plan_clip_rows as plan_clip_rows
 from ._retarget import prepare_problem as prepare_problem
@@ -38,6 +39,7 @@ __all__ = [
     "WindowData",
     "build_problem",
     "clip_solution",
+    "has_floor_contact",
     "lower_solve",
     "next_pow2",
     "plan_clip_rows",

@@ -422,7 +422,10 @@ def retarget_many(
     device: Any = None,
     keypoint_override: Any = None,
 ) -> list[Any]:
-    """Retarget several clips onto one robot, vmapped together; returns ``RobotMotion`` s."""
+    """Retarget several clips onto one robot, vmapped together; returns ``RobotMotion`` s.
+
+    Clips with body parts on the floor (:func:`has_floor_contact`) are solved in a call of
+    their own, as they run more iterations: walks among them keep their speed."""
     config = config or RetargetConfig()
     robot = _resolve_robot(robot)
     t0 = time.perf_counter()
@@ -430,7 +433,14 @@ def retarget_many(
         prepare_problem(m, robot, config, keypoint_override=keypoint_override) for m in motions
     ]
     t_prep = time.perf_counter() - t0
-    solved = solve_problems(problems, robot, config, device=device)
+    solved: list[Any] = [None] * len(problems)
+    floor = [has_floor_contact(p) for p in problems]
+    for group in (False, True):
+        idx = [i for i, f in enumerate(floor) if f == group]
+        if idx:
+            out = solve_problems([problems[i] for i in idx], robot, config, device=device)
+            for i, s in zip(idx, out):
+                solved[i] = s
     return [
         robot_motion_from_solution(m, p, s, robot, config, prepare_s=t_prep / len(motions))
         for m, p, s in zip(motions, problems, solved)
