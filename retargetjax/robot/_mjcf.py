@@ -162,7 +162,11 @@ def parse_mjcf(path: str | Path) -> RobotDescription:
         raise doc.error(root, "no <worldbody> element")
     top = [b for b in worldbody if b.tag == "body"]
     if not top:
-        raise doc.error(worldbody, "no <body> under <worldbody>: nothing to move")
+        raise doc.error(
+            worldbody,
+            "no <body> under <worldbody>: nothing to move; expected the robot's body tree "
+            "(a <body> with joints) under <worldbody>",
+        )
 
     def has_free(body: ET.Element) -> bool:
         return any(
