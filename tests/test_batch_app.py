@@ -153,3 +153,28 @@ def test_corrupt_files_fail_alone_and_the_rest_run(clips, tmp_path):
         assert name in records[job_id].message  # the reason names the file
     assert all(records[p.stem].status.value == "success" for p in good)
     assert summary["success"] == 2 and summary["failed"] == len(broken)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<mujoco><worldbody><geom type="plane" size="1 1 1"/></worldbody></mujoco>',
+        '<robot name="stub"><link name="base"/></robot>',
+    ],
+    ids=["mjcf_without_bodies", "urdf_of_one_link"],
+)
+def test_unusable_robot_file_fails_once_before_any_job(clips, tmp_path, text):
+    """A robot file that cannot be used is one error before anything starts, not the same
+    failure in every clip's manifest record (the robot is the problem, not the clips)."""
+    from retargetjax.apps._cli import error_line
+    from retargetjax.robot import RobotFileError
+
+    bad = tmp_path / ("bad.urdf" if text.startswith("<robot") else "bad.xml")
+    bad.write_text(text)
+    out = tmp_path / "out"
+    args = [f"input_dir={clips}", f"output_dir={out}", f"robot.path={bad}", *COMMON]
+    with pytest.raises(RobotFileError) as caught:
+        batch_app.run_batch(compose_config(args), overrides=[])
+    line = error_line(caught.value)
+    assert line.startswith(f"error: {bad}") and "; expected" in line and "\n" not in line
+    assert not (out / "manifest.json").exists()  # no clip was tried, none marked failed

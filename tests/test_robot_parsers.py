@@ -325,3 +325,47 @@ def test_bundled_g1_equals_menagerie_g1_kinematics(shared_data):
         for ja, jb in zip(a.joints, b.joints):
             np.testing.assert_allclose(ja.axis, jb.axis)
             assert (ja.lower, ja.upper) == (jb.lower, jb.upper)
+
+
+@pytest.mark.parametrize("variant", ["free_prop_first", "floor_first_no_free_joint"])
+def test_mjcf_robot_is_the_largest_top_level_tree(tmp_path, variant):
+    """Other bodies under <worldbody> (a free-floating prop or a static floor before the robot,
+    placeholder bodies that only park a bigger variant's joints, as unitree_mujoco's
+    g1_23dof.xml does) are left out with a note; the robot's tree and keyframes are kept."""
+    from retargetjax.robot import robot_asset_path
+
+    bundled = robot_asset_path("unitree_g1")
+    original = parse_mjcf(bundled)
+    names = [j.name for b in original.bodies for j in b.joints]
+    text = bundled.read_text()
+    pelvis = text.index('<body name="pelvis"')
+    extra = '<body name="ball" pos="1 0 0.1"><freejoint/><geom type="sphere" size="0.1"/></body>'
+    if variant == "floor_first_no_free_joint":
+        extra = '<body name="floor"><geom type="box" size="5 5 0.01" pos="0 0 -0.01"/></body>'
+        text = text.replace('<freejoint name="floating_base_joint" />', "")
+    parked = "".join(
+        f'<body name="parked_{n}" pos="0 0 20"><joint name="parked_{n}_joint"/></body>'
+        for n in ("waist_roll", "left_wrist_yaw", "right_wrist_yaw")
+    )
+    end = text.index("</worldbody>")
+    text = text[:pelvis] + extra + text[pelvis:end] + parked + text[end:]
+    if variant == "free_prop_first":  # MuJoCo's qpos: the ball, the robot, the parked joints
+        robot_q = [0.0] * len(names)
+        robot_q[names.index("left_knee_joint")] = 0.5
+        qpos = [1, 0, 0.1, 1, 0, 0, 0] + [0, 0, 0.75, 1, 0, 0, 0] + robot_q + [0.0] * 3
+        key = f'<keyframe><key name="crouch" qpos="{" ".join(map(str, qpos))}"/></keyframe>'
+        text = text.replace("</mujoco>", key + "</mujoco>")
+    path = _write(tmp_path, "g1_with_extras.xml", text)
+    with pytest.warns(UserWarning, match=r"the robot is 'pelvis'.*not attached to it") as caught:
+        desc = parse_mjcf(path)
+    note = str(caught[0].message)
+    assert "parked_waist_roll (joint parked_waist_roll_joint)" in note
+    assert desc.bodies[0].name == "pelvis"
+    assert [j.name for b in desc.bodies for j in b.joints] == names
+    if variant == "free_prop_first":
+        assert desc.keyframes["crouch"]["left_knee_joint"] == pytest.approx(0.5)
+        assert desc.keyframes["crouch"]["__root_z__"] == pytest.approx(0.75)
+    with pytest.warns(UserWarning):
+        robot = load_robot(path, verbose=False)
+    for keypoint, body in [("left_wrist", "left_wrist_yaw_link"), ("torso", "torso_link")]:
+        assert robot.body_names[robot.keypoint_body[robot.keypoint_names.index(keypoint)]] == body

@@ -106,6 +106,7 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
         overrides=_task_overrides() if overrides is None else overrides,
         metrics=bool(cfg.get("metrics", False)),
     )
+    _check_robot(worker, jobs)  # an unusable robot file: one error line, before any job
     common = {
         "manifest_path": manifest_path,
         "force": bool(cfg.force),
@@ -166,6 +167,26 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
 
         write_json_atomic(run_dir / "summary.json", summary)
     return summary
+
+
+def _check_robot(worker: Any, jobs: Sequence[Any]) -> None:
+    """Load every robot the jobs use (once per process, cached for the jobs themselves).
+
+    A robot file that cannot be used is the run's mistake, not the clips': it raises here
+    (one ``error:`` line from :func:`user_errors`) before anything starts and before the
+    manifest is written, instead of failing every clip with the same message. Jobs whose
+    settings come from an experiment file are left to the run (composing those settings
+    can fail per job, and is reported per job).
+    """
+    from ..batch._worker import _robot
+
+    robots = {(worker.settings.robot, worker.settings.robot_keypoints)} if not jobs else set()
+    for job in jobs:
+        if job.config_path is None:
+            settings = worker.settings_for(job)
+            robots.add((settings.robot, settings.robot_keypoints))
+    for target, keypoints in sorted(robots, key=str):
+        _robot(target, keypoints)
 
 
 def _job_number() -> int | None:

@@ -10,8 +10,10 @@ Follows the MJCF rules that matter for kinematics, without compiling meshes:
   nearest enclosing body/frame, else ``main``; its own attributes win over the class.
 * ``limited="auto"`` (or absent) means limited when a range is given.
 * ``<include file>`` is spliced in place; ``<frame>`` composes its pose into its children.
-* The root is the top-level body carrying the free joint (else the first top-level body);
-  it is the floating base. A ball joint becomes three hinges ``name_x/_y/_z``.
+* The root is the largest top-level body tree carrying a free joint (else the largest
+  top-level tree); it is the floating base. Other top-level bodies (a floor, props,
+  placeholder bodies) are not attached to it and are left out, with a note. A ball joint
+  becomes three hinges ``name_x/_y/_z``.
 """
 
 from __future__ import annotations
@@ -162,20 +164,27 @@ def parse_mjcf(path: str | Path) -> RobotDescription:
         raise doc.error(root, "no <worldbody> element")
     top = [b for b in worldbody if b.tag == "body"]
     if not top:
-        raise doc.error(worldbody, "no <body> under <worldbody>: nothing to move")
-
-    def has_free(body: ET.Element) -> bool:
-        return any(
-            c.tag == "freejoint" or (c.tag == "joint" and c.get("type") == "free") for c in body
+        raise doc.error(
+            worldbody,
+            "no <body> under <worldbody>: nothing to move; expected the robot's body tree "
+            "(a <body> with joints) under <worldbody>",
         )
 
-    floating = [b for b in top if has_free(b)]
-    root_body = floating[0] if floating else top[0]
+    root_body, floating = _robot_root(top)
     if len(top) > 1:
-        others = ", ".join(b.get("name", "?") for b in top if b is not root_body)
+        others = [b for b in top if b is not root_body]
+        shown = []
+        for b in others:
+            joints = [j.get("name") or "?" for j in b.iter() if j.tag in ("joint", "freejoint")]
+            detail = f" (joint {', '.join(joints)})" if 0 < len(joints) <= 3 else ""
+            detail = detail or (f" ({len(joints)} joints)" if joints else "")
+            shown.append(f"{b.get('name', '?')}{detail}")
+        joints, count = _tree_size(root_body)
         warnings.warn(
-            f"{path}: several bodies under <worldbody>; using {root_body.get('name')!r} as the "
-            f"robot and ignoring {others}",
+            f"{path}: note: {len(top)} bodies under <worldbody>; the robot is "
+            f"{root_body.get('name')!r} (the largest tree{' with a free joint' if floating else ''}"
+            f": {count} bodies, {joints} joints); left out, as they are not attached to it: "
+            f"{'; '.join(shown)}",
             stacklevel=2,
         )
 
@@ -192,8 +201,53 @@ def parse_mjcf(path: str | Path) -> RobotDescription:
     desc = RobotDescription(
         name=root.get("model", path.stem), path=path, bodies=bodies, excluded_pairs=excluded
     )
-    desc.keyframes = _read_keyframes(ctx, root, bodies, has_free_root=bool(floating))
+    before = sum(_qpos_width(ctx, b) for b in top[: top.index(root_body)])
+    total = sum(_qpos_width(ctx, b) for b in top)
+    desc.keyframes = _read_keyframes(
+        ctx, root, bodies, has_free_root=floating, qpos_span=(before, total)
+    )
     return desc
+
+
+def _has_free_joint(body: ET.Element) -> bool:
+    return any(c.tag == "freejoint" or (c.tag == "joint" and c.get("type") == "free") for c in body)
+
+
+def _tree_size(body: ET.Element) -> tuple[int, int]:
+    """(joints, bodies) in the tree below and including ``body``."""
+    joints = sum(1 for e in body.iter() if e.tag in ("joint", "freejoint"))
+    return joints, sum(1 for e in body.iter() if e.tag == "body")
+
+
+def _robot_root(top: list[ET.Element]) -> tuple[ET.Element, bool]:
+    """The robot among the top-level bodies, and whether it carries a free joint.
+
+    Files often hold more than the robot under ``<worldbody>``: a floor or a table body, a
+    free-floating prop, or placeholder bodies that only carry the joints of a bigger
+    variant (unitree_mujoco's ``g1_23dof.xml`` parks ``waist_roll_joint`` and the wrist
+    pitch/yaw joints in bodies 20 m up). The robot is the largest tree (most joints, then
+    most bodies) among the top-level bodies with a free joint, else among all of them; the
+    first such body wins a tie.
+    """
+    floating = [b for b in top if _has_free_joint(b)]
+    candidates = floating or top
+    best = max(candidates, key=lambda b: (_tree_size(b), -candidates.index(b)))
+    return best, bool(floating)
+
+
+def _qpos_width(ctx: _Context, element: ET.Element, childclass: str | None = None) -> int:
+    """Entries of MuJoCo's ``qpos`` taken by the joints below ``element`` (free 7, ball 4,
+    hinge/slide 1): where a tree's values sit in a keyframe of the whole file."""
+    width = 0
+    for child in element:
+        if child.tag in ("joint", "freejoint"):
+            cls = child.get("class") or childclass or "main"
+            kind = ctx.defaults.get(cls, {}).get("joint", {}).get("type", "hinge")
+            kind = "free" if child.tag == "freejoint" else child.get("type", kind)
+            width += {"free": 7, "ball": 4}.get(kind, 1)
+        elif child.tag in ("body", "frame"):
+            width += _qpos_width(ctx, child, child.get("childclass") or childclass)
+    return width
 
 
 def _read_body(
@@ -418,22 +472,30 @@ def _read_geom(
 
 
 def _read_keyframes(
-    ctx: _Context, root: ET.Element, bodies: list[BodySpec], has_free_root: bool
+    ctx: _Context,
+    root: ET.Element,
+    bodies: list[BodySpec],
+    has_free_root: bool,
+    qpos_span: tuple[int, int] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Keyframes as joint-name → value (only for robots made of 1-DoF joints and a free root)."""
+    """Keyframes as joint-name → value (only for robots made of 1-DoF joints and a free root).
+
+    ``qpos_span``: (where the robot's values start, the whole ``qpos`` size) when the file
+    holds other top-level bodies besides the robot."""
     joints = [j for b in bodies for j in b.joints]
     if any(j.name.endswith(("_x", "_y", "_z")) for j in joints):
         return {}
-    start = 7 if has_free_root else 0
+    offset, size = qpos_span or (0, (7 if has_free_root else 0) + len(joints))
+    start = offset + (7 if has_free_root else 0)
     frames: dict[str, dict[str, float]] = {}
     for block in root.findall("keyframe"):
         for key in block.findall("key"):
             qpos = ctx.doc.floats(key, "qpos")
-            if qpos is None or qpos.size != start + len(joints):
+            if qpos is None or qpos.size != size:
                 continue
             name = key.get("name") or f"key{len(frames)}"
             values = {j.name: float(v) for j, v in zip(joints, qpos[start:])}
             if has_free_root:
-                values["__root_z__"] = float(qpos[2])
+                values["__root_z__"] = float(qpos[offset + 2])
             frames[name] = values
     return frames
