@@ -239,3 +239,41 @@ def test_frame_times_written_coarsely_snap_to_whole_rates(tmp_path, clip, frame_
     m = load_bvh(path)
     assert m.fps == (fps if fps is not None else pytest.approx(1.0 / frame_time))
     assert m.metadata["frame_time_s"] == pytest.approx(frame_time, rel=1e-4)
+
+
+@pytest.mark.parametrize("left_deg, right_deg", [(55.0, 55.0), (60.0, 0.0), (0.0, 50.0)])
+def test_pointed_feet_keep_ankle_and_toe_on_both_sides(left_deg, right_deg):
+    """A dancer's feet pointed down in every frame (no flat-footed frame to outvote them;
+    the sample's foot already slopes 23 deg, so these point 73-88 deg down):
+    the chain keeps going down past the ankle, yet each ankle stays the ankle and each toe
+    the toe, the same joints of the two legs, opaque names or not."""
+    from retargetjax.motion import HumanMotion
+
+    m = load_bvh(sample_motion_path())
+    rest = rest_pose(m)
+    topo = infer_rig_keypoints(m.parents, rest)
+    children = {
+        j: [c for c in range(len(m.parents)) if m.parents[c] == j] for j in range(len(rest))
+    }
+
+    def subtree(j: int) -> list[int]:
+        return [j] + [n for c in children[j] for n in subtree(c)]
+
+    frames = []
+    for t in range(6):
+        P = rest.copy()
+        for side, deg in (("left", left_deg), ("right", right_deg)):
+            ankle = topo.choice[f"{side}_ankle"]
+            _turn(P, subtree(ankle), P[ankle].copy(), topo.left, deg + t)
+        frames.append(P)
+    feet = [f"{s}_{k}" for s in ("left", "right") for k in ("knee", "ankle", "toe")]
+    got = infer_rig_keypoints(m.parents, frames[0]).choice
+    assert {k: got[k] for k in feet} == {k: topo.choice[k] for k in feet}
+    clip = HumanMotion(
+        fps=30.0,
+        joint_names=tuple(f"j{k}" for k in range(len(rest))),
+        parents=m.parents,
+        positions=np.stack(frames).astype(np.float32),
+    )
+    got = map_keypoints(clip, verbose=False).as_dict()
+    assert {k: got[k] for k in feet} == {k: f"j{topo.choice[k]}" for k in feet}
