@@ -239,3 +239,79 @@ def test_frame_times_written_coarsely_snap_to_whole_rates(tmp_path, clip, frame_
     m = load_bvh(path)
     assert m.fps == (fps if fps is not None else pytest.approx(1.0 / frame_time))
     assert m.metadata["frame_time_s"] == pytest.approx(frame_time, rel=1e-4)
+
+
+@pytest.mark.parametrize("left_deg, right_deg", [(55.0, 55.0), (60.0, 0.0), (0.0, 50.0)])
+def test_pointed_feet_keep_ankle_and_toe_on_both_sides(left_deg, right_deg):
+    """A dancer's feet pointed down in every frame (no flat-footed frame to outvote them;
+    the sample's foot already slopes 23 deg, so these point 73-88 deg down):
+    the chain keeps going down past the ankle, yet each ankle stays the ankle and each toe
+    the toe, the same joints of the two legs, opaque names or not."""
+    from retargetjax.motion import HumanMotion
+
+    m = load_bvh(sample_motion_path())
+    rest = rest_pose(m)
+    topo = infer_rig_keypoints(m.parents, rest)
+    children = {
+        j: [c for c in range(len(m.parents)) if m.parents[c] == j] for j in range(len(rest))
+    }
+
+    def subtree(j: int) -> list[int]:
+        return [j] + [n for c in children[j] for n in subtree(c)]
+
+    frames = []
+    for t in range(6):
+        P = rest.copy()
+        for side, deg in (("left", left_deg), ("right", right_deg)):
+            ankle = topo.choice[f"{side}_ankle"]
+            _turn(P, subtree(ankle), P[ankle].copy(), topo.left, deg + t)
+        frames.append(P)
+    feet = [f"{s}_{k}" for s in ("left", "right") for k in ("knee", "ankle", "toe")]
+    got = infer_rig_keypoints(m.parents, frames[0]).choice
+    assert {k: got[k] for k in feet} == {k: topo.choice[k] for k in feet}
+    clip = HumanMotion(
+        fps=30.0,
+        joint_names=tuple(f"j{k}" for k in range(len(rest))),
+        parents=m.parents,
+        positions=np.stack(frames).astype(np.float32),
+    )
+    got = map_keypoints(clip, verbose=False).as_dict()
+    assert {k: got[k] for k in feet} == {k: f"j{topo.choice[k]}" for k in feet}
+
+
+def test_height_read_off_the_frames_is_not_raised_by_the_arms(tmp_path, clip):
+    """A bind pose that is no standing body, in a unit no standard one fits (so the body is
+    scaled to a standing adult's height read off the frames): with both arms raised
+    overhead in every frame (jumping jacks), the same metres per unit as arms down."""
+    from retargetjax.motion._topology import _ancestors
+
+    topo = infer_rig_keypoints(clip.parents, rest_pose(load_bvh(sample_motion_path())))
+    B = _random_rotations(clip.num_joints, seed=5)
+    scales = []
+    for raise_deg in (0.0, 150.0):
+        R = quat_to_mat_np(clip.orientations.astype(np.float64))
+        P = clip.positions.astype(np.float64).copy()
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            a = np.deg2rad(-sign * raise_deg)  # about the facing axis: the arm up overhead
+            f = topo.forward
+            K = np.array([[0, -f[2], f[1]], [f[2], 0, -f[0]], [-f[1], f[0], 0]])
+            turn = np.eye(3) + np.sin(a) * K + (1 - np.cos(a)) * K @ K
+            sh = topo.choice[f"{side}_shoulder"]
+            arm = [j for j in range(clip.num_joints) if sh in _ancestors(clip.parents, j)]
+            R[:, arm] = turn @ R[:, arm]
+            P[:, arm] = (P[:, arm] - P[:, sh : sh + 1]) @ turn.T + P[:, sh : sh + 1]
+        turned = dataclasses.replace(
+            clip,
+            positions=P.astype(np.float32),
+            orientations=mat_to_quat_np(R @ B).astype(np.float32),
+        )
+        path = write_bvh(turned, tmp_path / f"arms_{raise_deg:.0f}.bvh", units=0.06)
+        loaded = load_bvh(path)
+        assert loaded.metadata["units"] == "scaled"
+        if raise_deg:  # the hands are above the head
+            km = map_keypoints(loaded, verbose=False)
+            z = km.positions(loaded)[..., 2]
+            wrists = [km.index("left_wrist"), km.index("right_wrist")]
+            assert (z[:, wrists].min(axis=1) > z[:, km.index("head")]).all()
+        scales.append(loaded.metadata["meters_per_unit"])
+    assert scales[1] == pytest.approx(scales[0], rel=0.02)

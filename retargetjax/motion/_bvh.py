@@ -530,26 +530,38 @@ def _rest_positions(skeleton: BvhSkeleton) -> np.ndarray:
     return rest
 
 
-def _stands_with(points: np.ndarray, parents: np.ndarray, axis: str) -> bool:
-    """Whether ``points`` (J, 3), read with ``axis`` up, show a humanoid standing: taller
-    than 0.6 of its width, two legs hanging down from one pelvis, the head above it."""
+def _standing(points: np.ndarray, parents: np.ndarray, axis: str):
+    """The rig's topology when ``points`` (J, 3), read with ``axis`` up, show a humanoid
+    standing (taller than 0.6 of its width, two legs hanging down from one pelvis, the
+    head above it), with the body's height without its arms; else ``None``."""
     from ._topology import TopologyError, _ancestors, infer_rig_keypoints
 
     p = points @ up_axis_to_z_matrix(axis).T
     try:
         topo = infer_rig_keypoints(parents, p)
     except (TopologyError, ValueError, IndexError):
-        return False
+        return None
     # The body is what hangs from the pelvis (not a root joint left at the world origin).
     pelvis = topo.choice["pelvis"]
     body = [j for j in range(len(parents)) if pelvis in _ancestors(parents, j)]
     extent = p[body].max(axis=0) - p[body].min(axis=0)
     if not extent[2] >= 0.6 * max(extent[0], extent[1]):
-        return False
+        return None
     # Upright, not upside down with the arms hanging to the floor as "legs": a head (or the
     # upper trunk) above the pelvis.
     top = topo.choice.get("head", topo.choice.get("torso"))
-    return top is not None and p[top, 2] > p[topo.choice["pelvis"], 2] + 0.1 * extent[2]
+    if top is None or not p[top, 2] > p[topo.choice["pelvis"], 2] + 0.1 * extent[2]:
+        return None
+    # Arms raised overhead (jumping jacks, a cheer) reach higher than the head: the height
+    # is the body's without the arms (from each arm's first joint off the trunk down).
+    roots = [topo.chains[k][0] for k in ("left_arm", "right_arm") if topo.chains.get(k)]
+    trunk = [j for j in body if not any(r in _ancestors(parents, j) for r in roots)]
+    return topo, float(np.ptp(p[trunk, 2]))
+
+
+def _stands_with(points: np.ndarray, parents: np.ndarray, axis: str) -> bool:
+    """Whether ``points`` (J, 3), read with ``axis`` up, show a humanoid standing."""
+    return _standing(points, parents, axis) is not None
 
 
 #: How many frames, spread over the clip, are read when the rest pose is no standing body.
@@ -567,8 +579,9 @@ def _detect_up_axis(
     orients) write OFFSETs along each bone's own axis, so the all-zero-channel pose is no
     standing body at all (a line of bones along X): then the clip's own frames decide, the
     axis with the most of :data:`_POSE_FRAMES` spread frames standing wins, and the second
-    value is the body's height in those frames (file units: the 90th percentile of their
-    extent along that axis), for the unit detection. ``None`` when the rest pose decided.
+    value is the body's height in those frames (file units: the 90th percentile of the
+    extent along that axis of the body without its arms, which raised would add a fifth),
+    for the unit detection. ``None`` when the rest pose decided.
     """
     axes = ("y", "z", "x")
     if len(rest) < 8:
@@ -579,7 +592,13 @@ def _detect_up_axis(
     T = values.shape[0]
     frames = np.unique(np.linspace(0, T - 1, min(T, _POSE_FRAMES)).astype(int))
     pos, _, _ = bvh_forward_kinematics(skeleton, values[frames], dtype=np.float64)
-    votes = {a: [t for t in range(len(frames)) if _stands_with(pos[t], parents, a)] for a in axes}
+    heights: dict[str, dict[int, float]] = {a: {} for a in axes}
+    for a in axes:
+        for t in range(len(frames)):
+            found = _standing(pos[t], parents, a)
+            if found is not None:
+                heights[a][t] = found[1]
+    votes = {a: list(heights[a]) for a in axes}
     best = max(axes, key=lambda a: len(votes[a]))
     if rest_axis is not None and len(votes[rest_axis]) >= len(votes[best]):
         # Z-up (or X-up) exports: the rest pose and the animation agree.
@@ -588,8 +607,7 @@ def _detect_up_axis(
         )
         return rest_axis, None
     if votes[best]:
-        z = (pos[votes[best]] @ up_axis_to_z_matrix(best).T)[..., 2]
-        height = float(np.percentile(z.max(axis=1) - z.min(axis=1), 90))
+        height = float(np.percentile(list(heights[best].values()), 90))
         _log.info(
             "the rest pose (all channels zero) is no standing body; %d of %d frames stand "
             "with %s up: reading the file %s-up",

@@ -11,11 +11,14 @@ direction. With ``H`` the rest pose's height:
   feet (toes stick out forward from below the knees) give its sign, so *forward* and
   ``left = up × forward`` come from the skeleton itself, never from ``L``/``R`` letters.
 * **leg chain**: from the leg's root to its forward-most foot leaf. The ankle is where the
-  chain stops going down (every later segment is more horizontal than vertical); the toe is
+  chain stops going down (every later segment is more horizontal than vertical), moved up
+  past foot bones going down (a pointed foot: a bone under 0.6 of the shin above it, the
+  shorter shin still within a third of the thigh); the toe is
   the next joint (an End Site counts: after an ankle it is the toe); the knee is the joint
   nearest half way in height between the leg's root and the ankle; the hip the last joint
   above the knee at least 80 % as far from it as the leg's root (so a thigh twist joint is
-  not the hip).
+  not the hip). Two leg chains of the same length (mirror images) get the same ankle
+  depth, the higher of the two.
 * **arms**: the joints outside the legs reaching farthest to the left and to the right,
   followed down their longest chain of bones to a leaf (in a posed frame the farthest joint
   may be an elbow); their lowest common ancestor is the upper trunk (the *torso* keypoint);
@@ -206,6 +209,7 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
     cands: dict[str, tuple[int, ...]] = {"pelvis": (pelvis,)}
     chains: dict[str, list[int]] = {}
     hip_lateral = []
+    leg_chains = []
     for name, root in zip(("left", "right"), legs):
         feet = [n for n in subtree(root) if n in low]
         tip = max(feet, key=lambda n: (P[n] @ forward, -P[n, 2]))
@@ -215,16 +219,15 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
             raise TopologyError(
                 f"the {name} leg has {len(chain)} joints; expected hip, knee, ankle"
             )
-        ankle_k = len(chain) - 1
-        for k in range(2, len(chain)):
-            later = [(chain[m - 1], chain[m]) for m in range(k + 1, len(chain))]
-            if all(abs(P[b, 2] - P[a, 2]) < np.linalg.norm((P[b] - P[a])[:2]) for a, b in later):
-                ankle_k = k
-                break
-        mid_z = 0.5 * (P[chain[0], 2] + P[chain[ankle_k], 2])
-        knee_k = min(range(1, ankle_k), key=lambda k: abs(P[chain[k], 2] - mid_z))
-        far = [np.linalg.norm(P[chain[k]] - P[chain[knee_k]]) for k in range(knee_k)]
-        hip_k = max(k for k in range(knee_k) if far[k] >= 0.8 * max(far))
+        leg_chains.append(chain)
+    placed = [_place_leg(P, chain) for chain in leg_chains]
+    if len(leg_chains[0]) == len(leg_chains[1]) and placed[0] != placed[1]:
+        # Mirror images (one leg chain of each side, joint for joint): the same ankle depth
+        # in each. A foot pointed down reads its ankle too deep (a foot on the floor rarely
+        # has a level shin, which would read it too high): the higher ankle for both.
+        ankle_k = min(p[2] for p in placed)
+        placed = [(*_hip_knee(P, c, ankle_k), ankle_k) for c in leg_chains]
+    for name, chain, (hip_k, knee_k, ankle_k) in zip(("left", "right"), leg_chains, placed):
         choice[f"{name}_hip"] = chain[hip_k]
         choice[f"{name}_knee"] = chain[knee_k]
         choice[f"{name}_ankle"] = chain[ankle_k]
@@ -315,6 +318,48 @@ def infer_rig_keypoints(parents: np.ndarray, rest: np.ndarray) -> RigTopology:
             if len(h) >= 2:
                 cands["neck"] = tuple(h[:-1])
     return RigTopology(choice=choice, candidates=cands, forward=forward, left=left, chains=chains)
+
+
+def _hip_knee(P, chain: list[int], ankle_k: int) -> tuple[int, int]:
+    """Hip and knee depths along a leg chain whose ankle is ``chain[ankle_k]``."""
+    mid_z = 0.5 * (P[chain[0], 2] + P[chain[ankle_k], 2])
+    knee_k = min(range(1, max(ankle_k, 2)), key=lambda k: abs(P[chain[k], 2] - mid_z))
+    far = [np.linalg.norm(P[chain[k]] - P[chain[knee_k]]) for k in range(knee_k)]
+    hip_k = max(k for k in range(knee_k) if far[k] >= 0.8 * max(far))
+    return hip_k, knee_k
+
+
+def _path_length(P, chain: list[int], a: int, b: int) -> float:
+    return float(sum(np.linalg.norm(P[chain[k + 1]] - P[chain[k]]) for k in range(a, b)))
+
+
+def _place_leg(P, chain: list[int]) -> tuple[int, int, int]:
+    """``(hip, knee, ankle)`` depths along a leg chain (root to the foot's tip).
+
+    The ankle is where the chain stops going down (every later segment more horizontal than
+    vertical). A foot pointed down (on tiptoe, pushing off, a dancer's pointe) keeps going
+    down past the ankle, so that reading lands on the toe or its tip. A foot's bones are
+    short next to the shin, so while the bone into the joint read as the ankle goes down
+    and is under 0.6 of the way from the knee to that bone, and the shin ending one joint
+    up stays within a third of the thigh's length, the ankle moves one joint up.
+    """
+    ankle_k = len(chain) - 1
+    for k in range(2, len(chain)):
+        later = [(chain[m - 1], chain[m]) for m in range(k + 1, len(chain))]
+        if all(abs(P[b, 2] - P[a, 2]) < np.linalg.norm((P[b] - P[a])[:2]) for a, b in later):
+            ankle_k = k
+            break
+    hip_k, knee_k = _hip_knee(P, chain, ankle_k)
+    thigh = _path_length(P, chain, hip_k, knee_k)
+    while ankle_k - 1 > knee_k:
+        bone = P[chain[ankle_k]] - P[chain[ankle_k - 1]]
+        shin = _path_length(P, chain, knee_k, ankle_k - 1)
+        down = P[chain[ankle_k - 1], 2] - P[chain[ankle_k], 2] > np.linalg.norm(bone[:2])
+        short = np.linalg.norm(bone) < 0.6 * shin
+        if not (down and short and 0.75 * thigh < shin < 1.33 * thigh):
+            break
+        ankle_k -= 1
+    return hip_k, knee_k, ankle_k
 
 
 def _longest_leaf(P, children, same, n: int) -> int:
