@@ -35,7 +35,16 @@ from retargetjax.retarget._windows import plan_windows
 
 #: The same tiny solver settings everywhere (and in test_batch_app/test_experiments), so the
 #: compiled solver is shared across tests.
-SOLVER = {"init_iterations": 0, "iterations": 3, "cg_iterations": 8, "window": 32, "overlap": 8}
+#: ``floor_contact_effort`` 1: the clips where the squat's knee is down run as the others (the
+#: device-spread checks count on one group; the effort has a test of its own).
+SOLVER = {
+    "init_iterations": 0,
+    "iterations": 3,
+    "cg_iterations": 8,
+    "window": 32,
+    "overlap": 8,
+    "floor_contact_effort": 1,
+}
 SOLVER_OVERRIDES = [f"solver.{k}={v}" for k, v in SOLVER.items()]
 #: (start, stop) frames of the sample clip: mixed lengths, 1 or 2 windows of 32.
 CUTS = [(0, 12), (20, 60), (60, 90), (100, 140), (150, 170), (200, 236)]
@@ -230,6 +239,28 @@ def test_four_devices_spread_and_match_one_device(four_device_run, dataset, work
         assert a.num_frames == b.num_frames == load_motion(job.motion).num_frames
         np.testing.assert_allclose(a.joint_pos, b.joint_pos, atol=1e-5)
         np.testing.assert_allclose(a.root_pos, b.root_pos, atol=1e-5)
+
+
+def test_clips_with_a_knee_down_run_apart_with_more_iterations(tmp_path):
+    """The squat's clip with the knee on the floor (frames 150-170) is solved in a call of
+    its own with ``floor_contact_effort`` times the iterations; a standing clip beside it
+    keeps the configured count."""
+    from retargetjax.retarget import has_floor_contact
+
+    paths = write_clips(tmp_path / "in", [(100, 140), (150, 170)])
+    config = RetargetConfig.model_validate({"solver": {**SOLVER, "floor_contact_effort": 2}})
+    worker = RetargetWorker(JobSettings(robot="unitree_g1", config=config))
+    jobs = discover_jobs(tmp_path / "in", "**/*.bvh", tmp_path / "out")
+    floor = {j.id: has_floor_contact(worker.prepare(j).problem) for j in jobs}
+    assert sorted(floor.values()) == [False, True], floor
+    manifest = run_grouped(
+        jobs, worker, manifest_path=tmp_path / "m.json", max_windows=2, devices=jax.devices()[:1]
+    )
+    assert manifest.success_count == len(paths) == 2
+    rec = manifest.records_by_id()
+    for job_id, down in floor.items():
+        assert rec[job_id].provenance["iterations"] == (6 if down else 3)
+    assert len({r.provenance["group"] for r in manifest.records}) == 2
 
 
 def test_bad_files_fail_alone(dataset, worker, tmp_path):

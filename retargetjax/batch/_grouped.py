@@ -277,8 +277,9 @@ def run_grouped(
                 # floor_contact_effort): they are solved apart, so walks keep their speed.
                 from ..retarget import has_floor_contact
 
-                floor = "floor-contact" if has_floor_contact(prepared.problem) else "feet"
-                key = f"{prepared.settings.key()}|{floor}"
+                key = prepared.settings.key()
+                if prepared.settings.config.solver.floor_contact_effort > 1:
+                    key += "|floor" if has_floor_contact(prepared.problem) else "|feet"
                 by_key.setdefault(key, []).append((prepared, started_at))
             for key, items in by_key.items():
                 sc = items[0][0].settings.config.solver

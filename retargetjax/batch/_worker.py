@@ -329,6 +329,9 @@ class RetargetWorker:
         job.output.parent.mkdir(parents=True, exist_ok=True)
         result.save(job.output)
         write_s = time.perf_counter() - t0
+        from ..retarget import has_floor_contact
+
+        ran = settings.config.solver.for_clips(has_floor_contact(prepared.problem))
         record: dict[str, Any] = {
             "robot": prepared.robot.name,
             "motion_format": getattr(prepared.motion.format, "value", prepared.motion.format),
@@ -338,8 +341,8 @@ class RetargetWorker:
             "window": solution["window"],
             "windows": solution["windows"],
             "batch_windows": solution["batch_windows"],
-            "init_iterations": settings.config.solver.init_iterations,
-            "iterations": settings.config.solver.iterations,
+            "init_iterations": ran.init_iterations,
+            "iterations": ran.iterations,
             "final_loss": float(solution["final_loss"]),
             "timings": {**prepared.timings, "solve_s": solution["solve_s"], "write_s": write_s},
             "config_hash": settings.key(),

@@ -67,7 +67,7 @@ class SolverConfig(BaseModel):
     damping: float = Field(1e-3, gt=0, description="Levenberg-Marquardt damping (init)")
     max_pairs: int = Field(32, ge=1, description="closest collision pairs checked per window")
     floor_contact_effort: int = Field(
-        3,
+        5,
         ge=1,
         le=10,
         description=(
