@@ -134,7 +134,7 @@ def test_mjlab_style_npz_with_a_robot_name(tmp_path, motion, monkeypatch):
         name="toy", joint_names=motion.joint_names, body_names=motion.body_names
     )
     fake = types.ModuleType("retargetjax.robot")
-    fake.load_robot = lambda name: robot if name == "toy" else None
+    fake.load_robot = lambda name, **_: robot if name == "toy" else None
     monkeypatch.setitem(sys.modules, "retargetjax.robot", fake)
     path = tmp_path / "mjlab.npz"
     _write_mjlab_npz(path, motion)
