@@ -28,6 +28,7 @@ import json
 import time
 from pathlib import Path
 
+from retargetjax.compile_cache import release_compiled_programs
 from retargetjax.evaluation import compute_metrics, human_reference
 from retargetjax.motion import load_motion
 from retargetjax.retarget import RetargetConfig, retarget
@@ -152,6 +153,7 @@ def main() -> None:
     for robot_name in robots:
         robot = load_robot(robot_name)
         for clip in clips:
+            release_compiled_programs()  # many robots x clips x shapes: stay under the map cap
             motion = load_motion(clip)
             t0 = time.perf_counter()
             result = retarget(motion, robot, config)

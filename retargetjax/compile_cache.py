@@ -15,10 +15,40 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["enable_compile_cache"]
+__all__ = ["MAX_MAPPINGS", "enable_compile_cache", "release_compiled_programs"]
 
 MIN_COMPILE_SECONDS = 1.0
 """Programs that compile faster than this are not worth a disk entry."""
+
+MAX_MAPPINGS = 40_000
+"""Memory mappings past which :func:`release_compiled_programs` drops the compiled programs.
+Every compiled CPU program keeps its own mappings, and Linux caps a process at
+``vm.max_map_count`` (65,530 by default): past it XLA fails in the middle of a compile
+("LLVM compilation error: Cannot allocate memory"), late in a long test session or benchmark."""
+
+
+def _mappings() -> int:
+    try:
+        with open("/proc/self/maps", "rb") as maps:
+            return sum(1 for _ in maps)
+    except OSError:  # not Linux
+        return 0
+
+
+def release_compiled_programs(max_mappings: int = MAX_MAPPINGS) -> bool:
+    """Drop JAX's in-memory compiled programs when this process holds more than
+    ``max_mappings`` memory mappings (later calls recompile, or load from the persistent
+    cache, what they need); returns whether it did. For long processes that compile many
+    shapes: test sessions, benchmarks over many robots and clips, sweeps in one process."""
+    if _mappings() <= max_mappings:
+        return False
+    import gc
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()
+    return True
 
 
 def enable_compile_cache(directory: str | os.PathLike[str] | None) -> Path | None:

@@ -42,30 +42,12 @@ def x64():
         jax.config.update("jax_enable_x64", previous)
 
 
-#: Clear JAX's compiled programs after a test module once the process holds this many memory
-#: mappings. Every compiled CPU program keeps its own mappings, and Linux caps a process at
-#: ``vm.max_map_count`` (65,530 by default): past it XLA aborts in the middle of a compile,
-#: late in a long test session.
-MAX_MAPPINGS = 40_000
-
-
-def _mappings() -> int:
-    try:
-        with open("/proc/self/maps", "rb") as maps:
-            return sum(1 for _ in maps)
-    except OSError:  # not Linux
-        return 0
-
-
 @pytest.fixture(autouse=True, scope="module")
 def _bounded_compiled_programs():
-    """After each module, drop the compiled programs if the mappings near the kernel's cap
-    (later modules recompile what they need)."""
+    """After each module, drop the compiled programs if the process's memory mappings near
+    the kernel's cap (:func:`~retargetjax.compile_cache.release_compiled_programs`; later
+    modules recompile what they need)."""
     yield
-    if _mappings() > MAX_MAPPINGS:
-        import gc
+    from retargetjax.compile_cache import release_compiled_programs
 
-        import jax
-
-        jax.clear_caches()
-        gc.collect()
+    release_compiled_programs()

@@ -65,3 +65,16 @@ def test_off_by_default_and_a_bad_directory_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(ValueError, match=r"compile_cache=.*file"):
         enable_compile_cache(blocker / "cache")
+
+
+def test_release_compiled_programs_only_past_the_cap():
+    import jax
+    import jax.numpy as jnp
+
+    from retargetjax.compile_cache import release_compiled_programs
+
+    f = jax.jit(lambda x: x * 2.0)
+    assert float(f(jnp.float32(1.0))) == 2.0
+    assert not release_compiled_programs(max_mappings=10**9)
+    assert release_compiled_programs(max_mappings=0)
+    assert float(f(jnp.float32(3.0))) == 6.0  # recompiles after the drop
