@@ -90,12 +90,9 @@ def test_arms_down_with_hands_on_the_belly_keep_their_wrists():
     m = load_bvh(sample_motion_path())
     rest = rest_pose(m)
     topo = infer_rig_keypoints(m.parents, rest)
-    children = {
-        j: [c for c in range(len(m.parents)) if m.parents[c] == j] for j in range(len(rest))
-    }
 
     def subtree(j: int) -> list[int]:
-        return [j] + [n for c in children[j] for n in subtree(c)]
+        return _subtree(m.parents, j)
 
     P = rest.copy()
     for side, sign in (("left", 1.0), ("right", -1.0)):
@@ -108,6 +105,11 @@ def test_arms_down_with_hands_on_the_belly_keep_their_wrists():
             assert got[f"{side}_{key}"] == topo.choice[f"{side}_{key}"], (side, key)
 
 
+def _subtree(parents, j: int) -> list[int]:
+    """Joint ``j`` and every joint below it in the tree ``parents``."""
+    return [j] + [n for c in range(len(parents)) if parents[c] == j for n in _subtree(parents, c)]
+
+
 def test_frames_vote_keypoint_by_keypoint_when_feet_push_off():
     """A keypoint clip (opaque names, parents, no rest pose) where a third of the frames
     have the left foot pointing down (pushing off) and a third the right: each such frame
@@ -117,12 +119,9 @@ def test_frames_vote_keypoint_by_keypoint_when_feet_push_off():
     m = load_bvh(sample_motion_path())
     rest = rest_pose(m)
     topo = infer_rig_keypoints(m.parents, rest)
-    children = {
-        j: [c for c in range(len(m.parents)) if m.parents[c] == j] for j in range(len(rest))
-    }
 
     def subtree(j: int) -> list[int]:
-        return [j] + [n for c in children[j] for n in subtree(c)]
+        return _subtree(m.parents, j)
 
     frames = []
     for t in range(12):
@@ -252,12 +251,9 @@ def test_pointed_feet_keep_ankle_and_toe_on_both_sides(left_deg, right_deg):
     m = load_bvh(sample_motion_path())
     rest = rest_pose(m)
     topo = infer_rig_keypoints(m.parents, rest)
-    children = {
-        j: [c for c in range(len(m.parents)) if m.parents[c] == j] for j in range(len(rest))
-    }
 
     def subtree(j: int) -> list[int]:
-        return [j] + [n for c in children[j] for n in subtree(c)]
+        return _subtree(m.parents, j)
 
     frames = []
     for t in range(6):
