@@ -194,8 +194,13 @@ def test_a_clip_with_a_part_on_the_floor_runs_more_iterations(robot):
         kp, names, contact, 30.0, robot, body_contacts=dataclasses.replace(contacts, labels=labels)
     )
     assert not has_floor_contact(standing) and has_floor_contact(hand_down)
-    solver = SolverConfig(init_iterations=4, iterations=5, floor_contact_effort=3)
+    solver = SolverConfig(init_iterations=4, init_stride=2, iterations=5, floor_contact_effort=3)
     assert solver.for_clips(False) == solver
     hard = solver.for_clips(True)
     assert (hard.init_iterations, hard.iterations) == (12, 15)
+    # Floor-contact clips solve every frame in the per-frame stage (no interpolated poses).
+    assert solver.init_stride == 2 and hard.init_stride == 1
     assert SolverConfig(iterations=5, floor_contact_effort=1).for_clips(True).iterations == 5
+    # Nothing to change (effort 1, no per-frame stage): the same settings, the same program.
+    flat = SolverConfig(init_iterations=0, floor_contact_effort=1)
+    assert flat.for_clips(True) is flat

@@ -104,7 +104,8 @@ def _temporal_case():
         target_frames=None,
         frame_weight=None,
         sole_contact=jnp.asarray(rng.uniform(size=(W, 2, 4)) > 0.4, jnp.float64),
-        contact=jnp.ones((W, 2)),
+        # the left foot lands at frame 2 (the slip gate follows the foot contact)
+        contact=jnp.asarray(np.c_[(np.arange(W) >= 2), np.ones(W)], jnp.float64),
         mask=mask,
     )
     w = _weights(smooth=2.0, velocity_limit=3.0, slip=1000.0)

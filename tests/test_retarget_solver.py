@@ -29,6 +29,8 @@ TINY = {
         "window": 32,
         "overlap": 8,
         "init_iterations": 3,
+        # every other frame in stage 1: packed clips must still be solved exactly as alone
+        "init_stride": 2,
         "iterations": 3,
         "cg_iterations": 8,
     }
@@ -137,17 +139,38 @@ def test_mixed_lengths_batch_matches_clips_solved_alone(problem, solution, robot
 
 def test_short_clips_share_a_window_and_are_solved_exactly_as_alone(clip, robot, config):
     a = prepare_problem(clip.trim(0, 8), robot, config)
-    b = prepare_problem(clip.trim(20, 27), robot, config)
+    b = prepare_problem(clip.trim(20, 26), robot, config)
     alone = [solve_problems([p], robot, config)[0] for p in (a, b)]
     before = solve_windows._cache_size()
     packed = solve_problems([a, b], robot, config)
-    assert solve_windows._cache_size() == before  # 8 + gap + 7 frames: the same (1, 16) row
+    # 8 + gap to the init stride (2) + 6 frames: the same (1, 16) row
+    assert solve_windows._cache_size() == before
     assert [s["batch_windows"] for s in packed] == [1, 1]
     # Every scalar of the refinement is per segment, so the neighbour changes nothing but
     # float rounding.
     for one, two in zip(alone, packed):
         for key in ("root_pos", "root_quat", "joint_pos"):
             np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)
+
+
+def test_shared_rows_start_pieces_on_the_init_stride():
+    """Pieces sharing a row start at multiples of ``align`` (the per-frame stage's stride)
+    behind a gap of at least one frame, so each has the same frames solved as alone."""
+    from retargetjax.retarget._windows import pack_clips
+
+    lengths = [9, 7, 5, 3]
+    for align in (1, 2, 3, 4):
+        slots, rows = pack_clips(lengths, 32, 8, align)
+        ends: dict[int, int] = {}
+        for slot, n in zip(slots, lengths):
+            ((row, offset),) = slot.places
+            assert offset % align == 0, (align, offset)
+            assert offset == 0 or offset > ends[row], (align, offset, ends[row])
+            assert offset + n <= 32
+            ends[row] = offset + n - 1
+        assert rows == 1  # 9 + 7 + 5 + 3 and their gaps fit in 32 frames at every stride
+    with pytest.raises(ValueError, match="align"):
+        pack_clips([3], 32, 8, 0)
 
 
 def test_a_short_clip_in_a_long_clips_tail_is_solved_exactly_as_alone(clip, robot, config):

@@ -105,8 +105,10 @@ def plan_rows(
     overlap: int,
     max_windows: int,
     group_windows: int | None = None,
+    align: int = 1,
 ) -> RowPlan:
-    """Lay clips (by frame count) on rows, longest first; ``G = min(next_pow2(max_windows),
+    """Lay clips (by frame count) on rows, longest first, shared-row pieces starting at
+    multiples of ``align`` (the solver's ``init_stride``); ``G = min(next_pow2(max_windows),
     next_pow2(rows))`` unless ``group_windows`` is given (it is fixed once per run).
 
     Longest first makes the shared rows of short clips first-fit decreasing, which uses at
@@ -114,7 +116,7 @@ def plan_rows(
     """
     from ..retarget import next_pow2, plan_clip_rows
 
-    slots, rows = plan_clip_rows(num_frames, window, overlap)
+    slots, rows = plan_clip_rows(num_frames, window, overlap, align)
     if group_windows is None:
         group_windows = min(next_pow2(max_windows), next_pow2(max(rows, 1)))
     return RowPlan(tuple(slots), rows, group_windows)
@@ -273,12 +275,13 @@ def run_grouped(
                     done(make_record(job, outcome))
                     continue
                 prepared = holder[0]
-                # Clips with body parts on the floor run more iterations (the solver's
-                # floor_contact_effort): they are solved apart, so walks keep their speed.
+                # Clips with body parts on the floor run more iterations on every frame (the
+                # solver's for_clips): they are solved apart, so walks keep their speed.
                 from ..retarget import has_floor_contact
 
                 key = prepared.settings.key()
-                if prepared.settings.config.solver.floor_contact_effort > 1:
+                solver = prepared.settings.config.solver
+                if solver.for_clips(True) != solver:
                     key += "|floor" if has_floor_contact(prepared.problem) else "|feet"
                 by_key.setdefault(key, []).append((prepared, started_at))
             for key, items in by_key.items():
@@ -289,6 +292,7 @@ def run_grouped(
                     sc.overlap,
                     max_windows,
                     group_windows.get(key),
+                    sc.init_stride,
                 )
                 first_use = key not in group_windows
                 group_windows.setdefault(key, plan.group_windows)

@@ -342,6 +342,7 @@ class RetargetWorker:
             "windows": solution["windows"],
             "batch_windows": solution["batch_windows"],
             "init_iterations": ran.init_iterations,
+            "init_stride": ran.init_stride,
             "iterations": ran.iterations,
             "final_loss": float(solution["final_loss"]),
             "timings": {**prepared.timings, "solve_s": solution["solve_s"], "write_s": write_s},

@@ -228,13 +228,14 @@ def solve_problems(
 
 
 def plan_clip_rows(
-    num_frames: Sequence[int], window: int, overlap: int
+    num_frames: Sequence[int], window: int, overlap: int, align: int = 1
 ) -> tuple[list[ClipSlot], int]:
     """Lay clips (by frame count) on rows of ``window`` frames, longest first
     (:func:`~retargetjax.retarget._windows.pack_clips`: first-fit decreasing for the shared
-    rows of short pieces); returns each clip's slot (input order) and the number of rows."""
+    rows of short pieces, each starting at a multiple of ``align``, the solver's
+    ``init_stride``); returns each clip's slot (input order) and the number of rows."""
     order = sorted(range(len(num_frames)), key=lambda i: (-int(num_frames[i]), i))
-    packed, rows = pack_clips([int(num_frames[i]) for i in order], window, overlap)
+    packed, rows = pack_clips([int(num_frames[i]) for i in order], window, overlap, align)
     slots: list[ClipSlot] = [None] * len(num_frames)  # type: ignore[list-item]
     for i, slot in zip(order, packed):
         slots[i] = slot
@@ -335,7 +336,9 @@ def _layout(
     longest = max(p.num_frames for p in problems)
     # Clips all shorter than the window get a smaller power-of-two window (fewer wasted frames).
     window = min(sc.window, max(16, next_pow2(longest)))
-    slots, rows = plan_clip_rows([p.num_frames for p in problems], window, sc.overlap)
+    slots, rows = plan_clip_rows(
+        [p.num_frames for p in problems], window, sc.overlap, sc.init_stride
+    )
     return window, slots, window_bucket(rows)
 
 
@@ -384,6 +387,7 @@ def robot_motion_from_solution(
         "versions": software_versions(),
         "solver": {
             "init_iterations": ran.init_iterations,
+            "init_stride": ran.init_stride,
             "iterations": ran.iterations,
             "optimizer": config.solver.optimizer,
             "final_loss": solution["final_loss"],

@@ -138,16 +138,22 @@ class ClipSlot:
         return out
 
 
-def pack_clips(num_frames: Sequence[int], window: int, overlap: int) -> tuple[list[ClipSlot], int]:
+def pack_clips(
+    num_frames: Sequence[int], window: int, overlap: int, align: int = 1
+) -> tuple[list[ClipSlot], int]:
     """Lay clips on rows of ``window`` frames, in the order given; returns their slots (same
     order) and the number of rows.
 
     Each clip is cut by :func:`plan_windows`. Its full windows take new rows of their own;
     its last piece (the whole clip if it is no longer than ``window``) goes on the first
-    shared row with room for it behind a one-frame gap (first fit), else on a new row. A
-    clip's rows are thus all opened while it is laid, so clips given longest first finish,
-    row by row, in roughly that order.
+    shared row with room for it behind a gap of at least one frame (first fit), starting at
+    a multiple of ``align`` (the solver's ``init_stride``: the per-frame stage solves every
+    ``align``-th frame of a row, so an aligned piece has the same frames solved as alone),
+    else on a new row. A clip's rows are thus all opened while it is laid, so clips given
+    longest first finish, row by row, in roughly that order.
     """
+    if align < 1:
+        raise ValueError(f"align must be at least 1, got {align}")
     slots: list[ClipSlot] = []
     taken: dict[int, int] = {}  # shared row -> frames used (gaps included)
     rows = 0
@@ -163,9 +169,10 @@ def pack_clips(num_frames: Sequence[int], window: int, overlap: int) -> tuple[li
                 rows += 1
                 continue
             for row, used in taken.items():
-                if used + 1 + length <= window:
-                    places.append((row, used + 1))
-                    taken[row] = used + 1 + length
+                start = -(-(used + 1) // align) * align
+                if start + length <= window:
+                    places.append((row, start))
+                    taken[row] = start + length
                     break
             else:
                 places.append((rows, 0))
