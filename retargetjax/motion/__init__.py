@@ -11,10 +11,10 @@ from ._body_contacts import BodyContacts as BodyContacts
 from ._body_contacts import PartThresholds as PartThresholds
 from ._body_contacts import body_contacts as body_contacts
 from ._body_contacts import detect_body_contacts as detect_body_contacts
-from ._bvh import BvhSkeleton as BvhSkeleton
-from ._bvh import bvh_forward_kinematics as bvh_forward_kinematics
 from ._bvh import load_bvh as load_bvh
-from ._bvh import read_bvh as read_bvh
+from ._bvh_fk import bvh_forward_kinematics as bvh_forward_kinematics
+from ._bvh_hierarchy import BvhSkeleton as BvhSkeleton
+from ._bvh_parse import read_bvh as read_bvh
 from ._bvh_writer import write_bvh as write_bvh
 from ._contacts import REFERENCE_LEG_LENGTH_M as REFERENCE_LEG_LENGTH_M
 from ._contacts import body_scale as body_scale
