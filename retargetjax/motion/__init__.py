@@ -26,12 +26,11 @@ from ._errors import MotionFormatError as MotionFormatError
 from ._human_motion import HumanMotion as HumanMotion
 from ._keypoint_file import KEYPOINT_FILE_KEYS as KEYPOINT_FILE_KEYS
 from ._keypoint_file import load_keypoints as load_keypoints
-from ._keypoint_map import KEYPOINT_SYNONYMS as KEYPOINT_SYNONYMS
-from ._keypoint_map import SKELETON_PRESETS as SKELETON_PRESETS
 from ._keypoint_map import KeypointMap as KeypointMap
-from ._keypoint_map import joint_side_and_base as joint_side_and_base
 from ._keypoint_map import map_keypoints as map_keypoints
-from ._keypoint_map import rest_pose as rest_pose
+from ._keypoint_names import KEYPOINT_SYNONYMS as KEYPOINT_SYNONYMS
+from ._keypoint_names import SKELETON_PRESETS as SKELETON_PRESETS
+from ._keypoint_names import joint_side_and_base as joint_side_and_base
 from ._load import detect_motion_format as detect_motion_format
 from ._load import load_motion as load_motion
 from ._load import sample_motion_path as sample_motion_path
@@ -45,6 +44,7 @@ from ._smpl_names import SMPLX_JOINT_NAMES as SMPLX_JOINT_NAMES
 from ._topology import RigTopology as RigTopology
 from ._topology import TopologyError as TopologyError
 from ._topology import infer_rig_keypoints as infer_rig_keypoints
+from ._topology_vote import rest_pose as rest_pose
 from ._units import detect_units as detect_units
 from ._units import up_axis_to_z_matrix as up_axis_to_z_matrix
 

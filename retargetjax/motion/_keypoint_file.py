@@ -268,7 +268,7 @@ def load_keypoints(
 
 def _name_map(joint_names) -> dict[str, int]:
     """Canonical keypoint → joint index from the names alone (preset, else rules)."""
-    from ._keypoint_map import _match_preset, _match_rules
+    from ._keypoint_names import _match_preset, _match_rules
 
     names = tuple(joint_names)
     preset = _match_preset(names)

@@ -1,6 +1,6 @@
 """Joint layouts of common 3D pose estimators and datasets, for keypoint files.
 
-Named layouts map by the name rules of :mod:`._keypoint_map`; this module adds what those
+Named layouts map by the name rules of :mod:`._keypoint_names`; this module adds what those
 files lack and recognises unnamed arrays:
 
 - :func:`layout_names` — names for an array without them, from its joint count and, for
@@ -234,7 +234,7 @@ def complete_joints(
     ``right_hand`` = middle of that side's ``index`` and ``pinky`` knuckles when no joint is a
     hand (BlazePose). Returns the names, the (T, J', 3) positions and ``{new joint: how}``.
     """
-    from ._keypoint_map import _match_preset, _match_rules, joint_side_and_base
+    from ._keypoint_names import _match_preset, _match_rules, joint_side_and_base
 
     names = tuple(joint_names)
     preset = _match_preset(names)
