@@ -34,7 +34,8 @@ from ._description import RobotDescription, RobotFileError
 from ._keypoints import apply_keypoint_yaml, guess_keypoints, mapping_table
 from ._mjcf import parse_mjcf
 from ._model import RobotModel
-from ._topology import check_legs, proportion_warnings
+from ._topology import proportion_warnings
+from ._topology_legs import check_legs
 from ._urdf import parse_urdf
 
 _log = logging.getLogger("retargetjax.robot")

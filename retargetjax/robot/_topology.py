@@ -39,19 +39,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._collision import geom_capsules
 from ._description import RobotDescription, RobotFileError
+from ._topology_arms import _arm_chain, _place_arm
+from ._topology_legs import _LEG_MIN_DROP, _LEG_MIN_LINKS, _is_leg, _leg_shape, _sole_points
+from ._topology_tree import (
+    Placement,
+    _is_axis,
+    _lowest,
+    _moving_ancestor,
+    _offset,
+    _Tree,
+    _world,
+    _world_points,
+    rest_body_poses,
+)
 
-__all__ = [
-    "RobotTopology",
-    "check_legs",
-    "infer_robot_keypoints",
-    "proportion_warnings",
-    "rest_body_poses",
-]
-
-#: A keypoint's placement: ``(body name, offset (3,) in that body's frame, m)``.
-Placement = tuple[str, np.ndarray]
+__all__ = ["RobotTopology", "infer_robot_keypoints", "proportion_warnings"]
 
 
 @dataclass
@@ -69,100 +72,6 @@ class RobotTopology:
     chains: dict[str, list[int]] = field(default_factory=dict)
     #: Index of the pelvis body.
     pelvis: int = 0
-
-
-def rest_body_poses(desc: RobotDescription) -> tuple[np.ndarray, np.ndarray]:
-    """World rotations (B, 3, 3) and positions (B, 3) of every body in the file pose."""
-    rots, poss = [], []
-    for body in desc.bodies:
-        if body.parent < 0:
-            rots.append(np.eye(3))
-            poss.append(np.zeros(3))
-        else:
-            R, t = rots[body.parent], poss[body.parent]
-            rots.append(R @ body.rot)
-            poss.append(t + R @ body.pos)
-    return np.array(rots), np.array(poss)
-
-
-def _world_points(desc: RobotDescription, rots: np.ndarray, poss: np.ndarray, i: int) -> np.ndarray:
-    """Body origin, sites and collision-shape end points of body ``i`` (world, m)."""
-    body = desc.bodies[i]
-    pts = [poss[i]]
-    pts += [poss[i] + rots[i] @ s for s in body.sites.values()]
-    for g in body.geoms:
-        for p0, p1, _r in geom_capsules(g):
-            pts += [poss[i] + rots[i] @ p0, poss[i] + rots[i] @ p1]
-    return np.array(pts)
-
-
-def _lowest(desc: RobotDescription, rots: np.ndarray, poss: np.ndarray, i: int) -> float:
-    """Lowest z of body ``i``'s origin, sites and collision shapes (with their radii)."""
-    body = desc.bodies[i]
-    z = [poss[i][2]] + [(poss[i] + rots[i] @ s)[2] for s in body.sites.values()]
-    for g in body.geoms:
-        for p0, p1, r in geom_capsules(g):
-            z += [(poss[i] + rots[i] @ p)[2] - r for p in (p0, p1)]
-    return float(min(z))
-
-
-class _Tree:
-    def __init__(self, parents: list[int]) -> None:
-        self.parents = parents
-        self.children: list[list[int]] = [[] for _ in parents]
-        for i, p in enumerate(parents):
-            if p >= 0:
-                self.children[p].append(i)
-
-    def ancestors(self, i: int) -> list[int]:
-        """``i`` and its ancestors, ``i`` first."""
-        out = [i]
-        while self.parents[out[-1]] >= 0:
-            out.append(self.parents[out[-1]])
-        return out
-
-    def lca(self, nodes: list[int]) -> int:
-        common = self.ancestors(nodes[0])[::-1]
-        for n in nodes[1:]:
-            anc = self.ancestors(n)[::-1]
-            k = 0
-            while k < min(len(common), len(anc)) and common[k] == anc[k]:
-                k += 1
-            common = common[:k]
-        return common[-1]
-
-    def subtree(self, i: int) -> list[int]:
-        out, stack = [], [i]
-        while stack:
-            n = stack.pop()
-            out.append(n)
-            stack.extend(self.children[n])
-        return sorted(out)
-
-    def path(self, top: int, bottom: int) -> list[int]:
-        """Nodes from ``top`` down to ``bottom`` (``top`` must be an ancestor)."""
-        anc = self.ancestors(bottom)
-        return anc[: anc.index(top) + 1][::-1]
-
-
-def _axis_world(desc: RobotDescription, rots: np.ndarray, i: int) -> np.ndarray | None:
-    joints = desc.bodies[i].joints
-    if not joints:
-        return None
-    return rots[i] @ joints[0].axis
-
-
-def _offset(rots: np.ndarray, poss: np.ndarray, body: int, point: np.ndarray) -> np.ndarray:
-    """``point`` (world) in the frame of ``body``."""
-    return rots[body].T @ (np.asarray(point) - poss[body])
-
-
-def _moving_ancestor(desc: RobotDescription, tree: _Tree, i: int) -> int:
-    """``i`` or its nearest ancestor that a joint moves (the root when none)."""
-    for a in tree.ancestors(i):
-        if desc.bodies[a].joints or desc.bodies[a].parent < 0:
-            return a
-    return 0
 
 
 def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
@@ -347,173 +256,6 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         chains=chains,
         pelvis=pelvis,
     )
-
-
-#: A leg is a chain of at least this many moving links (hip, knee, ankle) …
-_LEG_MIN_LINKS = 3
-#: … whose first moving link stands at least this fraction of the robot's height above its
-#: lowest one (a human's hip-to-ankle drop is about 45 %, the robots seen 47-89 %).
-_LEG_MIN_DROP = 0.25
-
-
-def _leg_shape(desc, tree: _Tree, moving: list[bool], poss: np.ndarray, root: int):
-    """(moving links, drop in m) of the chain from ``root`` down to its lowest moving link."""
-    sub = [n for n in tree.subtree(root) if moving[n]]
-    if not sub:
-        return 0, 0.0
-    lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
-    mov = [n for n in tree.path(root, lowest) if moving[n]]
-    return len(mov), float(poss[mov[0]][2] - poss[lowest][2])
-
-
-def _is_leg(shape: tuple[int, float], height: float) -> bool:
-    links, drop = shape
-    return links >= _LEG_MIN_LINKS and drop >= _LEG_MIN_DROP * height
-
-
-def check_legs(desc: RobotDescription, pelvis: str, feet: tuple[str, str]) -> None:
-    """Raise :class:`RobotFileError` unless both feet hang from ``pelvis`` by a leg.
-
-    For feet found by name rules or a keypoints YAML: the same test as the topology's (at
-    least three moving links from the pelvis down to the foot, reaching at least a quarter
-    of the robot's height down). One line naming the file, the leg and what was expected.
-    """
-    rots, poss = rest_body_poses(desc)
-    names = [b.name for b in desc.bodies]
-    tree = _Tree([b.parent for b in desc.bodies])
-    moving = [bool(b.joints) and b.parent >= 0 for b in desc.bodies]
-    low_z = [_lowest(desc, rots, poss, i) for i in range(len(names))]
-    height = max(float(poss[:, 2].max()) - float(min(low_z)), 1e-6)
-    for side, foot in zip(("left", "right"), feet):
-        if pelvis not in names or foot not in names:
-            continue
-        top, i = names.index(pelvis), names.index(foot)
-        if top not in tree.ancestors(i):
-            raise RobotFileError(
-                f"{desc.path}: {side} foot {foot!r} does not hang from the pelvis body "
-                f"{pelvis!r}; expected a leg going down from the pelvis to each foot"
-            )
-        mov = [n for n in tree.path(top, i)[1:] if moving[n]]
-        drop = float(poss[mov[0]][2] - poss[i][2]) if mov else 0.0
-        if not _is_leg((len(mov), drop), height):
-            raise RobotFileError(
-                f"{desc.path}: the {side} leg ({pelvis} to {foot}) has {len(mov)} moving "
-                f"link{'s' if len(mov) != 1 else ''} reaching {100 * drop:.0f} cm down; "
-                f"expected a leg: at least {_LEG_MIN_LINKS} moving links (hip, knee, ankle) "
-                f"reaching at least {100 * _LEG_MIN_DROP * height:.0f} cm down "
-                f"({_LEG_MIN_DROP:.0%} of the robot's height)"
-            )
-
-
-def _world(placement: Placement, rots, poss, bodies) -> np.ndarray:
-    names = [b.name for b in bodies]
-    i = names.index(placement[0])
-    return poss[i] + rots[i] @ placement[1]
-
-
-def _is_axis(desc: RobotDescription, rots: np.ndarray, i: int, axis: int) -> bool:
-    a = _axis_world(desc, rots, i)
-    return a is not None and abs(a[axis]) > 0.7
-
-
-def _arm_chain(tree: _Tree, moving: list[bool], poss: np.ndarray, root: int) -> list[int]:
-    """Arm root to its wrist: down the moving bodies, stopping where fingers branch."""
-    chain = [root]
-    while True:
-        kids = [c for c in tree.children[chain[-1]] if any(moving[n] for n in tree.subtree(c))]
-        if len(kids) != 1:
-            return chain
-        chain.append(kids[0])
-
-
-def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> None:
-    bodies = desc.bodies
-    mov = [n for n in chain if moving[n]]
-    first = mov[0]
-    elbow = None
-    for n in mov[1:]:
-        d = poss[n] - poss[first]
-        dist = float(np.linalg.norm(d))
-        axis = _axis_world(desc, rots, n)
-        if dist >= 0.08 * height and axis is not None and abs(axis @ d) < 0.5 * dist:
-            elbow = n
-            break
-    if elbow is None:
-        elbow = mov[-1] if len(mov) > 1 else None
-    before = mov[: mov.index(elbow)] if elbow is not None else mov
-    shoulder = next((n for n in before if _is_axis(desc, rots, n, 0)), before[0])
-    found[f"{side}_shoulder"] = (bodies[shoulder].name, np.zeros(3))
-    if elbow is None:
-        return
-    found[f"{side}_elbow"] = (bodies[elbow].name, np.zeros(3))
-    upper = poss[elbow] - poss[shoulder]
-    upper_len = max(float(np.linalg.norm(upper)), 1e-6)
-    after = [
-        n
-        for n in mov[mov.index(elbow) + 1 :]
-        if np.linalg.norm(poss[n] - poss[elbow]) > 0.3 * upper_len
-        and any(j.kind == "hinge" for j in bodies[n].joints)  # a gripper's slide is no wrist
-    ]
-    if after:
-        wrist = after[-1]
-        hand = poss[wrist] + 0.4 * (poss[wrist] - poss[elbow])
-        found[f"{side}_wrist"] = (bodies[wrist].name, np.zeros(3))
-        found[f"{side}_hand"] = (bodies[wrist].name, _offset(rots, poss, wrist, hand))
-        return
-    # No wrist joint: the far end of the forearm's shapes (or a forearm as long as the arm).
-    welded = [
-        n for n in tree.subtree(elbow) if n == elbow or not _moving_between(desc, tree, elbow, n)
-    ]
-    pts = np.concatenate([_world_points(desc, rots, poss, n) for n in welded])
-    dist = np.linalg.norm(pts - poss[elbow], axis=1)
-    tip = pts[int(np.argmax(dist))]
-    if dist.max() < 0.3 * upper_len:
-        tip = poss[elbow] + upper
-    wrist_point = poss[elbow] + 0.85 * (tip - poss[elbow])
-    found[f"{side}_wrist"] = (bodies[elbow].name, _offset(rots, poss, elbow, wrist_point))
-    found[f"{side}_hand"] = (bodies[elbow].name, _offset(rots, poss, elbow, tip))
-
-
-def _moving_between(desc: RobotDescription, tree: _Tree, top: int, n: int) -> bool:
-    return any(desc.bodies[a].joints for a in tree.path(top, n)[1:])
-
-
-def _sole_points(desc, tree, rots, poss, feet) -> np.ndarray | None:
-    """Sole from sites and welded frames below a foot that has no collision shapes.
-
-    A foot whose sole is only a frame or a site (``left_sole``) gets a 20 × 8 cm sole at
-    that frame's height, around it; ``None`` when every foot has shapes (or nothing below
-    it), so the model builder measures the shapes.
-    """
-    out = []
-    any_frame = False
-    for foot in feet:
-        welded = [
-            n for n in tree.subtree(foot) if n == foot or not _moving_between(desc, tree, foot, n)
-        ]
-        if any(g.kind != "mesh" for n in welded for g in desc.bodies[n].geoms):
-            out.append(None)
-            continue
-        pts = [poss[n] for n in welded if n != foot]
-        pts += [poss[n] + rots[n] @ s for n in welded for s in desc.bodies[n].sites.values()]
-        pts = [p for p in pts if p[2] < poss[foot][2] - 0.005]
-        if not pts:
-            out.append(None)
-            continue
-        any_frame = True
-        pts_a = np.array(pts) - poss[foot]
-        z = pts_a[:, 2].min()
-        cx, cy = pts_a[:, 0].mean(), pts_a[:, 1].mean()
-        x_hi, x_lo = max(pts_a[:, 0].max(), cx + 0.12), min(pts_a[:, 0].min(), cx - 0.08)
-        y_hi, y_lo = max(pts_a[:, 1].max(), cy + 0.04), min(pts_a[:, 1].min(), cy - 0.04)
-        world = np.array([[x_hi, y_hi, z], [x_hi, y_lo, z], [x_lo, y_hi, z], [x_lo, y_lo, z]])
-        out.append(world @ rots[foot])
-    if not any_frame:
-        return None
-    default = np.array(
-        [[0.12, 0.04, -0.05], [0.12, -0.04, -0.05], [-0.08, 0.04, -0.05], [-0.08, -0.04, -0.05]]
-    )
-    return np.stack([o if o is not None else default @ rots[f] for o, f in zip(out, feet)])
 
 
 def proportion_warnings(

@@ -1,0 +1,105 @@
+"""Legs and feet of a robot's topology: what counts as a leg (:func:`check_legs`, also for
+feet found by names or a keypoints YAML) and a sole for feet that have no collision shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._description import RobotDescription, RobotFileError
+from ._topology_tree import _lowest, _moving_between, _Tree, rest_body_poses
+
+__all__ = ["check_legs"]
+
+
+#: A leg is a chain of at least this many moving links (hip, knee, ankle) …
+_LEG_MIN_LINKS = 3
+#: … whose first moving link stands at least this fraction of the robot's height above its
+#: lowest one (a human's hip-to-ankle drop is about 45 %, the robots seen 47-89 %).
+_LEG_MIN_DROP = 0.25
+
+
+def _leg_shape(desc, tree: _Tree, moving: list[bool], poss: np.ndarray, root: int):
+    """(moving links, drop in m) of the chain from ``root`` down to its lowest moving link."""
+    sub = [n for n in tree.subtree(root) if moving[n]]
+    if not sub:
+        return 0, 0.0
+    lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
+    mov = [n for n in tree.path(root, lowest) if moving[n]]
+    return len(mov), float(poss[mov[0]][2] - poss[lowest][2])
+
+
+def _is_leg(shape: tuple[int, float], height: float) -> bool:
+    links, drop = shape
+    return links >= _LEG_MIN_LINKS and drop >= _LEG_MIN_DROP * height
+
+
+def check_legs(desc: RobotDescription, pelvis: str, feet: tuple[str, str]) -> None:
+    """Raise :class:`RobotFileError` unless both feet hang from ``pelvis`` by a leg.
+
+    For feet found by name rules or a keypoints YAML: the same test as the topology's (at
+    least three moving links from the pelvis down to the foot, reaching at least a quarter
+    of the robot's height down). One line naming the file, the leg and what was expected.
+    """
+    rots, poss = rest_body_poses(desc)
+    names = [b.name for b in desc.bodies]
+    tree = _Tree([b.parent for b in desc.bodies])
+    moving = [bool(b.joints) and b.parent >= 0 for b in desc.bodies]
+    low_z = [_lowest(desc, rots, poss, i) for i in range(len(names))]
+    height = max(float(poss[:, 2].max()) - float(min(low_z)), 1e-6)
+    for side, foot in zip(("left", "right"), feet):
+        if pelvis not in names or foot not in names:
+            continue
+        top, i = names.index(pelvis), names.index(foot)
+        if top not in tree.ancestors(i):
+            raise RobotFileError(
+                f"{desc.path}: {side} foot {foot!r} does not hang from the pelvis body "
+                f"{pelvis!r}; expected a leg going down from the pelvis to each foot"
+            )
+        mov = [n for n in tree.path(top, i)[1:] if moving[n]]
+        drop = float(poss[mov[0]][2] - poss[i][2]) if mov else 0.0
+        if not _is_leg((len(mov), drop), height):
+            raise RobotFileError(
+                f"{desc.path}: the {side} leg ({pelvis} to {foot}) has {len(mov)} moving "
+                f"link{'s' if len(mov) != 1 else ''} reaching {100 * drop:.0f} cm down; "
+                f"expected a leg: at least {_LEG_MIN_LINKS} moving links (hip, knee, ankle) "
+                f"reaching at least {100 * _LEG_MIN_DROP * height:.0f} cm down "
+                f"({_LEG_MIN_DROP:.0%} of the robot's height)"
+            )
+
+
+def _sole_points(desc, tree, rots, poss, feet) -> np.ndarray | None:
+    """Sole from sites and welded frames below a foot that has no collision shapes.
+
+    A foot whose sole is only a frame or a site (``left_sole``) gets a 20 × 8 cm sole at
+    that frame's height, around it; ``None`` when every foot has shapes (or nothing below
+    it), so the model builder measures the shapes.
+    """
+    out = []
+    any_frame = False
+    for foot in feet:
+        welded = [
+            n for n in tree.subtree(foot) if n == foot or not _moving_between(desc, tree, foot, n)
+        ]
+        if any(g.kind != "mesh" for n in welded for g in desc.bodies[n].geoms):
+            out.append(None)
+            continue
+        pts = [poss[n] for n in welded if n != foot]
+        pts += [poss[n] + rots[n] @ s for n in welded for s in desc.bodies[n].sites.values()]
+        pts = [p for p in pts if p[2] < poss[foot][2] - 0.005]
+        if not pts:
+            out.append(None)
+            continue
+        any_frame = True
+        pts_a = np.array(pts) - poss[foot]
+        z = pts_a[:, 2].min()
+        cx, cy = pts_a[:, 0].mean(), pts_a[:, 1].mean()
+        x_hi, x_lo = max(pts_a[:, 0].max(), cx + 0.12), min(pts_a[:, 0].min(), cx - 0.08)
+        y_hi, y_lo = max(pts_a[:, 1].max(), cy + 0.04), min(pts_a[:, 1].min(), cy - 0.04)
+        world = np.array([[x_hi, y_hi, z], [x_hi, y_lo, z], [x_lo, y_hi, z], [x_lo, y_lo, z]])
+        out.append(world @ rots[foot])
+    if not any_frame:
+        return None
+    default = np.array(
+        [[0.12, 0.04, -0.05], [0.12, -0.04, -0.05], [-0.08, 0.04, -0.05], [-0.08, -0.04, -0.05]]
+    )
+    return np.stack([o if o is not None else default @ rots[f] for o, f in zip(out, feet)])
