@@ -3,6 +3,7 @@
 from ._config import CostWeights as CostWeights
 from ._config import RetargetConfig as RetargetConfig
 from ._config import SolverConfig as SolverConfig
+from ._errors import RetargetError as RetargetError
 from ._problem import FrameData as FrameData
 from ._problem import FrameState as FrameState
 from ._problem import Weights as Weights
@@ -20,7 +21,6 @@ from ._retarget import solve_problems as solve_problems
 from ._retarget import solve_rows as solve_rows
 from ._retarget import solver_compile_count as solver_compile_count
 from ._retarget import stack_windows as stack_windows
-from ._targets import RetargetError as RetargetError
 from ._targets import RetargetProblem as RetargetProblem
 from ._targets import build_problem as build_problem
 from ._windows import ClipSlot as ClipSlot

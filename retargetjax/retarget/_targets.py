@@ -16,9 +16,9 @@ so they keep the robot's own offsets, turned by the human's built pelvis/chest f
 to its flat-foot pitch, so a flat human foot gives a flat robot foot although the feet differ.
 The per-segment ratios ``L_r / L_h`` and ``s_root`` are reported as ``scale``.
 
-Contact locking: a planted toe or heel (see :func:`_foot_parts_down`) holds its target at the
-mean horizontal position of its contact run and the robot's flat-foot height, blended in and
-out over a few frames, so the targets themselves never slide.
+Contact locking: a planted toe or heel (see :func:`~._contact_lock._foot_parts_down`) holds
+its target at the mean horizontal position of its contact run and the robot's flat-foot
+height, blended in and out over a few frames, so the targets themselves never slide.
 """
 
 from __future__ import annotations
@@ -26,53 +26,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..io._rowwise import rot_to_quat_rows
 from ..keypoints import CANONICAL_KEYPOINTS
-from ..robot import RobotModel, forward_kinematics, keypoint_positions
+from ..robot import RobotModel
+from ._contact_lock import (
+    _FOOT_KEYS,
+    _foot_parts_down,
+    _lock_feet,
+    _part_contacts,
+    _sole_is_toe,
+    keypoint_clearance,
+)
 from ._costs import GROUND_MARGIN_M
+from ._errors import RetargetError
 from ._frames import built_frame
+from ._scaling import (
+    _depth,
+    _fill_missing,
+    _foot_vector,
+    _frame_specs,
+    _leg_chains,
+    _rigid_frames,
+    _robot_rest,
+    _segments,
+)
 
-__all__ = [
-    "KEYPOINT_TREE",
-    "RetargetError",
-    "RetargetProblem",
-    "build_problem",
-    "keypoint_clearance",
-]
-
-
-class RetargetError(ValueError):
-    """A clip that cannot be retargeted (missing keypoints, nothing valid to track)."""
-
-
-#: Parent of each canonical keypoint in the scaling tree (pelvis is the root).
-KEYPOINT_TREE: dict[str, str] = {
-    "torso": "pelvis",
-    "neck": "torso",
-    "head": "neck",
-    "left_hip": "pelvis",
-    "right_hip": "pelvis",
-    "left_knee": "left_hip",
-    "right_knee": "right_hip",
-    "left_ankle": "left_knee",
-    "right_ankle": "right_knee",
-    "left_toe": "left_ankle",
-    "right_toe": "right_ankle",
-    "left_shoulder": "torso",
-    "right_shoulder": "torso",
-    "left_elbow": "left_shoulder",
-    "right_elbow": "right_shoulder",
-    "left_wrist": "left_elbow",
-    "right_wrist": "right_elbow",
-    "left_hand": "left_wrist",
-    "right_hand": "right_wrist",
-}
-
-_FOOT_KEYS = (("left_ankle", "left_toe"), ("right_ankle", "right_toe"))
+__all__ = ["RetargetProblem", "build_problem"]
 
 
 @dataclass(frozen=True)
@@ -105,97 +86,6 @@ class RetargetProblem:
     @property
     def num_frames(self) -> int:
         return int(self.target_keypoints.shape[0])
-
-
-def _fill_missing(positions: np.ndarray, names: tuple[str, ...], source: str) -> np.ndarray:
-    """Interpolate frames where a keypoint is NaN; a keypoint NaN throughout is an error."""
-    out = positions.copy()
-    t = np.arange(out.shape[0])
-    for k, name in enumerate(names):
-        bad = ~np.all(np.isfinite(out[:, k]), axis=-1)
-        if bad.all():
-            raise RetargetError(f"{source}: keypoint {name!r} is missing (NaN) in every frame")
-        if bad.any():
-            for a in range(3):
-                out[bad, k, a] = np.interp(t[bad], t[~bad], out[~bad, k, a])
-    return out
-
-
-def _segments(names: tuple[str, ...]) -> dict[str, str]:
-    """Tree restricted to ``names``: each keypoint's nearest present ancestor."""
-    present = set(names)
-    parents: dict[str, str] = {}
-    for name in names:
-        p = KEYPOINT_TREE.get(name)
-        while p is not None and p not in present:
-            p = KEYPOINT_TREE.get(p)
-        if p is not None:
-            parents[name] = p
-    return parents
-
-
-def _contact_runs(contact: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) index pairs of the runs of True in a boolean vector."""
-    padded = np.concatenate([[False], contact, [False]]).astype(np.int8)
-    d = np.diff(padded)
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
-@jax.jit
-def _rest_kinematics(robot: RobotModel):
-    fk = forward_kinematics(
-        robot,
-        jnp.asarray(robot.default_root_pos, jnp.float32),
-        jnp.array([1.0, 0.0, 0.0, 0.0], jnp.float32),
-        jnp.asarray(robot.default_joint_pos, jnp.float32),
-    )
-    return fk, keypoint_positions(robot, fk)
-
-
-def _robot_rest(robot: RobotModel) -> dict[str, Any]:
-    """Robot keypoints, pelvis rotation and foot geometry at its standing pose."""
-    fk, kp = _rest_kinematics(robot)
-    fk = jax.tree_util.tree_map(np.asarray, fk)
-    kp = np.asarray(kp, np.float64)
-    sole_z = []
-    for side in range(2):
-        b = robot.foot_body[side]
-        pts = np.asarray(fk.pos[b]) + np.asarray(robot.sole_points[side]) @ np.asarray(fk.rot[b]).T
-        sole_z.append(float(pts[:, 2].min()))
-    floor = min(sole_z)
-    kp[:, 2] -= floor  # the robot's feet stand on z = 0
-    return {
-        "keypoints": {n: kp[i] for i, n in enumerate(robot.keypoint_names)},
-        "root_pos": np.asarray(fk.pos[0], np.float64) - np.array([0, 0, floor]),
-        "root_rot": np.asarray(fk.rot[0], np.float64),
-    }
-
-
-def _rigid_frames(specs: list[tuple[str, str, str, str]]) -> dict[str, tuple[str, str]]:
-    """Keypoints that sit on the pelvis or the chest, and the built frame that carries them.
-
-    Hips ride on the pelvis and shoulders on the chest: their offsets are the robot's own
-    (turned by the human's frame), since human and robot place them differently.
-    """
-    out: dict[str, tuple[str, str]] = {}
-    for spec in specs:
-        for k in spec[:2]:
-            out[k] = spec[2:]
-    return out
-
-
-def _frame_specs(names: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
-    have = set(names)
-    specs = []
-    if {"left_hip", "right_hip", "pelvis", "torso"} <= have:
-        specs.append(("left_hip", "right_hip", "pelvis", "torso"))
-    top = "head" if "head" in have else ("neck" if "neck" in have else None)
-    if {"left_shoulder", "right_shoulder", "torso"} <= have:
-        if top is not None:
-            specs.append(("left_shoulder", "right_shoulder", "torso", top))
-        elif "pelvis" in have:
-            specs.append(("left_shoulder", "right_shoulder", "pelvis", "torso"))
-    return specs
 
 
 def build_problem(
@@ -391,183 +281,3 @@ def build_problem(
         part_support=part_support,
         body_contacts=body_contacts,
     )
-
-
-def keypoint_clearance(robot: RobotModel) -> np.ndarray:
-    """(K,) m: the least height of each robot keypoint above a floor its body rests on.
-
-    A keypoint ``p`` at distance ``δ`` from the axis of a capsule of radius ``ρ`` on its own
-    body has the ball of radius ``ρ − δ`` around it inside the capsule, so with that capsule
-    above ``z = 0``, ``p_z ≥ ρ − δ``; the clearance is the largest such bound over the
-    body's capsules (0 for a keypoint outside them all). A target below it would pull the
-    body into the floor: targets are lifted to it (a hand the human plants on the floor, whose
-    scaled target lands under the robot's floor, touches the floor instead).
-    """
-    out = np.zeros(len(robot.keypoint_names), np.float64)
-    bodies = np.asarray(robot.capsule_body)
-    p0, p1 = np.asarray(robot.capsule_p0, np.float64), np.asarray(robot.capsule_p1, np.float64)
-    radius = np.asarray(robot.capsule_radius, np.float64)
-    offsets = np.asarray(robot.keypoint_offset, np.float64)
-    for k, b in enumerate(np.asarray(robot.keypoint_body)):
-        for c in np.flatnonzero(bodies == b):
-            ab = p1[c] - p0[c]
-            s = np.clip(np.dot(offsets[k] - p0[c], ab) / max(np.dot(ab, ab), 1e-12), 0.0, 1.0)
-            depth = radius[c] - np.linalg.norm(offsets[k] - (p0[c] + s * ab))
-            out[k] = max(out[k], depth)
-    return out
-
-
-#: Parts that roll on the floor while in contact (their targets are not locked in place).
-ROLLING_PARTS = ("pelvis", "back", "head")
-#: Frames over which a body part's contact weight ramps in and out (each side of an edge).
-PART_RAMP_FRAMES = 2
-
-
-def _part_contacts(
-    body_contacts: Any,
-    T: int,
-    s_root: float,
-    X: np.ndarray,
-    idx: dict[str, int],
-    clearance: dict[str, float],
-    lock: bool,
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Contacts of the parts of :data:`~retargetjax.retarget._problem.CONTACT_PARTS`.
-
-    Returns ``(c, h, down)``: ``c`` (T, B) the contact weight, the label smoothed by a box
-    of ``2R + 1`` frames (``R =`` :data:`PART_RAMP_FRAMES`), so it ramps over the label's
-    edges instead of jumping; ``h`` (T, B) the support height in the robot's frame,
-    ``s_root · (s − floor_z)`` on a raised support, 0 on the floor (the solver's floor is
-    the clip's floor mapped to z = 0); ``down`` the (T,) contact label of each keypoint of a
-    planted part. With ``lock``, the keypoint targets of a planted limb (not of the
-    :data:`ROLLING_PARTS`, which roll over the floor) are held at their
-    mean position over the span, shifted up or down together so that the lowest of them
-    stands its clearance (:func:`keypoint_clearance`) above the support: the part touches
-    it, neither under nor above; blended in and out like a foot's.
-    """
-    from ._problem import CONTACT_PARTS
-
-    B = len(CONTACT_PARTS)
-    c = np.zeros((T, B), np.float32)
-    h = np.zeros((T, B), np.float32)
-    down: dict[str, np.ndarray] = {}
-    if body_contacts is None:
-        return c, h, down
-    if body_contacts.num_frames != T:
-        raise RetargetError(f"body contacts have {body_contacts.num_frames} frames, the clip {T}")
-    box = np.ones(2 * PART_RAMP_FRAMES + 1) / (2 * PART_RAMP_FRAMES + 1)
-    for b, part in enumerate(CONTACT_PARTS):
-        if part not in body_contacts.parts:
-            continue
-        p = body_contacts.part_index(part)
-        label = np.asarray(body_contacts.labels[:, p], bool)
-        if not label.any():
-            continue
-        c[:, b] = np.convolve(label.astype(np.float64), box, mode="same")
-        raised = np.asarray(body_contacts.raised[:, p], bool) & label
-        lift = s_root * (np.asarray(body_contacts.support_height[:, p]) - body_contacts.floor_z)
-        h[:, b] = np.where(raised, np.maximum(lift, 0.0), 0.0)
-        keys = [k for k in body_contacts.part_keypoints[p] if k in idx]
-        for key in keys:
-            down[key] = label.astype(np.float32)
-        if not (lock and keys) or part in ROLLING_PARTS:
-            continue
-        cols = [idx[k] for k in keys]
-        for start, stop in _contact_runs(label):
-            run = np.zeros(T, bool)
-            run[start:stop] = True
-            # Mean heights over the span, shifted together so that the lowest keypoint
-            # (by its clearance) touches the support: a hand on the floor keeps its wrist
-            # above it.
-            z = X[start:stop][:, cols, 2].mean(axis=0)
-            shift = float(h[start, b]) - min(z[i] - clearance[k] for i, k in enumerate(keys))
-            _lock_feet(X, run, cols, [float(zi + shift) for zi in z])
-    return c, h, down
-
-
-def _leg_chains(names: tuple[str, ...]) -> list[list[tuple[str, str]]]:
-    chains = []
-    for side in ("left", "right"):
-        chain = [(f"{side}_hip", f"{side}_knee"), (f"{side}_knee", f"{side}_ankle")]
-        if all(a in names and b in names for a, b in chain):
-            chains.append(chain)
-    if not chains:
-        raise RetargetError("need hip, knee and ankle keypoints of at least one leg")
-    return chains
-
-
-def _depth(name: str, parents: dict[str, str]) -> int:
-    d = 0
-    while name in parents:
-        name = parents[name]
-        d += 1
-    return d
-
-
-def _foot_vector(d_h: np.ndarray, d_r: np.ndarray, contact: np.ndarray) -> np.ndarray:
-    """Ankle→toe vector with the robot's length, the human's heading, and the human's pitch
-    taken relative to its flat-foot pitch (median pitch during contact)."""
-    horiz = np.linalg.norm(d_h[:, :2], axis=-1)
-    pitch = np.arctan2(d_h[:, 2], np.maximum(horiz, 1e-9))
-    flat_h = np.median(pitch[contact]) if contact.any() else np.percentile(pitch, 50)
-    flat_r = np.arctan2(d_r[2], max(np.linalg.norm(d_r[:2]), 1e-9))
-    new_pitch = pitch - flat_h + flat_r
-    heading = d_h[:, :2] / np.maximum(horiz, 1e-9)[:, None]
-    length = float(np.linalg.norm(d_r))
-    out = np.empty_like(d_h)
-    out[:, :2] = length * np.cos(new_pitch)[:, None] * heading
-    out[:, 2] = length * np.sin(new_pitch)
-    return out
-
-
-#: How far (m) above its planted height a human heel or toe may be and still count as down.
-PART_LIFT_M = 0.02
-
-
-def _foot_parts_down(P: np.ndarray, idx: dict[str, int], contact: np.ndarray) -> np.ndarray:
-    """(T, 2, 2) booleans: for each foot in contact, is its toe (0) / heel (1) down?
-
-    A part is down while the foot is in contact and the part's keypoint (toe; ankle for the
-    heel) is within :data:`PART_LIFT_M` of its planted height (the 20th percentile of its
-    height over the contact frames). A contact frame where neither qualifies counts both.
-    """
-    T = P.shape[0]
-    out = np.zeros((T, 2, 2), bool)
-    for side, (ankle, toe) in enumerate(_FOOT_KEYS):
-        c = contact[:, side]
-        parts = []
-        for key in (toe, ankle):
-            flag = c.copy()
-            if key in idx and c.any():
-                z = P[:, idx[key], 2]
-                flag &= z < np.percentile(z[c], 20) + PART_LIFT_M
-            parts.append(flag)
-        neither = c & ~parts[0] & ~parts[1]
-        out[:, side, 0] = parts[0] | neither
-        out[:, side, 1] = parts[1] | neither
-    return out
-
-
-def _sole_is_toe(robot: RobotModel) -> np.ndarray:
-    """(2, P) True for the sole points in front of their foot's sole centre (toe side)."""
-    sole = np.asarray(robot.sole_points)
-    return sole[..., 0] > sole[..., 0].mean(axis=-1, keepdims=True)
-
-
-def _lock_feet(
-    X: np.ndarray, contact: np.ndarray, cols: list[int], heights: list[float], blend: int = 3
-) -> None:
-    """Hold the foot targets ``cols`` still (mean xy, rest height) in each contact run."""
-    T = X.shape[0]
-    for start, stop in _contact_runs(contact):
-        for c, h in zip(cols, heights):
-            anchor = np.empty(3)
-            anchor[:2] = X[start:stop, c, :2].mean(axis=0)
-            anchor[2] = h
-            X[start:stop, c] = anchor
-            # Blend the free targets towards the anchor just outside the run.
-            for k in range(1, blend + 1):
-                a = 1.0 - k / (blend + 1)
-                for t in (start - k, stop - 1 + k):
-                    if 0 <= t < T and not contact[t]:
-                        X[t, c] = a * anchor + (1 - a) * X[t, c]
