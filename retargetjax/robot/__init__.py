@@ -10,12 +10,15 @@ runs a whole clip on the host through one compiled program per robot;
 :func:`point_jacobian` gives points with their geometric Jacobian from one sweep (what the
 Gauss-Newton solver linearises with).
 Collision pair rules are in :mod:`retargetjax.robot._collision`; the bundled robots'
-hand-checked keypoints in :mod:`retargetjax.robot._registry`; keypoints of any other robot
+hand-checked keypoints in :mod:`retargetjax.robot._bundled_robots`; keypoints of any other robot
 file come from its kinematic tree and rest pose (:mod:`retargetjax.robot._topology`), names
 and a YAML override second (:mod:`retargetjax.robot._keypoints`).
 """
 
 from ._build import build_model as build_model
+from ._bundled_robots import ROBOT_REGISTRY as ROBOT_REGISTRY
+from ._bundled_robots import RobotEntry as RobotEntry
+from ._bundled_robots import robot_asset_path as robot_asset_path
 from ._collision import box_rails as box_rails
 from ._description import RobotDescription as RobotDescription
 from ._description import RobotFileError as RobotFileError
@@ -32,14 +35,11 @@ from ._keypoints import guess_keypoints as guess_keypoints
 from ._mjcf import parse_mjcf as parse_mjcf
 from ._model import BodyTransforms as BodyTransforms
 from ._model import RobotModel as RobotModel
-from ._registry import ROBOT_REGISTRY as ROBOT_REGISTRY
-from ._registry import RobotEntry as RobotEntry
 from ._registry import file_sha256 as file_sha256
 from ._registry import load_robot as load_robot
 from ._registry import parse_robot_file as parse_robot_file
-from ._registry import robot_asset_path as robot_asset_path
-from ._registry import robot_for_output as robot_for_output
-from ._registry import robot_mapping as robot_mapping
+from ._robot_output import robot_for_output as robot_for_output
+from ._robot_output import robot_mapping as robot_mapping
 from ._topology import RobotTopology as RobotTopology
 from ._topology import infer_robot_keypoints as infer_robot_keypoints
 from ._urdf import parse_urdf as parse_urdf

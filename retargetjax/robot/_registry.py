@@ -1,17 +1,8 @@
 """Bundled robots and :func:`load_robot`.
 
-Keypoint choices (read from each robot's XML; offsets in the named body's frame, m). They
-aim at the human anatomical joint centres a motion capture skeleton reports:
-
-* pelvis: the root body origin (between and ~10 cm above the hip joints, like SMPL's pelvis).
-* hip: the hip-roll body origin, where the hip pitch and roll axes (nearly) cross.
-* knee / elbow: the knee / elbow joint body origin (on the joint axis).
-* ankle: the ankle-roll (foot) body origin, 1–2 cm below the ankle pitch axis.
-* toe: the front of the sole, on the sole plane, centred.
-* shoulder: the shoulder-roll body origin (pitch and roll axes meet there).
-* wrist: the last wrist joint's body origin; hand: the palm / end of the hand beyond it.
-* torso: a chest point ~12 cm below the shoulder line on the torso body; head: the head
-  collision sphere's centre (or the head body's origin).
+The bundled robots' files and hand-checked keypoint choices are in ``_bundled_robots``; what
+outputs record of a robot in ``_robot_output``. This module reads a robot file (MJCF or
+URDF, by its root element) and builds the model, with inferred keypoints for a user's file.
 """
 
 from __future__ import annotations
@@ -20,16 +11,14 @@ import dataclasses
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
 from ..types import RobotKind
 from ._build import build_model
+from ._bundled_robots import ROBOT_REGISTRY, robot_asset_path
 from ._description import RobotDescription, RobotFileError
 from ._keypoints import apply_keypoint_yaml, guess_keypoints, mapping_table
 from ._mjcf import parse_mjcf
@@ -40,169 +29,7 @@ from ._urdf import parse_urdf
 
 _log = logging.getLogger("retargetjax.robot")
 
-__all__ = [
-    "ROBOT_REGISTRY",
-    "RobotEntry",
-    "file_sha256",
-    "load_robot",
-    "parse_robot_file",
-    "robot_asset_path",
-    "robot_for_output",
-    "robot_mapping",
-]
-
-
-@dataclass(frozen=True)
-class RobotEntry:
-    """A bundled robot: its file and its hand-checked keypoints, feet and standing pose."""
-
-    kind: RobotKind
-    #: File path relative to ``retargetjax/assets/robots``.
-    file: str
-    #: Canonical keypoint -> (body name, offset (3,) in the body frame, m).
-    keypoints: dict[str, tuple[str, tuple[float, float, float]]]
-    #: (left, right) foot bodies.
-    feet: tuple[str, str]
-    #: Standing pose by joint name (others 0).
-    default_joint_pos: dict[str, float] = field(default_factory=dict)
-
-
-def _mirror(
-    left: dict[str, tuple[str, tuple[float, float, float]]], rename: tuple[str, str]
-) -> dict[str, tuple[str, tuple[float, float, float]]]:
-    """Right-side keypoints from left ones: rename the body, negate the offset's y."""
-    out = {}
-    for name, (body, (x, y, z)) in left.items():
-        out[name.replace("left_", "right_")] = (body.replace(*rename), (x, -y, z))
-    return out
-
-
-_G1_LEFT = {
-    "left_hip": ("left_hip_roll_link", (0.0, 0.0, 0.0)),
-    "left_knee": ("left_knee_link", (0.0, 0.0, 0.0)),
-    "left_ankle": ("left_ankle_roll_link", (0.0, 0.0, 0.0)),
-    # Foot box: x in [-0.05, 0.13], sole at z = -0.037 (the 'left_foot' site's height).
-    "left_toe": ("left_ankle_roll_link", (0.12, 0.0, -0.037)),
-    "left_shoulder": ("left_shoulder_roll_link", (0.0, 0.0, 0.0)),
-    "left_elbow": ("left_elbow_link", (0.0, 0.0, 0.0)),
-    # wrist_roll is a forearm twist 10 cm from the elbow; the hand bends at pitch/yaw.
-    "left_wrist": ("left_wrist_yaw_link", (0.0, 0.0, 0.0)),
-    "left_hand": ("left_wrist_yaw_link", (0.08, 0.0, 0.0)),  # the 'left_palm' site
-}
-_H1_LEFT = {
-    "left_hip": ("left_hip_roll_link", (0.0, 0.0, 0.0)),
-    "left_knee": ("left_knee_link", (0.0, 0.0, 0.0)),
-    "left_ankle": ("left_ankle_link", (0.0, 0.0, 0.0)),
-    # Foot capsules reach x = 0.154 and their bottom is z = -0.07.
-    "left_toe": ("left_ankle_link", (0.12, 0.0, -0.07)),
-    "left_shoulder": ("left_shoulder_roll_link", (0.0, 0.0, 0.0)),
-    "left_elbow": ("left_elbow_link", (0.0, 0.0, 0.0)),
-    # No wrist joint: the forearm capsule runs x 0 -> 0.28 and ends in a hand sphere.
-    "left_wrist": ("left_elbow_link", (0.24, 0.0, -0.013)),
-    "left_hand": ("left_elbow_link", (0.28, 0.0, -0.015)),
-}
-# T1's arm: AL1 shoulder pitch, AL2 shoulder roll, AL3 'Elbow_Pitch' (an upper-arm twist,
-# 6 cm from the shoulder), left_hand_link 'Elbow_Yaw' (the real elbow bend, 20 cm out along y).
-_T1_LEFT = {
-    "left_hip": ("Hip_Roll_Left", (0.0, 0.0, 0.0)),
-    "left_knee": ("Shank_Left", (0.0, 0.0, 0.0)),
-    "left_ankle": ("left_foot_link", (0.0, 0.0, 0.0)),
-    # Foot box: x in [-0.1015, 0.1215], sole at z = -0.03.
-    "left_toe": ("left_foot_link", (0.11, 0.0, -0.03)),
-    "left_shoulder": ("AL2", (0.0, 0.0, 0.0)),
-    "left_elbow": ("left_hand_link", (0.0, 0.0, 0.0)),
-    "left_wrist": ("left_hand_link", (0.0, 0.17, 0.0)),
-    "left_hand": ("left_hand_link", (0.0, 0.2175, 0.0)),
-}
-
-
-def _t1_right(left):
-    names = {
-        "Hip_Roll_Left": "Hip_Roll_Right",
-        "Shank_Left": "Shank_Right",
-        "left_foot_link": "right_foot_link",
-        "AL2": "AR2",
-        "left_hand_link": "right_hand_link",
-    }
-    out = {}
-    for name, (body, (x, y, z)) in left.items():
-        out[name.replace("left_", "right_")] = (names[body], (x, -y, z))
-    return out
-
-
-ROBOT_REGISTRY: dict[RobotKind, RobotEntry] = {
-    RobotKind.UNITREE_G1: RobotEntry(
-        kind=RobotKind.UNITREE_G1,
-        file="unitree_g1/g1.xml",
-        keypoints={
-            "pelvis": ("pelvis", (0.0, 0.0, 0.0)),
-            "torso": ("torso_link", (0.0, 0.0, 0.14)),
-            "head": ("torso_link", (0.0, 0.0, 0.43)),  # the head collision sphere
-            **_G1_LEFT,
-            **_mirror(_G1_LEFT, ("left_", "right_")),
-        },
-        feet=("left_ankle_roll_link", "right_ankle_roll_link"),
-        # Arms hanging beside the body (MuJoCo Menagerie's G1 'stand' arms), legs straight.
-        default_joint_pos={
-            "left_shoulder_pitch_joint": 0.2,
-            "left_shoulder_roll_joint": 0.2,
-            "left_elbow_joint": 1.28,
-            "right_shoulder_pitch_joint": 0.2,
-            "right_shoulder_roll_joint": -0.2,
-            "right_elbow_joint": 1.28,
-        },
-    ),
-    RobotKind.UNITREE_H1: RobotEntry(
-        kind=RobotKind.UNITREE_H1,
-        file="unitree_h1/h1.xml",
-        keypoints={
-            "pelvis": ("pelvis", (0.0, 0.0, 0.0)),
-            "torso": ("torso_link", (0.0, 0.0, 0.30)),
-            "head": ("torso_link", (0.045, 0.0, 0.68)),  # the helmet sphere
-            **_H1_LEFT,
-            **_mirror(_H1_LEFT, ("left_", "right_")),
-        },
-        feet=("left_ankle_link", "right_ankle_link"),
-        default_joint_pos={
-            "left_shoulder_roll": 0.2,
-            "left_elbow": 1.2,
-            "right_shoulder_roll": -0.2,
-            "right_elbow": 1.2,
-        },
-    ),
-    RobotKind.BOOSTER_T1: RobotEntry(
-        kind=RobotKind.BOOSTER_T1,
-        file="booster_t1/t1.xml",
-        keypoints={
-            # Trunk (the root) is the chest; the Waist body below it carries the hips.
-            "pelvis": ("Waist", (0.0, 0.0, 0.0)),
-            "torso": ("Trunk", (0.05, 0.0, 0.10)),
-            "head": ("H2", (0.01, 0.0, 0.11)),  # the head collision sphere
-            **_T1_LEFT,
-            **_t1_right(_T1_LEFT),
-        },
-        feet=("left_foot_link", "right_foot_link"),
-        # The file's 'home' keyframe: arms down, knees slightly bent.
-        default_joint_pos={
-            "Left_Shoulder_Roll": -1.4,
-            "Left_Elbow_Yaw": -0.4,
-            "Right_Shoulder_Roll": 1.4,
-            "Right_Elbow_Yaw": 0.4,
-            "Left_Hip_Pitch": -0.2,
-            "Left_Knee_Pitch": 0.4,
-            "Left_Ankle_Pitch": -0.2,
-            "Right_Hip_Pitch": -0.2,
-            "Right_Knee_Pitch": 0.4,
-            "Right_Ankle_Pitch": -0.2,
-        },
-    ),
-}
-
-
-def robot_asset_path(kind: RobotKind | str) -> Path:
-    """Path of a bundled robot's file."""
-    entry = ROBOT_REGISTRY[RobotKind(kind)]
-    return Path(str(resources.files("retargetjax") / "assets" / "robots" / entry.file))
+__all__ = ["file_sha256", "load_robot", "parse_robot_file"]
 
 
 def parse_robot_file(path: str | Path) -> RobotDescription:
@@ -361,96 +188,3 @@ def load_robot(
         for note in warnings_text:
             _log.warning("%s: %s", path, note)
     return model
-
-
-def robot_mapping(model: RobotModel) -> dict[str, Any]:
-    """JSON-safe ``{keypoints: {canonical: {body, offset, reason}}, feet, missing}``."""
-    from ..keypoints import CANONICAL_KEYPOINTS
-
-    reasons = model.keypoint_reason or ("?",) * len(model.keypoint_names)
-    offsets = np.asarray(model.keypoint_offset, np.float64)
-    return {
-        "keypoints": {
-            k: {
-                "body": model.body_names[b],
-                "offset": np.round(offsets[i], 4).tolist(),
-                "reason": reasons[i],
-            }
-            for i, (k, b) in enumerate(zip(model.keypoint_names, model.keypoint_body))
-        },
-        "feet": [model.body_names[b] for b in model.foot_body],
-        "missing": [k for k in CANONICAL_KEYPOINTS if k not in model.keypoint_names],
-    }
-
-
-def robot_for_output(
-    metadata: dict[str, Any],
-    robot: str | Path | RobotModel | None = None,
-    *,
-    where: str = "output",
-) -> RobotModel | None:
-    """The robot an output was made with, from its metadata and an optional ``robot=``.
-
-    Outputs record ``robot`` (the model's name), and for a robot read from a file
-    ``robot_file`` (its path) and ``robot_sha256`` (its content hash). ``robot`` may be
-    ``None`` (use the recorded file, or the bundled robot of that name), a bundled robot's
-    name, the same file's path, or a model. Returns ``None`` when neither names a robot.
-
-    Raises:
-        RobotFileError: the recorded file is gone or changed (one line saying which, and
-            what to pass), or ``robot=`` names another robot than the output's.
-    """
-    recorded_name = metadata.get("robot")
-    recorded_file = metadata.get("robot_file")
-    recorded_hash = metadata.get("robot_sha256")
-    if isinstance(robot, RobotModel):
-        return robot
-    if robot is None:
-        if recorded_file and recorded_name not in {k.value for k in RobotKind}:
-            path = Path(str(recorded_file))
-            if not path.is_file():
-                raise RobotFileError(
-                    f"{where}: the robot file {path} it was made with has moved or is gone; "
-                    "expected it there, or pass robot=<its new path>"
-                )
-            _check_hash(path, recorded_hash, where)
-            return load_robot(path, verbose=False)
-        if recorded_name and recorded_name != "unknown":
-            return load_robot(recorded_name, verbose=False)
-        return None
-    text = str(robot)
-    if text in {k.value for k in RobotKind}:
-        if recorded_name and recorded_name not in (text, "unknown"):
-            raise RobotFileError(
-                f"{where}: made with robot {recorded_name!r}; expected robot={recorded_name} "
-                f"(or its file), not {text!r}"
-            )
-        return load_robot(text, verbose=False)
-    path = Path(text)
-    if not path.is_file():
-        raise RobotFileError(f"{where}: robot={text}: no such file; expected a robot file")
-    same_path = bool(recorded_file) and path.resolve() == Path(str(recorded_file)).resolve()
-    if not same_path and recorded_hash and file_sha256(path) != recorded_hash:
-        made_with = (
-            f"{recorded_file} (robot {recorded_name!r})" if recorded_file else "another file"
-        )
-        raise RobotFileError(
-            f"{where}: made with robot file {made_with}, but robot={text} is a different file "
-            "(content hash differs); expected that file, or an identical copy of it"
-        )
-    _check_hash(path, recorded_hash, where)
-    model = load_robot(path, verbose=False)
-    if recorded_name and recorded_name not in ("unknown", model.name):
-        raise RobotFileError(
-            f"{where}: made with robot {recorded_name!r}, but {path} is robot {model.name!r}; "
-            "expected the file the output was made with"
-        )
-    return model
-
-
-def _check_hash(path: Path, recorded: Any, where: str) -> None:
-    if recorded and file_sha256(path) != recorded:
-        raise RobotFileError(
-            f"{where}: the robot file {path} has changed since the output was made (content "
-            "hash differs); expected the same file; retarget again, or restore the file"
-        )
