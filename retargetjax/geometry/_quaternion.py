@@ -9,7 +9,7 @@ from ..types import Array
 _EPS = 1e-12
 
 
-def quat_identity(shape: tuple[int, ...] = (), dtype=jnp.float32) -> Array:
+def quat_identity(shape: tuple[int, ...] = (), dtype: jnp.dtype = jnp.float32) -> Array:
     """Identity quaternions ``(1, 0, 0, 0)`` of batch ``shape``."""
     return jnp.broadcast_to(jnp.array([1.0, 0.0, 0.0, 0.0], dtype=dtype), (*shape, 4))
 

@@ -32,7 +32,7 @@ def build_model(
     default_joint_pos: Mapping[str, float] | None = None,
     sole_points: np.ndarray | None = None,
     name: str | None = None,
-    dtype=jnp.float32,
+    dtype: jnp.dtype = jnp.float32,
 ) -> RobotModel:
     """Assemble the model: FK node tables, limits, keypoints, feet, capsules, pairs, defaults."""
     bodies = desc.bodies
