@@ -70,3 +70,15 @@ def test_bad_keypoint_files(tmp_path):
     np.savez(path, positions=_clip(), joint_names=np.array(list("abca")), fps=30.0)
     with pytest.raises(MotionFormatError, match="duplicate joint names"):
         load_motion(path)
+
+
+def test_pickled_extra_keys_are_never_read(tmp_path):
+    """Keys the loader does not use are not read, so a pickled extra does not refuse the clip."""
+    path = tmp_path / "clip.npz"
+    pos = _clip()
+    extra = np.array({"camera": 1}, dtype=object)
+    np.savez(path, positions=pos, joint_names=np.array(list("abcd")), fps=30.0, camera=extra)
+    np.testing.assert_array_equal(load_motion(path).positions, pos)
+    np.savez(path, positions=pos, joint_names=np.array([{}], dtype=object), fps=30.0)
+    with pytest.raises(MotionFormatError, match=r"clip\.npz: 'joint_names' cannot be read"):
+        load_motion(path)

@@ -10,6 +10,7 @@ from retargetjax.motion import (
     SMPLH_JOINT_NAMES,
     SMPLX_JOINT_NAMES,
     MotionFormatError,
+    detect_motion_format,
     load_motion,
     map_keypoints,
 )
@@ -174,3 +175,28 @@ def test_mannequin_x_matches_the_synthetic_model_path(tmp_path):
     rest = load_body_model("mannequin-x", MotionFormatKind.SMPLX).rest_joints()
     span = rest[15, 1] - rest[7, 1]
     assert 1.2 < span < 1.6
+
+
+def test_pickled_extra_keys_are_never_read(tmp_path):
+    """AMASS stage-II clips carry pickled objects (``markers_latent_vids``); the loader reads
+    only the keys it needs and never enables ``allow_pickle``."""
+    model = tmp_path / "model.npz"
+    _synthetic_model(model, 55)
+    plain = tmp_path / "plain.npz"
+    _clip(plain, 165, surface_model_type=np.array("smplx"))
+    stage2 = tmp_path / "stageii.npz"
+    _clip(
+        stage2,
+        165,
+        surface_model_type=np.array("smplx"),
+        markers_latent_vids=np.array({"C7": 3470}, dtype=object),
+        latent_labels=np.array(["C7"] * 4),
+    )
+    assert detect_motion_format(stage2) is MotionFormatKind.SMPLX
+    motion = load_motion(stage2, body_model=model)
+    np.testing.assert_array_equal(motion.positions, load_motion(plain, body_model=model).positions)
+    # A needed key stored as a pickled object is one clear error naming the key.
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, poses=np.zeros((2, 72)), trans=np.zeros((2, 3)), gender=np.array([{}], object))
+    with pytest.raises(MotionFormatError, match=r"bad\.npz: 'gender' cannot be read"):
+        load_motion(bad, body_model=model, fps=30)

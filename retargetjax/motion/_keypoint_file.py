@@ -62,12 +62,48 @@ KEYPOINT_FILE_KEYS: dict[str, tuple[str, ...]] = {
     "orientations": ("orientations", "joint_quats", "joint_orientations"),
 }
 
+#: Optional scalar strings copied into ``metadata`` when present.
+_METADATA_KEYS = ("source", "license")
+
 
 def _first(data, field: str):
     for key in KEYPOINT_FILE_KEYS[field]:
         if key in data:
             return key, data[key]
     return None, None
+
+
+def _read_arrays(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The :data:`KEYPOINT_FILE_KEYS` arrays of a file and the sorted names of all its keys.
+
+    Other keys of an ``.npz`` are never read, so pickled extras (refused without
+    ``allow_pickle``) do not matter.
+    """
+    try:
+        if path.suffix.lower() == ".npy":
+            return {"positions": np.load(path, allow_pickle=False)}, ["positions"]
+        with np.load(path, allow_pickle=False) as npz:
+            files = sorted(npz.files)
+            wanted = {k for keys in KEYPOINT_FILE_KEYS.values() for k in keys}
+            data = {}
+            for key in files:
+                if key not in wanted and key not in _METADATA_KEYS:
+                    continue
+                try:
+                    data[key] = npz[key]
+                except ValueError as exc:
+                    if key in _METADATA_KEYS:
+                        continue  # optional text, not worth refusing the clip for
+                    raise MotionFormatError(
+                        f"'{key}' cannot be read ({exc}); expected a plain array", path=path
+                    ) from None
+            return data, files
+    except MotionFormatError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise MotionFormatError(
+            f"cannot read the array file ({exc}); expected .npz or .npy", path=path
+        ) from None
 
 
 def load_keypoints(
@@ -96,21 +132,11 @@ def load_keypoints(
     is kept as it is (the contacts and the retarget find its height).
     """
     path = Path(path)
-    try:
-        if path.suffix.lower() == ".npy":
-            data = {"positions": np.load(path, allow_pickle=False)}
-        else:
-            with np.load(path, allow_pickle=False) as npz:
-                data = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise MotionFormatError(
-            f"cannot read the array file ({exc}); expected .npz or .npy", path=path
-        ) from None
-
+    data, files = _read_arrays(path)
     key, pos = _first(data, "positions")
     if pos is None:
         raise MotionFormatError(
-            f"no positions array; found keys {sorted(data)}; expected one of "
+            f"no positions array; found keys {files}; expected one of "
             + ", ".join(KEYPOINT_FILE_KEYS["positions"]),
             path=path,
         )
@@ -251,7 +277,7 @@ def load_keypoints(
         meta["floor_levelled"] = bool(tilt > 0.5)
     if derived:
         meta["derived_joints"] = derived
-    for extra in ("source", "license"):
+    for extra in _METADATA_KEYS:
         if extra in data and np.asarray(data[extra]).ndim == 0:
             meta[extra] = str(data[extra])
     return HumanMotion(

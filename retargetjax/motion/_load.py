@@ -71,7 +71,7 @@ def detect_motion_format(path: str | os.PathLike) -> MotionFormatKind:
             with np.load(path, allow_pickle=False) as npz:
                 keys = set(npz.files)
                 if "poses" in keys:
-                    from ._smpl import smpl_kind_of_clip
+                    from ._smpl_clip import smpl_kind_of_clip
 
                     return smpl_kind_of_clip(npz, path)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

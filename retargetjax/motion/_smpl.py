@@ -37,6 +37,7 @@ from ..types import MotionFormatKind
 from ._errors import MotionFormatError
 from ._human_motion import HumanMotion
 from ._np_geometry import mat_to_quat_np, rotvec_to_mat_np
+from ._smpl_clip import clip_poses, read_clip, scalar_str, smpl_kind_of_clip
 from ._smpl_names import (
     SMPL_JOINT_NAMES,
     SMPL_PARENTS,
@@ -257,22 +258,6 @@ def load_body_model(
     return _model_from_npz(path)
 
 
-def smpl_kind_of_clip(npz, path: str | os.PathLike) -> MotionFormatKind:
-    """SMPL, SMPL-H or SMPL-X from a clip's ``surface_model_type`` or its pose width."""
-    if "surface_model_type" in npz.files:
-        value = str(np.asarray(npz["surface_model_type"]).reshape(-1)[0]).lower().replace("-", "")
-        if value in ("smplx", "smplh", "smpl"):
-            return MotionFormatKind(value)
-    width = int(np.asarray(npz["poses"]).shape[-1])
-    by_width = {72: MotionFormatKind.SMPL, 156: MotionFormatKind.SMPLH, 165: MotionFormatKind.SMPLX}
-    if width in by_width:
-        return by_width[width]
-    raise MotionFormatError(
-        f"'poses' has {width} values per frame; expected 72 (SMPL), 156 (SMPL-H) or 165 (SMPL-X)",
-        path=path,
-    )
-
-
 def _model_pose(poses: np.ndarray, model_kind: MotionFormatKind, path: Path) -> np.ndarray:
     """(T, J_model, 3) axis-angles for the model from a clip's (T, 3·J_clip) poses.
 
@@ -325,14 +310,6 @@ def smpl_forward_kinematics(
     return pos.transpose(1, 0, 2), mat_to_quat_np(rot.transpose(1, 0, 2, 3))
 
 
-def _scalar_str(value) -> str:
-    v = np.asarray(value).reshape(-1)
-    if v.size == 0:
-        return ""
-    item = v[0]
-    return item.decode() if isinstance(item, bytes) else str(item)
-
-
 def load_smpl(
     path: str | os.PathLike,
     *,
@@ -346,35 +323,14 @@ def load_smpl(
 
     Clip keys: ``poses`` (T, 3·J) axis-angles (or ``root_orient`` + ``pose_body`` [+
     ``pose_hand``, ``pose_jaw``, ``pose_eye``]), ``trans`` (T, 3) metres, ``betas`` (B,),
-    ``gender``, ``mocap_framerate`` or ``mocap_frame_rate``. ``gender``, ``betas`` and
-    ``fps`` options override the file. The skeleton follows the body model's kind; joints
-    named as in :data:`SMPLX_JOINT_NAMES` etc. World frame as stored (AMASS: Z up).
+    ``gender``, ``mocap_framerate`` or ``mocap_frame_rate``; other keys are never read
+    (:data:`~._smpl_clip.CLIP_KEYS`). ``gender``, ``betas`` and ``fps`` options override
+    the file. The skeleton follows the body model's kind; joints named as in
+    :data:`SMPLX_JOINT_NAMES` etc. World frame as stored (AMASS: Z up).
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            data = {k: npz[k] for k in npz.files}
-            clip_kind = smpl_kind_of_clip(npz, path) if "poses" in npz.files else None
-    except (OSError, ValueError, EOFError) as exc:
-        raise MotionFormatError(
-            f"cannot read the clip ({exc}); expected an AMASS .npz", path=path
-        ) from None
-    if "poses" in data:
-        poses = np.asarray(data["poses"], dtype=np.float64)
-    elif "root_orient" in data and "pose_body" in data:
-        parts = [data["root_orient"], data["pose_body"]]
-        if "pose_jaw" in data and "pose_eye" in data:
-            parts += [data["pose_jaw"], data["pose_eye"]]
-        if "pose_hand" in data:
-            parts.append(data["pose_hand"])
-        poses = np.concatenate([np.asarray(p, np.float64) for p in parts], axis=-1)
-        clip_kind = {72: MotionFormatKind.SMPL, 156: MotionFormatKind.SMPLH}.get(
-            poses.shape[-1], MotionFormatKind.SMPLX
-        )
-    else:
-        raise MotionFormatError(
-            f"no 'poses' (or 'root_orient' + 'pose_body'); found keys {sorted(data)}", path=path
-        )
+    data, files = read_clip(path)
+    poses, clip_kind = clip_poses(data, files, path)
     if poses.ndim != 2 or poses.shape[0] == 0 or poses.shape[1] % 3:
         raise MotionFormatError(
             f"'poses' has shape {poses.shape}; expected (frames ≥ 1, 3·joints)", path=path
@@ -401,7 +357,7 @@ def load_smpl(
     if not (np.isfinite(fps) and fps > 0):
         raise MotionFormatError(f"frame rate {fps}; expected a positive number", path=path)
     if gender is None:
-        gender = _scalar_str(data["gender"]) if "gender" in data else "neutral"
+        gender = scalar_str(data["gender"]) if "gender" in data else "neutral"
     gender = gender.strip().lower() or "neutral"
     if betas is None:
         betas = np.asarray(data.get("betas", np.zeros(0)), dtype=np.float64)
