@@ -200,3 +200,29 @@ def test_pickled_extra_keys_are_never_read(tmp_path):
     np.savez(bad, poses=np.zeros((2, 72)), trans=np.zeros((2, 3)), gender=np.array([{}], object))
     with pytest.raises(MotionFormatError, match=r"bad\.npz: 'gender' cannot be read"):
         load_motion(bad, body_model=model, fps=30)
+
+
+def test_poses_as_frames_joints_3(tmp_path):
+    """``poses`` saved as (T, J, 3) is the same data as (T, 3·J); other shapes are one clear
+    error from detection, not a "truncated archive" message."""
+    model = tmp_path / "model.npz"
+    _synthetic_model(model, 55)
+    flat = tmp_path / "flat.npz"
+    _clip(flat, 165)
+    with np.load(flat) as f:
+        arrays = dict(f)
+    stacked = tmp_path / "stacked.npz"
+    np.savez(stacked, **{**arrays, "poses": arrays["poses"].reshape(-1, 55, 3).astype(np.float32)})
+    assert detect_motion_format(stacked) is MotionFormatKind.SMPLX
+    np.testing.assert_allclose(
+        load_motion(stacked, body_model=model).positions,
+        load_motion(flat, body_model=model).positions,
+        atol=1e-5,
+    )
+    np.savez(stacked, **{**arrays, "poses": np.zeros((6, 20, 3))})
+    for call in (detect_motion_format, load_motion):
+        with pytest.raises(MotionFormatError) as info:
+            call(stacked)
+        message = str(info.value)
+        assert "'poses' has shape (6, 20, 3); expected (frames, 72)" in message
+        assert "truncated" not in message and "MotionFormatError" not in message

@@ -74,6 +74,8 @@ def detect_motion_format(path: str | os.PathLike) -> MotionFormatKind:
                     from ._smpl_clip import smpl_kind_of_clip
 
                     return smpl_kind_of_clip(npz, path)
+        except MotionFormatError:
+            raise  # a readable archive with bad contents: its own message says what
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise MotionFormatError(
                 f"cannot read the .npz ({type(exc).__name__}: {exc}); expected a complete .npz "

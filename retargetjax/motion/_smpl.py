@@ -129,6 +129,8 @@ def _model_from_npz(path: Path) -> BodyModel:
             template = np.asarray(data["v_template"], dtype=np.float64)
             shapedirs = np.asarray(data["shapedirs"], dtype=np.float64)
             kintree = np.asarray(data["kintree_table"])
+    except MotionFormatError:
+        raise
     except (OSError, ValueError, EOFError) as exc:
         raise MotionFormatError(
             f"cannot read the body model ({exc}); expected an .npz of plain arrays (convert "

@@ -82,13 +82,23 @@ def smpl_kind_of_clip(npz, path: str | os.PathLike) -> MotionFormatKind:
         value = scalar_str(npz["surface_model_type"]).lower().replace("-", "")
         if value in ("smplx", "smplh", "smpl"):
             return MotionFormatKind(value)
-    width = int(np.asarray(npz["poses"]).shape[-1])
+    shape = np.asarray(npz["poses"]).shape
+    width = _pose_width(shape)
     if width in _KIND_BY_WIDTH:
         return _KIND_BY_WIDTH[width]
+    given = f"shape {shape}" if len(shape) != 2 else f"{width} values per frame"
     raise MotionFormatError(
-        f"'poses' has {width} values per frame; expected 72 (SMPL), 156 (SMPL-H) or 165 (SMPL-X)",
+        f"'poses' has {given}; expected (frames, 72) (SMPL), (frames, 156) (SMPL-H) or "
+        "(frames, 165) (SMPL-X), or (frames, 24|52|55, 3)",
         path=path,
     )
+
+
+def _pose_width(shape: tuple[int, ...]) -> int:
+    """Values per frame of a ``poses`` array: (T, 3·J) as stored, or (T, J, 3) flattened."""
+    if len(shape) == 3 and shape[-1] == 3:
+        return shape[1] * 3
+    return shape[-1] if shape else 0
 
 
 def clip_poses(
@@ -96,11 +106,16 @@ def clip_poses(
 ) -> tuple[np.ndarray, MotionFormatKind]:
     """(T, 3·J) axis-angles of a clip and the kind its poses imply.
 
-    From ``poses``, or from ``root_orient`` + ``pose_body`` [+ ``pose_jaw`` and
-    ``pose_eye``] [+ ``pose_hand``] in SMPL-X order.
+    From ``poses`` ((T, 3·J), or (T, J, 3) with J = 24, 52 or 55, flattened), or from
+    ``root_orient`` + ``pose_body`` [+ ``pose_jaw`` and ``pose_eye``] [+ ``pose_hand``]
+    in SMPL-X order.
     """
     if "poses" in data:
-        return np.asarray(data["poses"], dtype=np.float64), smpl_kind_of_clip(data, path)
+        kind = smpl_kind_of_clip(data, path)
+        poses = np.asarray(data["poses"], dtype=np.float64)
+        if poses.ndim == 3 and _pose_width(poses.shape) in _KIND_BY_WIDTH:
+            poses = poses.reshape(poses.shape[0], -1)  # (T, J, 3): the same axis-angles
+        return poses, kind
     if "root_orient" in data and "pose_body" in data:
         parts = [data["root_orient"], data["pose_body"]]
         if "pose_jaw" in data and "pose_eye" in data:
