@@ -226,3 +226,15 @@ def test_poses_as_frames_joints_3(tmp_path):
         message = str(info.value)
         assert "'poses' has shape (6, 20, 3); expected (frames, 72)" in message
         assert "truncated" not in message and "MotionFormatError" not in message
+
+
+def test_missing_option_errors_name_the_command_line_spelling(tmp_path, monkeypatch):
+    monkeypatch.delenv("RETARGETJAX_BODY_MODELS", raising=False)
+    clip = tmp_path / "clip.npz"
+    np.savez(clip, poses=np.zeros((3, 72)), trans=np.zeros((3, 3)))
+    with pytest.raises(MotionFormatError, match=r"\+motion\.options\.body_model=PATH"):
+        load_motion(clip, fps=30)
+    model = tmp_path / "model.npz"
+    _synthetic_model(model, 24)
+    with pytest.raises(MotionFormatError, match=r"no frame rate.*\+motion\.options\.fps=30"):
+        load_motion(clip, body_model=model)

@@ -49,6 +49,8 @@ def parse_key_values(
 ) -> dict[str, Any]:
     """Parse ``key=value`` arguments against ``spec`` (key → converter).
 
+    A leading ``+`` (Hydra's "add a key") is ignored. A spec key ending in ``.*`` (e.g.
+    ``motion.options.*``) accepts every key under that prefix, kept whole in the result.
     ``null``/``none``/empty values become ``None``. Unknown keys, a missing ``=``, a value
     the converter rejects or a missing required key exit with status 2 and the usage.
     """
@@ -61,7 +63,8 @@ def parse_key_values(
         key = key.lstrip("+").strip()
         if not sep:
             raise SystemExit(f"error: argument {arg!r} is not key=value\n\n{usage}")
-        if key not in spec:
+        pattern = key if key in spec else _prefix_pattern(key, spec)
+        if pattern is None:
             raise SystemExit(
                 f"error: unknown key {key!r}; expected one of {sorted(spec)}\n\n{usage}"
             )
@@ -69,13 +72,21 @@ def parse_key_values(
             out[key] = None
             continue
         try:
-            out[key] = spec[key](text)
+            out[key] = spec[pattern](text)
         except ValueError as err:
             raise SystemExit(f"error: {key}={text!r}: {err}\n\n{usage}") from None
     missing = [k for k in required if out.get(k) is None]
     if missing:
         raise SystemExit(f"error: missing {', '.join(k + '=' for k in missing)}\n\n{usage}")
     return out
+
+
+def _prefix_pattern(key: str, spec: dict[str, Any]) -> str | None:
+    """The ``prefix.*`` key of ``spec`` that ``key`` falls under, or ``None``."""
+    for pattern in spec:
+        if pattern.endswith(".*") and key.startswith(pattern[:-1]) and len(key) > len(pattern) - 1:
+            return pattern
+    return None
 
 
 def _usage(name: str) -> str:

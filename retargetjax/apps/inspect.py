@@ -2,13 +2,15 @@
 
 retargetjax-inspect motion.path=PATH [robot=unitree_g1 | robot.path=my_robot.urdf]
                     [robot.keypoints=YAML] [motion.keypoints=YAML] [motion.format=bvh]
-                    [output=inspect.png]
+                    [+motion.options.NAME=VALUE ...] [output=inspect.png]
 
 Prints the mapping tables (every canonical keypoint, the joint or body chosen and why:
 ``topology``, ``name``, ``yaml``, ``registry``; then what is missing) and, with both a motion
 and a robot, the scale factors; writes one PNG: the human's first frame and the robot's rest
 pose side by side, canonical keypoints drawn and labelled, left in blue and right in red.
-Either side may be left out. Bad input is one line ``error: <file>: <what>; expected …``.
+Either side may be left out. Loader options are spelled as for ``retargetjax-retarget``
+(``+motion.options.fps=20 +motion.options.up_axis=y``, ``+motion.options.body_model=PATH``;
+the ``+`` may be left out here). Bad input is one line ``error: <file>: <what>; expected …``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ from .evaluate import parse_key_values
 __all__ = ["inspect_mapping", "main"]
 
 _LEFT, _RIGHT, _CENTRE = "tab:blue", "tab:red", "black"
+_OPTIONS = "motion.options."
+
+
+def option_value(text: str) -> Any:
+    """A ``motion.options.*`` value parsed as Hydra parses it for ``retargetjax-retarget``:
+    ``20`` → int, ``y`` → str, ``[a,b]`` → list, ``true`` → bool."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return OverridesParser.create().parse_override(f"value={text}").value()
+    except Exception as exc:
+        raise ValueError(f"cannot parse the value ({' '.join(str(exc).split())})") from None
 
 
 def _colour(name: str) -> str:
@@ -159,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "robot.path": str,
             "robot.keypoints": str,
             "output": str,
+            _OPTIONS + "*": option_value,
         },
         [],
         usage,
@@ -168,8 +183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         motion = None
+        options = {k[len(_OPTIONS) :]: v for k, v in args.items() if k.startswith(_OPTIONS)}
         if args.get("motion.path"):
-            motion = load_motion(args["motion.path"], format=args.get("motion.format"))
+            motion = load_motion(args["motion.path"], format=args.get("motion.format"), **options)
+        elif options:
+            raise ValueError(f"{', '.join(options)} given without a motion; expected motion.path=")
         robot = None
         target = args.get("robot.path") or args.get("robot") or args.get("robot.name")
         if target:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["KeypointMapError", "MotionFormatError"]
+__all__ = ["KeypointMapError", "MotionFormatError", "cli_option"]
+
+
+def cli_option(name: str, value: str) -> str:
+    """A loader option as the apps' command line spells it: ``+motion.options.fps=30``.
+
+    Error messages that ask for an option (``fps=``, ``up_axis=``, ``body_model=`` …) name
+    this spelling too, so a command-line user can copy it.
+    """
+    return f"+motion.options.{name}={value}"
 
 
 class MotionFormatError(ValueError):

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ..types import MotionFormatKind
-from ._errors import MotionFormatError
+from ._errors import MotionFormatError, cli_option
 from ._human_motion import HumanMotion
 from ._units import resolve_units, up_axis_to_z_matrix
 
@@ -181,8 +181,9 @@ def load_keypoints(
                     + ("do not look like that layout" if J in (25, 33) else "are no known layout")
                 )
                 raise MotionFormatError(
-                    f"{what}; expected joint_names= (or a 'joint_names' array in the file); "
-                    f"recognised without names: {known} joints",
+                    f"{what}; expected joint_names= (command line: "
+                    f"{cli_option('joint_names', '[name1,name2,...]')}) or a 'joint_names' "
+                    f"array in the file; recognised without names: {known} joints",
                     path=path,
                 )
             layout, joint_names = found
@@ -196,7 +197,9 @@ def load_keypoints(
         fps_key, fps_value = _first(data, "fps")
         if fps_value is None:
             raise MotionFormatError(
-                "no frame rate; expected an 'fps' value in the file or the fps= option", path=path
+                "no frame rate; expected an 'fps' value in the file or the fps= option (command "
+                f"line: {cli_option('fps', '30')})",
+                path=path,
             )
         try:
             fps = float(np.asarray(fps_value).reshape(-1)[0])
@@ -343,6 +346,7 @@ def _check_upright(found: dict[str, int], positions: np.ndarray, path: Path) -> 
     hint = " (a camera frame, y down)" if up == "-y" else ""
     raise MotionFormatError(
         f"with up_axis='z' the body (pelvis to shoulders) points along {up} in most frames; "
-        f"expected up_axis='{up}'{hint}, or up_axis='z' to keep the clip as it is",
+        f"expected up_axis='{up}'{hint} (command line: {cli_option('up_axis', up)}), or "
+        "up_axis='z' to keep the clip as it is",
         path=path,
     )

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..types import MotionFormatKind
-from ._errors import MotionFormatError
+from ._errors import MotionFormatError, cli_option
 from ._human_motion import HumanMotion
 from ._np_geometry import mat_to_quat_np, rotvec_to_mat_np
 from ._smpl_clip import clip_poses, read_clip, scalar_str, smpl_kind_of_clip
@@ -224,7 +224,8 @@ def load_body_model(
         else:
             raise MotionFormatError(
                 f"a {kind.value} clip needs a body model; expected body_model=<model .npz or "
-                "folder> (or $RETARGETJAX_BODY_MODELS"
+                f"folder> (command line: {cli_option('body_model', 'PATH')}; or "
+                "$RETARGETJAX_BODY_MODELS"
                 + (
                     ", or `pip install mannequin-x` for SMPL-X"
                     if kind == MotionFormatKind.SMPLX
@@ -354,7 +355,9 @@ def load_smpl(
                 break
         else:
             raise MotionFormatError(
-                "no frame rate; expected 'mocap_framerate' or the fps= option", path=path
+                "no frame rate; expected 'mocap_framerate' or the fps= option (command line: "
+                f"{cli_option('fps', '30')})",
+                path=path,
             )
     if not (np.isfinite(fps) and fps > 0):
         raise MotionFormatError(f"frame rate {fps}; expected a positive number", path=path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._errors import cli_option
+
 __all__ = [
     "METERS_PER_UNIT",
     "PLAUSIBLE_HEIGHT_M",
@@ -106,7 +108,8 @@ def scaled_units_message(height_units: float) -> str:
         f"({lo:g}-{hi:g} m; the nearest, {nearest}, gives "
         f"{height_units * METERS_PER_UNIT[nearest]:.2f} m): scaling it to "
         f"{_TYPICAL_HEIGHT_M:g} m tall ({_TYPICAL_HEIGHT_M / height_units:.4g} m per unit); "
-        "pass units= (a unit name or metres per unit) to override"
+        "pass units= (a unit name or metres per unit; command line: "
+        f"{cli_option('units', 'cm')}) to override"
     )
 
 
