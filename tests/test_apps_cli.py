@@ -124,6 +124,19 @@ def test_user_mistakes_are_one_error_line(tmp_path, short_clip):
     assert done.returncode == 1 and "Traceback" in done.stderr
 
 
+def test_every_app_exits_1_on_a_mistake(tmp_path):
+    """One ``error:`` line and status 1 everywhere (argparse's own usage error is status 2)."""
+    missing = tmp_path / "missing.urdf"
+    line = one_error_line(cli("inspect", f"robot.path={missing}"))
+    assert str(missing) in line
+    done = cli("inspect", "robot.keypoints=x.yaml")  # the error line, then the usage
+    assert done.returncode == 1 and done.stderr.startswith("error: nothing to inspect;")
+    assert "required: sweep_dir; expected retargetjax-sweep" in one_error_line(cli("sweep"))
+    line = one_error_line(cli("batch", "merge", str(tmp_path / "nope.json"), "-o", "m.json"))
+    assert "nope.json" in line
+    assert "required: -o/--output" in one_error_line(cli("batch", "merge", "a.json"))
+
+
 def test_compare_of_batch_folders_says_what_to_run(tmp_path, capsys):
     from retargetjax.apps.evaluate import compare_main
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from retargetjax.apps.inspect import main
 from retargetjax.motion import sample_motion_path
+
+
+def _exit_status(argv) -> int:
+    """The exit status of ``retargetjax-inspect`` on a mistake (it raises ``SystemExit``)."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    return info.value.code
 
 
 def test_inspect_prints_tables_and_writes_the_png(tmp_path, capsys):
@@ -22,7 +31,7 @@ def test_inspect_prints_tables_and_writes_the_png(tmp_path, capsys):
 def test_inspect_bad_input_is_one_line(tmp_path, capsys):
     not_robot = tmp_path / "notes.xml"
     not_robot.write_text("<notes><note>hi</note></notes>")
-    assert main([f"robot.path={not_robot}"]) == 2
+    assert _exit_status([f"robot.path={not_robot}"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and "expected" in err
     one_leg = tmp_path / "one_leg.xml"
@@ -33,7 +42,7 @@ def test_inspect_bad_input_is_one_line(tmp_path, capsys):
         "<body name='e' pos='0 0 -0.05'><joint name='j4'/></body></body></body></body></body>"
         "</worldbody></mujoco>"
     )
-    assert main([f"robot.path={one_leg}"]) == 2
+    assert _exit_status([f"robot.path={one_leg}"]) == 1
     err = capsys.readouterr().err.strip()
     assert "two leg chains" in err and "\n" not in err
 
@@ -62,11 +71,11 @@ def test_inspect_takes_the_loader_options_of_retarget(tmp_path, capsys):
     clip = tmp_path / "bare.npy"
     _bare_y_up_clip(clip)
     png = tmp_path / "bare.png"
-    assert main([f"motion.path={clip}", f"output={png}"]) == 2
+    assert _exit_status([f"motion.path={clip}", f"output={png}"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {clip}: no frame rate") and "\n" not in err
     assert "(command line: +motion.options.fps=30)" in err
-    assert main([f"motion.path={clip}", "+motion.options.fps=20", f"output={png}"]) == 2
+    assert _exit_status([f"motion.path={clip}", "+motion.options.fps=20", f"output={png}"]) == 1
     err = capsys.readouterr().err.strip()
     assert "expected up_axis='y' (command line: +motion.options.up_axis=y)" in err
     assert not png.exists()
@@ -74,6 +83,6 @@ def test_inspect_takes_the_loader_options_of_retarget(tmp_path, capsys):
     assert main([*args, f"output={png}"]) == 0
     out = capsys.readouterr().out
     assert png.stat().st_size > 10_000 and "left_hip" in out
-    assert main([*args, "+motion.options.colour=red"]) == 2
+    assert _exit_status([*args, "+motion.options.colour=red"]) == 1
     err = capsys.readouterr().err.strip()
     assert "unknown option(s) colour" in err and "\n" not in err

@@ -8,10 +8,13 @@
 * :func:`quiet_logs` silences JAX's backend probing and the second copy of the keypoint
   map (the motion module prints it once; its log record would repeat it).
 * :class:`Status` prints what a long step is doing, with the seconds ticking on a terminal.
+* :class:`ArgumentParser` gives the argparse tools the same convention: a bad command line
+  is one ``error:`` line and exit status 1 (argparse's own is the usage and status 2).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
@@ -21,9 +24,10 @@ import time
 import zipfile
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
+    "ArgumentParser",
     "Status",
     "error_line",
     "precheck_overrides",
@@ -153,6 +157,16 @@ def precheck_overrides(config_name: str, argv: list[str] | None = None) -> None:
         raise SystemExit(1) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose usage errors are one ``error:`` line, exit 1."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``error: <what>; expected <usage>`` on stderr and exit with status 1."""
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        print(f"error: {message}; expected {usage}", file=sys.stderr, flush=True)
+        raise SystemExit(1)
 
 
 def quiet_logs() -> None:

@@ -17,7 +17,6 @@ given), so no run resumes from another's outputs. Mistakes print one ``error:`` 
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import statistics
@@ -31,7 +30,7 @@ import hydra
 from omegaconf import DictConfig
 
 from . import configs_dir
-from ._cli import precheck_overrides, quiet_logs, take_verbose_flag, user_errors
+from ._cli import ArgumentParser, precheck_overrides, quiet_logs, take_verbose_flag, user_errors
 
 log = logging.getLogger("retargetjax")
 
@@ -327,13 +326,14 @@ def merge_main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-batch-merge SHARD.json… -o OUT.json``: join shard manifests."""
     from ..batch._shards import merge_manifests
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="retargetjax-batch-merge", description="Merge shard manifests into one."
     )
     parser.add_argument("manifests", nargs="+", type=Path, help="shard manifest files")
     parser.add_argument("-o", "--output", type=Path, required=True, help="merged manifest")
     args = parser.parse_args(argv)
-    merged = merge_manifests(args.manifests, args.output)
+    with user_errors():
+        merged = merge_manifests(args.manifests, args.output)
     print(
         f"{args.output}: {len(merged.records)} job(s), {merged.success_count} success, "
         f"{merged.skipped_count} skipped, {merged.failed_count} failed"

@@ -52,7 +52,8 @@ def parse_key_values(
     A leading ``+`` (Hydra's "add a key") is ignored. A spec key ending in ``.*`` (e.g.
     ``motion.options.*``) accepts every key under that prefix, kept whole in the result.
     ``null``/``none``/empty values become ``None``. Unknown keys, a missing ``=``, a value
-    the converter rejects or a missing required key exit with status 2 and the usage.
+    the converter rejects or a missing required key exit with status 1: an ``error:`` line,
+    then the usage.
     """
     if any(a in ("-h", "--help", "help") for a in argv):
         print(usage)

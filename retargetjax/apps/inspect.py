@@ -15,14 +15,14 @@ the ``+`` may be left out here). Bad input is one line ``error: <file>: <what>; 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .evaluate import parse_key_values
+from ._cli import user_errors
+from .evaluate import _argv, parse_key_values
 
 __all__ = ["inspect_mapping", "main"]
 
@@ -158,12 +158,16 @@ def inspect_mapping(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point (``retargetjax-inspect``)."""
+    """Console entry point (``retargetjax-inspect``); ``--verbose`` shows tracebacks.
+
+    A user's mistake is one ``error:`` line and exit status 1, as in every app
+    (:func:`~._cli.user_errors`).
+    """
     usage = "usage: " + "\n".join(
         ln for ln in (__doc__ or "").splitlines() if ln.startswith(("retargetjax", "    "))
     )
     args = parse_key_values(
-        sys.argv[1:] if argv is None else argv,
+        _argv(argv),
         {
             "motion.path": str,
             "motion.format": str,
@@ -178,10 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         [],
         usage,
     )
-    from ..motion import KeypointMapError, MotionFormatError, load_motion
-    from ..robot import RobotFileError, load_robot
+    from ..motion import load_motion
+    from ..robot import load_robot
 
-    try:
+    with user_errors():
         motion = None
         options = {k[len(_OPTIONS) :]: v for k, v in args.items() if k.startswith(_OPTIONS)}
         if args.get("motion.path"):
@@ -199,16 +203,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         stem = "_".join(Path(str(x)).stem for x in (args.get("motion.path"), target) if x)
         output = args.get("output") or f"inspect_{stem}.png"
         inspect_mapping(motion, robot, output, motion_keypoints=args.get("motion.keypoints"))
-    except (
-        RobotFileError,
-        KeypointMapError,
-        MotionFormatError,
-        FileNotFoundError,
-        ValueError,
-    ) as err:
-        message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"error: {message}", file=sys.stderr)
-        return 2
     return 0
 
 

@@ -12,7 +12,6 @@ override and every numeric result.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -150,8 +149,9 @@ def override_keys(sweep_dir: str | Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the sweep's table; ``-o FILE`` also writes it (``.csv`` or ``.md``)."""
     from ..batch import write_text_atomic
+    from ._cli import ArgumentParser
 
-    parser = argparse.ArgumentParser(prog="retargetjax-sweep", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="retargetjax-sweep", description=__doc__.split("\n")[0])
     parser.add_argument("sweep_dir", type=Path, help="the multirun folder of one sweep")
     parser.add_argument("-o", "--output", type=Path, help="write the table (.csv or .md)")
     args = parser.parse_args(argv)
