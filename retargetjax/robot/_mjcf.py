@@ -11,9 +11,11 @@ Follows the MJCF rules that matter for kinematics, without compiling meshes:
 * ``limited="auto"`` (or absent) means limited when a range is given.
 * ``<include file>`` is spliced in place; ``<frame>`` composes its pose into its children.
 * The root is the largest top-level body tree carrying a free joint (else the largest
-  top-level tree); it is the floating base. Other top-level bodies (a floor, props,
-  placeholder bodies) are not attached to it and are left out, with a note. A ball joint
-  becomes three hinges ``name_x/_y/_z``.
+  top-level tree); it is the floating base. A free joint spelled out (three orthogonal slide
+  joints, optionally then a ball joint, as in humanoid-gym's files) counts as one, with a
+  note (``_mjcf_root``); any other joint on the root is an error. Other top-level bodies (a
+  floor, props, placeholder bodies) are not attached to it and are left out, with a note. A
+  ball joint becomes three hinges ``name_x/_y/_z``.
 
 The pieces: compiler settings, default classes and poses in ``_mjcf_context``; bodies and
 joints in ``_mjcf_bodies``; geoms in ``_mjcf_geoms``; keyframes in ``_mjcf_keyframes``. This
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import warnings
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,7 @@ from ._description import BodySpec, RobotDescription
 from ._mjcf_bodies import _read_body
 from ._mjcf_context import _Context
 from ._mjcf_keyframes import _qpos_width, _read_keyframes
+from ._mjcf_root import has_free_joint, spelled_out_free_joint, spelled_out_note
 from ._xml import XmlDoc, parse_xml
 
 __all__ = ["parse_mjcf"]
@@ -95,7 +99,11 @@ def parse_mjcf(path: str | Path) -> RobotDescription:
             "(a <body> with joints) under <worldbody>",
         )
 
-    root_body, floating = _robot_root(top)
+    spelled = {id(b): spelled_out_free_joint(ctx, b) for b in top}
+    root_body, floating = _robot_root(top, lambda b: has_free_joint(b) or bool(spelled[id(b)]))
+    root_joints = spelled[id(root_body)] if not has_free_joint(root_body) else ()
+    if root_joints:
+        warnings.warn(f"{path}: {spelled_out_note(root_body, root_joints)}", stacklevel=2)
     if len(top) > 1:
         others = [b for b in top if b is not root_body]
         shown = []
@@ -114,7 +122,7 @@ def parse_mjcf(path: str | Path) -> RobotDescription:
         )
 
     bodies: list[BodySpec] = []
-    _read_body(ctx, root_body, -1, worldbody_class=None, bodies=bodies)
+    _read_body(ctx, root_body, -1, worldbody_class=None, bodies=bodies, root_joints=root_joints)
 
     excluded: set[frozenset[str]] = set()
     for contact in root.findall("contact"):
@@ -129,13 +137,14 @@ def parse_mjcf(path: str | Path) -> RobotDescription:
     before = sum(_qpos_width(ctx, b) for b in top[: top.index(root_body)])
     total = sum(_qpos_width(ctx, b) for b in top)
     desc.keyframes = _read_keyframes(
-        ctx, root, bodies, has_free_root=floating, qpos_span=(before, total)
+        ctx,
+        root,
+        bodies,
+        has_free_root=floating and not root_joints,
+        qpos_span=(before, total),
+        root_width=3 + 4 * (len(root_joints) == 4) if root_joints else None,
     )
     return desc
-
-
-def _has_free_joint(body: ET.Element) -> bool:
-    return any(c.tag == "freejoint" or (c.tag == "joint" and c.get("type") == "free") for c in body)
 
 
 def _tree_size(body: ET.Element) -> tuple[int, int]:
@@ -144,8 +153,11 @@ def _tree_size(body: ET.Element) -> tuple[int, int]:
     return joints, sum(1 for e in body.iter() if e.tag == "body")
 
 
-def _robot_root(top: list[ET.Element]) -> tuple[ET.Element, bool]:
-    """The robot among the top-level bodies, and whether it carries a free joint.
+def _robot_root(
+    top: list[ET.Element], floats: Callable[[ET.Element], bool]
+) -> tuple[ET.Element, bool]:
+    """The robot among the top-level bodies, and whether it floats (``floats``: it carries a
+    free joint, or one spelled out).
 
     Files often hold more than the robot under ``<worldbody>``: a floor or a table body, a
     free-floating prop, or placeholder bodies that only carry the joints of a bigger
@@ -154,7 +166,7 @@ def _robot_root(top: list[ET.Element]) -> tuple[ET.Element, bool]:
     most bodies) among the top-level bodies with a free joint, else among all of them; the
     first such body wins a tie.
     """
-    floating = [b for b in top if _has_free_joint(b)]
+    floating = [b for b in top if floats(b)]
     candidates = floating or top
     best = max(candidates, key=lambda b: (_tree_size(b), -candidates.index(b)))
     return best, bool(floating)

@@ -21,7 +21,10 @@ def _read_body(
     parent: int,
     worldbody_class: str | None,
     bodies: list[BodySpec],
+    root_joints: tuple[ET.Element, ...] = (),
 ) -> None:
+    """Append ``element`` and its subtree to ``bodies``. ``root_joints``: the joints of the
+    root that spell out its free joint (:func:`~._mjcf_root.spelled_out_free_joint`), skipped."""
     doc = ctx.doc
     name = element.get("name") or f"body{len(bodies)}"
     if any(b.name == name for b in bodies):
@@ -33,7 +36,9 @@ def _read_body(
     body = BodySpec(name=name, parent=parent, pos=pos, rot=rot)
     index = len(bodies)
     bodies.append(body)
-    _read_children(ctx, element, body, index, np.zeros(3), np.eye(3), childclass, bodies)
+    _read_children(
+        ctx, element, body, index, np.zeros(3), np.eye(3), childclass, bodies, root_joints
+    )
 
 
 def _read_children(
@@ -45,6 +50,7 @@ def _read_children(
     frame_rot: np.ndarray,
     childclass: str | None,
     bodies: list[BodySpec],
+    root_joints: tuple[ET.Element, ...] = (),
 ) -> None:
     """Read joints/geoms/sites/child bodies of ``element``, posed by ``frame`` in the body."""
     doc = ctx.doc
@@ -58,7 +64,15 @@ def _read_children(
                     raise doc.error(child, "a free joint is only supported on the root body")
                 continue
             if body.parent == -1:
-                raise doc.error(child, "joints on the floating root body are not supported")
+                if any(child is j for j in root_joints):
+                    continue
+                raise doc.error(
+                    child,
+                    f"a {kind} joint on the floating root body; expected a <freejoint/> there "
+                    "(or three slide joints along orthogonal axes, optionally then one ball "
+                    "joint: a free joint spelled out), and the robot's joints on the bodies "
+                    "below it",
+                )
             body.joints.extend(_read_joint(ctx, child, attrs, kind, frame_pos, frame_rot))
         elif tag == "geom":
             attrs = ctx.attrs(child, childclass)

@@ -32,16 +32,21 @@ def _read_keyframes(
     bodies: list[BodySpec],
     has_free_root: bool,
     qpos_span: tuple[int, int] | None = None,
+    root_width: int | None = None,
 ) -> dict[str, dict[str, float]]:
     """Keyframes as joint-name → value (only for robots made of 1-DoF joints and a free root).
 
     ``qpos_span``: (where the robot's values start, the whole ``qpos`` size) when the file
-    holds other top-level bodies besides the robot."""
+    holds other top-level bodies besides the robot. ``root_width``: the ``qpos`` entries of
+    the root's own joints (default 7 with a free joint, else 0; a free joint spelled out as
+    three slides and a ball takes 3 + 4)."""
     joints = [j for b in bodies for j in b.joints]
     if any(j.name.endswith(("_x", "_y", "_z")) for j in joints):
         return {}
-    offset, size = qpos_span or (0, (7 if has_free_root else 0) + len(joints))
-    start = offset + (7 if has_free_root else 0)
+    if root_width is None:
+        root_width = 7 if has_free_root else 0
+    offset, size = qpos_span or (0, root_width + len(joints))
+    start = offset + root_width
     frames: dict[str, dict[str, float]] = {}
     for block in root.findall("keyframe"):
         for key in block.findall("key"):
