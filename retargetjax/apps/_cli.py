@@ -22,13 +22,14 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, NoReturn
 
 __all__ = [
     "ArgumentParser",
     "Status",
+    "arguments_without_verbose",
     "error_line",
     "precheck_overrides",
     "quiet_logs",
@@ -51,6 +52,14 @@ def take_verbose_flag(argv: list[str] | None = None) -> bool:
     if _VERBOSE:  # Hydra then prints the whole traceback of a failed job too
         os.environ["HYDRA_FULL_ERROR"] = "1"
     return _VERBOSE
+
+
+def arguments_without_verbose(argv: Sequence[str] | None = None) -> list[str]:
+    """The arguments (``sys.argv[1:]`` by default) without ``--verbose``/``-v``, which is
+    remembered (:func:`verbose`: tracebacks are then shown)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    take_verbose_flag(["prog", *args])
+    return [a for a in args if a not in ("--verbose", "-v")]
 
 
 def verbose() -> bool:

@@ -16,12 +16,11 @@ These are plain command-line tools, not Hydra apps: their arguments are ``key=va
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._cli import Status, quiet_logs, take_verbose_flag, user_errors
+from ._cli import Status, arguments_without_verbose, quiet_logs, user_errors
 
 __all__ = [
     "compare_main",
@@ -103,13 +102,6 @@ def _usage(name: str) -> str:
     return "usage: " + "\n".join(block)
 
 
-def _argv(argv: Sequence[str] | None) -> list[str]:
-    """The arguments, without ``--verbose`` (remembered: tracebacks are then shown)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    take_verbose_flag(["prog", *args])
-    return [a for a in args if a not in ("--verbose", "-v")]
-
-
 def _size(text: str) -> tuple[int, int]:
     width, sep, height = text.lower().partition("x")
     if not sep or not width.isdigit() or not height.isdigit() or int(width) < 64:
@@ -121,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-evaluate``: write metrics.csv, metrics.json and summary.md for outputs."""
     quiet_logs()
     with user_errors():
-        return _evaluate(_argv(argv))
+        return _evaluate(arguments_without_verbose(argv))
 
 
 def _evaluate(argv: Sequence[str]) -> int:
@@ -163,7 +155,7 @@ def _evaluate(argv: Sequence[str]) -> int:
 def compare_main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-compare``: per-metric deltas between two evaluation folders."""
     with user_errors():
-        return _compare(_argv(argv))
+        return _compare(arguments_without_verbose(argv))
 
 
 def _check_evaluation_folder(path: str) -> None:
@@ -248,7 +240,7 @@ def render_main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-render``: an MP4 or GIF of the robot beside the human skeleton."""
     quiet_logs()
     with user_errors():
-        return _render(_argv(argv))
+        return _render(arguments_without_verbose(argv))
 
 
 def _render(argv: Sequence[str]) -> int:
@@ -302,7 +294,7 @@ def plot_main(argv: Sequence[str] | None = None) -> int:
     """``retargetjax-plot``: the diagnostic PNG of one clip."""
     quiet_logs()
     with user_errors():
-        return _plot(_argv(argv))
+        return _plot(arguments_without_verbose(argv))
 
 
 def _plot(argv: Sequence[str]) -> int:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ._cli import user_errors
-from .evaluate import _argv, parse_key_values
+from ._cli import arguments_without_verbose, user_errors
+from .evaluate import parse_key_values
 
 __all__ = ["inspect_mapping", "main"]
 
@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ln for ln in (__doc__ or "").splitlines() if ln.startswith(("retargetjax", "    "))
     )
     args = parse_key_values(
-        _argv(argv),
+        arguments_without_verbose(argv),
         {
             "motion.path": str,
             "motion.format": str,
