@@ -13,11 +13,14 @@ URDF both take as x forward, y left, z up. Then:
 * **arms**: the moving bodies outside the legs that reach farthest to +y and to −y; their
   lowest common ancestor is the upper trunk, which carries the *torso* keypoint (a chest
   point on the vertical through the shoulders, two thirds of the way up from the pelvis).
-  Along each arm: the elbow is the first joint at least 8 % of the height from the arm's
-  root whose axis is across the arm (a twist joint's axis runs along it); the shoulder is the
-  roll joint before it (else the arm's first moving body); the wrist the last moving body
-  before the fingers branch, with the hand 0.4 forearm lengths beyond it. An arm without a
-  wrist joint takes its wrist and hand from the far end of the forearm's collision shapes.
+  Along each arm, whatever its rest pose (hanging, sideways or forward): the elbow is the
+  first joint whose axis is across the upper arm (a twist joint's axis runs along it), at
+  least 8 % of the height and a quarter of the arm's reach down it from the shoulder; the
+  shoulder is the first joint back up from the elbow that is neither at the elbow's centre
+  nor an upper-arm twist (so a clavicle link inboard of it is passed); the wrist the last
+  moving body before the fingers branch, with the hand 0.4 forearm lengths beyond it. An
+  arm without a wrist joint takes its wrist and hand from the far end of the forearm's
+  collision shapes.
 * **head**: the highest point (body origin, site or collision shape) on the upper trunk
   outside the arms, when it stands clearly above the shoulders (cameras and lidars on the
   head count; a head collision sphere is best). A head made of meshes only is placed where a
