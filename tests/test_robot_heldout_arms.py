@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (inline XML fixtures read best one element per line)
 """Arms and trunks of kinds the sample robots do not show (found on held-out humanoids): a
 clavicle link inboard of the shoulder and a twist link in the upper arm (TALOS, Fourier
 GR1), arms pointing forward in the file pose (NAO, Romeo). Names are opaque on purpose."""
@@ -133,3 +134,36 @@ def test_shoulder_and_elbow_whatever_the_rest_pose(tmp_path, pose, clavicle, twi
         assert kp[f"{side}_wrist:body"] == f"a{1 if sign > 0 else 2}w"
     # The chest is between the shoulders, not in front of them.
     assert abs(kp["torso"][0]) < 1e-6 and abs(kp["torso"][1]) < 1e-6
+
+
+def test_legs_from_a_waist_below_the_chest_and_arms_welded_to_it(tmp_path):
+    """XBot-L's URDF: the legs hang from a waist body welded under the chest, and the arms and
+    the head are welded to the chest (only the legs move). The chest point is on the chest
+    between the shoulders, not on the waist, and the head is the top of the neck chain."""
+    arm = """
+        <body name="a{n}0" pos="0 {y} 0.29"><geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.03"/>
+          <body name="a{n}1" pos="0 0 -0.2"/>
+        </body>"""
+    text = f"""<mujoco model="x">
+  <compiler angle="radian"/>
+  <worldbody>
+    <body name="c0" pos="0 0 1.1">
+      <freejoint/>
+      <geom type="box" size="0.08 0.14 0.15" pos="0 0 0.15"/>
+      <body name="w0" pos="0 0 -0.1"><geom type="box" size="0.08 0.12 0.05"/>
+        {_leg(1, 0.1)}{_leg(2, -0.1)}
+      </body>
+      {arm.format(n=1, y=0.26)}{arm.format(n=2, y=-0.26)}
+      <body name="n0" pos="0 0 0.4"><body name="n1" pos="0.03 0 0.05"><site name="cam" pos="0.05 0 0.1"/></body></body>
+    </body>
+  </worldbody>
+</mujoco>"""
+    kp = _keypoints(tmp_path, text)
+    assert kp["pelvis:body"] == "w0"
+    assert kp["torso:body"] == "c0"
+    pelvis_z, shoulder_z = -0.1, 0.29
+    np.testing.assert_allclose(
+        kp["torso"], [0.0, 0.0, pelvis_z + 2 / 3 * (shoulder_z - pelvis_z)], atol=1e-6
+    )
+    np.testing.assert_allclose(kp["left_shoulder"], [0.0, 0.26, 0.29], atol=1e-6)
+    np.testing.assert_allclose(kp["head"], [0.08, 0.0, 0.55], atol=1e-6)

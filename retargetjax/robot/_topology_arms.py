@@ -13,7 +13,7 @@ from ._topology_tree import (
     _world_points,
 )
 
-__all__ = ["_arm_chain", "_place_arm"]
+__all__ = ["_arm_chain", "_place_arm", "_welded_shoulders"]
 
 
 def _arm_chain(tree: _Tree, moving: list[bool], poss: np.ndarray, root: int) -> list[int]:
@@ -117,3 +117,28 @@ def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> No
     wrist_point = poss[elbow] + 0.85 * (tip - poss[elbow])
     found[f"{side}_wrist"] = (bodies[elbow].name, _offset(rots, poss, elbow, wrist_point))
     found[f"{side}_hand"] = (bodies[elbow].name, _offset(rots, poss, elbow, tip))
+
+
+def _welded_shoulders(desc, tree, rots, poss, upper_body, in_legs, side_limit, height, z_min):
+    """Shoulders of arms welded to the trunk (no joints, as in a legs-only training model):
+    the first body off the midline on each of the two chains reaching farthest sideways,
+    when both leave one trunk body above the legs and each spans 20 % of the height.
+    Returns ``(trunk, {side: shoulder}, arm roots)`` or ``None``."""
+    left = [i for i in upper_body if poss[i][1] > side_limit]
+    right = [i for i in upper_body if poss[i][1] < -side_limit]
+    if not left or not right:
+        return None
+    ls = max(left, key=lambda i: poss[i][1])
+    rs = min(right, key=lambda i: poss[i][1])
+    branch = tree.lca([ls, rs])
+    if branch in in_legs or poss[ls][2] <= z_min + 0.3 * height:
+        return None
+    shoulders, roots = {}, []
+    for side, seed in (("left", ls), ("right", rs)):
+        path = tree.path(branch, seed)
+        pts = np.concatenate([_world_points(desc, rots, poss, n) for n in tree.subtree(path[1])])
+        if float(np.ptp(pts, axis=0).max()) < 0.2 * height:
+            return None
+        shoulders[side] = next(n for n in path[1:] if abs(poss[n][1]) > side_limit)
+        roots.append(path[1])
+    return branch, shoulders, roots
