@@ -13,11 +13,16 @@ URDF both take as x forward, y left, z up. Then:
 * **arms**: the moving bodies outside the legs that reach farthest to +y and to −y; their
   lowest common ancestor is the upper trunk, which carries the *torso* keypoint (a chest
   point on the vertical through the shoulders, two thirds of the way up from the pelvis).
-  Along each arm: the elbow is the first joint at least 8 % of the height from the arm's
-  root whose axis is across the arm (a twist joint's axis runs along it); the shoulder is the
-  roll joint before it (else the arm's first moving body); the wrist the last moving body
-  before the fingers branch, with the hand 0.4 forearm lengths beyond it. An arm without a
-  wrist joint takes its wrist and hand from the far end of the forearm's collision shapes.
+  Along each arm, whatever its rest pose (hanging, sideways or forward): the elbow is the
+  first joint whose axis is across the upper arm (a twist joint's axis runs along it), at
+  least 8 % of the height and a quarter of the arm's reach down it from the shoulder; the
+  shoulder is the first joint back up from the elbow that is neither at the elbow's centre
+  nor an upper-arm twist (so a clavicle link inboard of it is passed); the wrist the last
+  moving body before the fingers branch, with the hand 0.4 forearm lengths beyond it. An
+  arm without a wrist joint takes its wrist and hand from the far end of the forearm's
+  collision shapes. Arms welded to the trunk (a model where only the legs move, the legs
+  hanging from a waist under the chest) give only their shoulders, the first body off the
+  midline, which place the chest on the arms' branch body and the head.
 * **head**: the highest point (body origin, site or collision shape) on the upper trunk
   outside the arms, when it stands clearly above the shoulders (cameras and lidars on the
   head count; a head collision sphere is best). A head made of meshes only is placed where a
@@ -40,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._description import RobotDescription, RobotFileError
-from ._topology_arms import _arm_chain, _place_arm
+from ._topology_arms import _arm_chain, _place_arm, _welded_shoulders
 from ._topology_legs import _LEG_MIN_DROP, _LEG_MIN_LINKS, _is_leg, _leg_shape, _sole_points
 from ._topology_tree import (
     Placement,
@@ -212,7 +217,20 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
     for side, chain in arms.items():
         chains[f"{side}_arm"] = chain
         _place_arm(desc, tree, rots, poss, moving, chain, side, height, found)
-    if arms:
+    arm_roots = [ch[0] for ch in arms.values()]
+    welded = (
+        None
+        if arms
+        else _welded_shoulders(
+            desc, tree, rots, poss, upper_body, in_legs, side_limit, height, z_min
+        )
+    )
+    if welded is not None:
+        # Arms fixed to the trunk: their shoulders still place the chest and the head.
+        trunk, shoulders, arm_roots = welded
+        for side, n in shoulders.items():
+            found[f"{side}_shoulder"] = (bodies[n].name, np.zeros(3))
+    if arms or welded is not None:
         shoulder_mid = 0.5 * (
             _world(found["left_shoulder"], rots, poss, bodies)
             + _world(found["right_shoulder"], rots, poss, bodies)
@@ -222,7 +240,7 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         chest = shoulder_mid.copy()
         chest[2] = pelvis_z + 2.0 / 3.0 * (shoulder_mid[2] - pelvis_z)
         found["torso"] = (bodies[trunk_body].name, _offset(rots, poss, trunk_body, chest))
-        arm_nodes = {n for ch in arms.values() for n in tree.subtree(ch[0])}
+        arm_nodes = {n for root in arm_roots for n in tree.subtree(root)}
         head_region = [n for n in tree.subtree(trunk) if n not in arm_nodes]
         points = [(p, n) for n in head_region for p in _world_points(desc, rots, poss, n)]
         top_z = max(p[2] for p, _ in points)

@@ -7,14 +7,13 @@ import numpy as np
 
 from ._topology_tree import (
     _axis_world,
-    _is_axis,
     _moving_between,
     _offset,
     _Tree,
     _world_points,
 )
 
-__all__ = ["_arm_chain", "_place_arm"]
+__all__ = ["_arm_chain", "_place_arm", "_welded_shoulders"]
 
 
 def _arm_chain(tree: _Tree, moving: list[bool], poss: np.ndarray, root: int) -> list[int]:
@@ -27,22 +26,67 @@ def _arm_chain(tree: _Tree, moving: list[bool], poss: np.ndarray, root: int) -> 
         chain.append(kids[0])
 
 
+#: Joint centres closer than this (m) are one point (an elbow's twist and bend, say).
+_SAME_CENTRE = 0.01
+#: The elbow's share of the way from the shoulder to the arm's tip: a human upper arm is
+#: about 40-55 % of shoulder to wrist, less to the fingertips; a clavicle or an upper-arm
+#: twist link a few cm from the shoulder falls well short of it.
+_UPPER_ARM_SHARE = (0.25, 0.8)
+
+
+def _arm_tip(desc, tree, rots, poss, chain: list[int], start: np.ndarray) -> np.ndarray:
+    """The point of the arm (hand and fingers included) farthest from ``start``."""
+    pts = np.concatenate(
+        [_world_points(desc, rots, poss, n) for n in tree.subtree(chain[0])], axis=0
+    )
+    return pts[int(np.argmax(np.linalg.norm(pts - start, axis=1)))]
+
+
+def _across(desc, rots, n: int, direction: np.ndarray) -> bool:
+    """Whether body ``n``'s joint axis is across ``direction`` (a bend, not a twist)."""
+    axis = _axis_world(desc, rots, n)
+    length = float(np.linalg.norm(direction))
+    return axis is not None and length > 1e-9 and abs(axis @ direction) < 0.5 * length
+
+
+def _shoulder_for(desc, rots, poss, before: list[int], elbow: int) -> int:
+    """The shoulder for an elbow: going back up the arm from the elbow, the first joint that
+    is neither at the elbow's centre nor a twist of the upper arm (axis along it), so an
+    upper-arm twist link below the shoulder and a clavicle link inboard of it are passed."""
+    for n in reversed(before):
+        upper = poss[elbow] - poss[n]
+        if np.linalg.norm(upper) > _SAME_CENTRE and _across(desc, rots, n, upper):
+            return n
+    return before[0]
+
+
 def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> None:
+    """Shoulder, elbow, wrist and hand of one arm, whatever its rest pose (hanging, sideways
+    or forward): the elbow is the first joint whose axis is across the upper arm (shoulder
+    to elbow) at least 8 % of the height and a quarter of the arm's reach from the shoulder;
+    the shoulder is found back up the arm from it (:func:`_shoulder_for`)."""
     bodies = desc.bodies
     mov = [n for n in chain if moving[n]]
-    first = mov[0]
-    elbow = None
-    for n in mov[1:]:
-        d = poss[n] - poss[first]
-        dist = float(np.linalg.norm(d))
-        axis = _axis_world(desc, rots, n)
-        if dist >= 0.08 * height and axis is not None and abs(axis @ d) < 0.5 * dist:
-            elbow = n
+    tip = _arm_tip(desc, tree, rots, poss, chain, poss[mov[0]])
+    elbow = shoulder = None
+    for k in range(1, len(mov)):
+        n = mov[k]
+        s = _shoulder_for(desc, rots, poss, mov[:k], n)
+        upper = float(np.linalg.norm(poss[n] - poss[s]))
+        share = upper / max(upper + float(np.linalg.norm(tip - poss[n])), 1e-9)
+        lo, hi = _UPPER_ARM_SHARE
+        if (
+            upper >= 0.08 * height
+            and lo <= share <= hi
+            and _across(desc, rots, n, poss[n] - poss[s])
+        ):
+            elbow, shoulder = n, s
             break
-    if elbow is None:
-        elbow = mov[-1] if len(mov) > 1 else None
-    before = mov[: mov.index(elbow)] if elbow is not None else mov
-    shoulder = next((n for n in before if _is_axis(desc, rots, n, 0)), before[0])
+    if elbow is None and len(mov) > 1:
+        elbow = mov[-1]
+        shoulder = _shoulder_for(desc, rots, poss, mov[:-1], elbow)
+    if shoulder is None:
+        shoulder = mov[0]
     found[f"{side}_shoulder"] = (bodies[shoulder].name, np.zeros(3))
     if elbow is None:
         return
@@ -73,3 +117,28 @@ def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> No
     wrist_point = poss[elbow] + 0.85 * (tip - poss[elbow])
     found[f"{side}_wrist"] = (bodies[elbow].name, _offset(rots, poss, elbow, wrist_point))
     found[f"{side}_hand"] = (bodies[elbow].name, _offset(rots, poss, elbow, tip))
+
+
+def _welded_shoulders(desc, tree, rots, poss, upper_body, in_legs, side_limit, height, z_min):
+    """Shoulders of arms welded to the trunk (no joints, as in a legs-only training model):
+    the first body off the midline on each of the two chains reaching farthest sideways,
+    when both leave one trunk body above the legs and each spans 20 % of the height.
+    Returns ``(trunk, {side: shoulder}, arm roots)`` or ``None``."""
+    left = [i for i in upper_body if poss[i][1] > side_limit]
+    right = [i for i in upper_body if poss[i][1] < -side_limit]
+    if not left or not right:
+        return None
+    ls = max(left, key=lambda i: poss[i][1])
+    rs = min(right, key=lambda i: poss[i][1])
+    branch = tree.lca([ls, rs])
+    if branch in in_legs or poss[ls][2] <= z_min + 0.3 * height:
+        return None
+    shoulders, roots = {}, []
+    for side, seed in (("left", ls), ("right", rs)):
+        path = tree.path(branch, seed)
+        pts = np.concatenate([_world_points(desc, rots, poss, n) for n in tree.subtree(path[1])])
+        if float(np.ptp(pts, axis=0).max()) < 0.2 * height:
+            return None
+        shoulders[side] = next(n for n in path[1:] if abs(poss[n][1]) > side_limit)
+        roots.append(path[1])
+    return branch, shoulders, roots
