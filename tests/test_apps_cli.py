@@ -245,3 +245,13 @@ def test_summary_numbers_are_rounded_and_pairs_shown_once(capsys):
     assert "seconds: 43.23" in out and "43.226" not in out
     text = _scale_text({"pelvis->left_hip": 1.73, "pelvis->right_hip": 1.731, "root": 0.9})
     assert text == "pelvis->hip=1.73, root=0.90"
+
+
+def test_a_parser_note_is_one_line_in_the_apps():
+    """The robot parsers' notes (``warnings.warn``) print as their text alone: no second
+    line quoting the source that raised them."""
+    from retargetjax.apps._cli import _one_line_warning
+
+    note = "robot.xml: note: the root body 'base' floats on three slide joints"
+    assert _one_line_warning(note, UserWarning, "x.py", 3) == note + "\n"
+    assert _one_line_warning("old", DeprecationWarning, "x.py", 3) == "DeprecationWarning: old\n"

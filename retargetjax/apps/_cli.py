@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -179,10 +180,20 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def quiet_logs() -> None:
-    """No backend-probe noise from JAX; the keypoint map printed once (not logged again)."""
+    """No backend-probe noise from JAX; the keypoint map printed once (not logged again);
+    a warning is its one line of text (the robot parsers' notes), not Python's two lines
+    with the source line that raised it."""
     for name in ("jax", "jax._src.xla_bridge", "absl"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("retargetjax.motion").setLevel(logging.WARNING)
+    warnings.formatwarning = _one_line_warning
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> str:
+    """``warnings.formatwarning`` for the apps: the message alone (with its category where it
+    is not a plain ``UserWarning``)."""
+    prefix = "" if category is UserWarning else f"{category.__name__}: "
+    return f"{prefix}{message}\n"
 
 
 class Status:

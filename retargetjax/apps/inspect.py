@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._cli import arguments_without_verbose, user_errors
+from ._cli import arguments_without_verbose, quiet_logs, user_errors
 from .evaluate import parse_key_values
 
 __all__ = ["inspect_mapping", "main"]
@@ -185,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..motion import load_motion
     from ..robot import load_robot
 
+    quiet_logs()
     with user_errors():
         motion = None
         options = {k[len(_OPTIONS) :]: v for k, v in args.items() if k.startswith(_OPTIONS)}
