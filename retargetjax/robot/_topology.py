@@ -1,7 +1,9 @@
 """Canonical keypoints of a robot from its kinematic tree and rest pose, not from its names.
 
 The robot is read in its file pose (all joints at zero) in its own frame, which MJCF and
-URDF both take as x forward, y left, z up. Then:
+URDF both take as x forward, y left, z up; a robot whose feet point elsewhere (iCub's root
+frame has x backwards) is first turned about z so that they point along x (see
+:mod:`._topology_facing`), and left is then +y. Then:
 
 * **legs**: the lowest bodies (within 15 % of the robot's height above its lowest point) hang
   below one body, the lowest common ancestor, which is the *pelvis*; two of its child
@@ -41,6 +43,7 @@ import numpy as np
 
 from ._description import RobotDescription, RobotFileError
 from ._topology_arms import _arm_chain, _place_arm
+from ._topology_facing import robot_facing, turn_about_z
 from ._topology_legs import _LEG_MIN_DROP, _LEG_MIN_LINKS, _is_leg, _leg_shape, _sole_points
 from ._topology_tree import (
     Placement,
@@ -72,6 +75,8 @@ class RobotTopology:
     chains: dict[str, list[int]] = field(default_factory=dict)
     #: Index of the pelvis body.
     pelvis: int = 0
+    #: Yaw (rad) of the robot's forward in its root frame: 0 when it faces +x, π for −x.
+    facing: float = 0.0
 
 
 def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
@@ -132,6 +137,12 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
             "chains (a quadruped or a wheeled base is not a humanoid)"
         )
 
+    # The rules below read the robot with x forward: turn a robot facing elsewhere onto it
+    # (offsets in body frames do not change).
+    facing = robot_facing(desc, tree, moving, rots, poss, legs)
+    if facing:
+        turn = turn_about_z(-facing)
+        rots, poss = turn @ rots, poss @ turn.T
     feet, leg_chains = [], []
     for root in legs:
         sub = [n for n in tree.subtree(root) if moving[n]] or [root]
@@ -255,6 +266,7 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         sole_points=sole,
         chains=chains,
         pelvis=pelvis,
+        facing=facing,
     )
 
 
