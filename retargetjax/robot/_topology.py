@@ -31,8 +31,10 @@ nor stick out sideways on both sides. :func:`infer_robot_keypoints` raises a
 :class:`RobotFileError` when no two leg chains exist. A leg is a chain of at least three
 moving links (hip, knee, ankle) whose first one stands at least a quarter of the robot's
 height above its lowest one; chains to the floor that are not legs (an assembly's placeholder
-links, gears, a wheeled base's steering) are ignored, and :func:`check_legs` applies the same
-test to feet found by names or a keypoints YAML.
+links, gears, a wheeled base's steering) are ignored. Chains that hang from a body which a
+spine joint lifts above the rest of the trunk are an upper body's arms, not legs (the robot
+is refused), and :func:`check_legs` applies the same tests to feet found by names or a
+keypoints YAML.
 """
 
 from __future__ import annotations
@@ -44,7 +46,15 @@ import numpy as np
 from ._description import RobotDescription, RobotFileError
 from ._topology_arms import _arm_chain, _place_arm
 from ._topology_facing import robot_facing, turn_about_z
-from ._topology_legs import _LEG_MIN_DROP, _LEG_MIN_LINKS, _is_leg, _leg_shape, _sole_points
+from ._topology_legs import (
+    _LEG_MIN_DROP,
+    _LEG_MIN_LINKS,
+    _is_leg,
+    _leg_shape,
+    _sole_points,
+    _trunk_below,
+    _trunk_error,
+)
 from ._topology_tree import (
     Placement,
     _is_axis,
@@ -137,6 +147,9 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
             "chains (a quadruped or a wheeled base is not a humanoid)"
         )
 
+    below = _trunk_below(desc, tree, moving, poss, pelvis, height)
+    if below is not None:  # an upper body's hanging arms (IHMC Alex), not legs
+        raise _trunk_error(where, desc, poss, pelvis, below)
     # The rules below read the robot with x forward: turn a robot facing elsewhere onto it
     # (offsets in body frames do not change).
     facing = robot_facing(desc, tree, moving, rots, poss, legs)
