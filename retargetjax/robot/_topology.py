@@ -43,18 +43,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _topology_facing, _topology_legs
 from ._description import RobotDescription, RobotFileError
 from ._topology_arms import _arm_chain, _place_arm
-from ._topology_facing import robot_facing, turn_about_z
-from ._topology_legs import (
-    _LEG_MIN_DROP,
-    _LEG_MIN_LINKS,
-    _is_leg,
-    _leg_shape,
-    _sole_points,
-    _trunk_below,
-    _trunk_error,
-)
+from ._topology_legs import _LEG_MIN_DROP, _LEG_MIN_LINKS, _is_leg, _leg_shape, _sole_points
 from ._topology_tree import (
     Placement,
     _is_axis,
@@ -147,14 +139,14 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
             "chains (a quadruped or a wheeled base is not a humanoid)"
         )
 
-    below = _trunk_below(desc, tree, moving, poss, pelvis, height)
+    below = _topology_legs._trunk_below(desc, tree, moving, poss, pelvis, height)
     if below is not None:  # an upper body's hanging arms (IHMC Alex), not legs
-        raise _trunk_error(where, desc, poss, pelvis, below)
+        raise _topology_legs._trunk_error(where, desc, poss, pelvis, below)
     # The rules below read the robot with x forward: turn a robot facing elsewhere onto it
     # (offsets in body frames do not change).
-    facing = robot_facing(desc, tree, moving, rots, poss, legs)
+    facing = _topology_facing.robot_facing(desc, tree, moving, rots, poss, legs)
     if facing:
-        turn = turn_about_z(-facing)
+        turn = _topology_facing.turn_about_z(-facing)
         rots, poss = turn @ rots, poss @ turn.T
     feet, leg_chains = [], []
     for root in legs:
