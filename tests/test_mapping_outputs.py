@@ -1,5 +1,6 @@
 """Outputs made from any robot file stay usable: robot found from the recorded file and hash,
-``robot=`` with the same path accepted, moved or changed files named in one line."""
+``robot=`` with the same path accepted, moved or changed files named in one line; a robot
+that lacks keypoints the retarget needs is refused naming all it lacks."""
 
 from __future__ import annotations
 
@@ -92,3 +93,22 @@ def test_another_robot_file_is_not_called_changed(robot_file, tmp_path):
     copy = tmp_path / "copy.xml"
     copy.write_text(robot_file.read_text())  # an identical copy is accepted
     assert robot_for_output(meta, str(copy)).name
+
+
+def test_a_robot_without_required_keypoints_is_refused_naming_all_it_lacks(tmp_path):
+    from retargetjax.motion import load_motion, sample_motion_path
+    from retargetjax.retarget import RetargetConfig, RetargetError, prepare_problem
+    from retargetjax.robot import robot_asset_path
+
+    yaml_path = tmp_path / "map.yaml"
+    yaml_path.write_text(
+        "keypoints: {left_hip: null, right_hip: null, left_knee: null, head: null}\n"
+    )
+    robot = load_robot(robot_asset_path("unitree_g1"), keypoints_yaml=yaml_path, verbose=False)
+    motion = load_motion(sample_motion_path()).trim(0, 20)
+    with pytest.raises(RetargetError) as err:
+        prepare_problem(motion, robot, RetargetConfig())
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(robot.source)
+    assert "no keypoint left_hip, right_hip " in message and "expected pelvis" in message
+    assert "not tracked: neck, head, left_knee)" in message

@@ -251,3 +251,50 @@ def test_joints_without_limits_are_named_in_a_warning(tmp_path):
     limited = limited.replace('axis="1 0 0"/>', 'axis="1 0 0" range="-1 1"/>')
     limited = limited.replace('axis="0 0 1"/>', 'axis="0 0 1" range="-1 1"/>')
     assert "no limits" not in _load(tmp_path, limited, "limited.xml").mapping_report
+
+
+def _urdf_chain(names: list[str], parent: str, xyz: str, step: str, axes: str) -> str:
+    """Links ``names`` hanging from ``parent``, the first at ``xyz``, then ``step`` apart,
+    each on a revolute joint about the next axis of ``axes`` (x, y or z)."""
+    unit = {"x": "1 0 0", "y": "0 1 0", "z": "0 0 1"}
+    out, prev, at = "", parent, xyz
+    for name, axis in zip(names, axes):
+        out += f"""
+  <link name="{name}"><collision><geometry><cylinder radius="0.03" length="0.2"/></geometry></collision></link>
+  <joint name="{name}_j" type="revolute"><parent link="{prev}"/><child link="{name}"/>
+    <origin xyz="{at}"/><axis xyz="{unit[axis]}"/><limit lower="-2" upper="2" effort="1" velocity="1"/></joint>"""
+        prev, at = name, step
+    return out
+
+
+def _upper_body_urdf(legs: bool) -> str:
+    """A waist, a spine up to a chest, two arms hanging below the waist, a head; with
+    ``legs``, two legs from the waist too (then it is a humanoid)."""
+    text = '<robot name="r"><link name="w0"><collision><geometry><box size="0.2 0.3 0.1"/></geometry></collision></link>'
+    text += _urdf_chain(["s1", "s2"], "w0", "0 0 0.1", "0 0 0.2", "zy")
+    text += _urdf_chain(["h1"], "s2", "0 0 0.4", "0 0 0", "z")
+    for side, y in (("a", 0.2), ("b", -0.2)):
+        text += _urdf_chain(
+            [f"{side}{k}" for k in range(5)], "s2", f"0 {y} 0.25", "0 0 -0.2", "yxzyz"
+        )
+        if legs:
+            text += _urdf_chain(
+                [f"{side}l{k}" for k in range(5)], "w0", f"0 {y / 2} -0.1", "0 0 -0.3", "zxyyx"
+            )
+    return text + "</robot>"
+
+
+def test_an_upper_body_without_legs_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "upper_body.urdf"
+    path.write_text(_upper_body_urdf(legs=False))
+    with pytest.raises(RobotFileError) as err:
+        load_robot(path, verbose=False)
+    message = str(err.value)
+    assert "\n" not in message and "arms, not legs" in message and "expected" in message
+    # The same upper body on two legs is a humanoid: legs from the waist, arms from the chest.
+    path = tmp_path / "humanoid.urdf"
+    path.write_text(_upper_body_urdf(legs=True))
+    robot = load_robot(path, verbose=False)
+    kp = {k: robot.body_names[b] for k, b in zip(robot.keypoint_names, robot.keypoint_body)}
+    assert robot.body_names[robot.foot_body[0]] == "al4" and kp["left_hip"].startswith("al")
+    assert kp["left_shoulder"].startswith("a") and not kp["left_shoulder"].startswith("al")

@@ -88,6 +88,33 @@ class RetargetProblem:
         return int(self.target_keypoints.shape[0])
 
 
+#: Keypoints the scaling tree cannot do without (its root and the legs' ends).
+_REQUIRED = ("pelvis", "left_hip", "right_hip", "left_ankle", "right_ankle")
+
+
+def _check_required(human_names: tuple[str, ...], robot: RobotModel, source: str) -> None:
+    """Raise one line naming every required keypoint the robot, then the human, lacks (and,
+    for the robot, every other keypoint it lacks, which is only not tracked)."""
+    expected = f"expected {', '.join(_REQUIRED)}"
+    lacks = [n for n in _REQUIRED if n not in robot.keypoint_names]
+    if lacks:
+        others = [
+            n for n in CANONICAL_KEYPOINTS if n not in robot.keypoint_names and n not in lacks
+        ]
+        also = f" (also missing, not tracked: {', '.join(others)})" if others else ""
+        raise RetargetError(
+            f"{robot.source or robot.name}: cannot retarget: the robot has no keypoint "
+            f"{', '.join(lacks)}{also}; {expected} (set them in a keypoints YAML: "
+            "robot.keypoints=map.yaml)"
+        )
+    lacks = [n for n in _REQUIRED if n not in human_names]
+    if lacks:
+        raise RetargetError(
+            f"{source}: cannot retarget: the motion has no keypoint {', '.join(lacks)} (it "
+            f"has {', '.join(n for n in CANONICAL_KEYPOINTS if n in human_names)}); {expected}"
+        )
+
+
 def build_problem(
     human_keypoints: np.ndarray,
     human_names: tuple[str, ...],
@@ -111,13 +138,7 @@ def build_problem(
     """
     robot_names = tuple(robot.keypoint_names)
     names = tuple(n for n in CANONICAL_KEYPOINTS if n in human_names and n in robot_names)
-    required = ("pelvis", "left_hip", "right_hip", "left_ankle", "right_ankle")
-    missing = [n for n in required if n not in names]
-    if missing:
-        raise RetargetError(
-            f"{source}: cannot retarget without keypoints {missing}; the human has "
-            f"{sorted(human_names)}, the robot {robot.name!r} has {sorted(robot_names)}"
-        )
+    _check_required(human_names, robot, source)
     if human_keypoints.shape[0] < 2:
         raise RetargetError(f"{source}: need at least 2 frames, got {human_keypoints.shape[0]}")
     cols = [human_names.index(n) for n in names]

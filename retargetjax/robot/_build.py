@@ -33,8 +33,13 @@ def build_model(
     sole_points: np.ndarray | None = None,
     name: str | None = None,
     dtype: jnp.dtype = jnp.float32,
+    facing: float = 0.0,
 ) -> RobotModel:
-    """Assemble the model: FK node tables, limits, keypoints, feet, capsules, pairs, defaults."""
+    """Assemble the model: FK node tables, limits, keypoints, feet, capsules, pairs, defaults.
+
+    ``facing`` is the yaw (rad) of the robot's forward in its root frame (0 for +x, π for a
+    robot whose toes point to −x): the soles' toe and heel are measured along it.
+    """
     bodies = desc.bodies
     body_names = tuple(b.name for b in bodies)
     body_parents = tuple(b.parent for b in bodies)
@@ -183,11 +188,15 @@ def build_model(
     foot_body = (index_of[feet[0]], index_of[feet[1]])
     zero_poses = body_poses(np.zeros(n_act))
     if sole_points is None:
+        # Soles are measured with x forward: the zero pose turned by -facing about z.
+        c, s = np.cos(facing), np.sin(facing)
+        turn = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+        facing_poses = [(turn @ R, turn @ t) for R, t in zero_poses]
         sole_points = np.stack(
             [
-                _sole_from_inertia(fb, bodies, zero_poses)
+                _sole_from_inertia(fb, bodies, facing_poses)
                 if _mesh_only_foot(fb, bodies)
-                else _sole_from_capsules(fb, bodies, zero_poses, cap_body, cap_p0, cap_p1, cap_r)
+                else _sole_from_capsules(fb, bodies, facing_poses, cap_body, cap_p0, cap_p1, cap_r)
                 for fb in foot_body
             ]
         )

@@ -238,6 +238,8 @@ class KeypointGuess:
     notes: list[str] = field(default_factory=list)
     #: Named chains of body indices (``left_leg``…), for plots.
     chains: dict[str, list[int]] = field(default_factory=dict)
+    #: Yaw (rad) of the robot's forward in its root frame (see ``_topology_facing``).
+    facing: float = 0.0
 
 
 def guess_keypoints(desc: RobotDescription) -> KeypointGuess:
@@ -260,6 +262,8 @@ def guess_keypoints(desc: RobotDescription) -> KeypointGuess:
         )
     found = dict(topo.keypoints)
     reasons = {k: "topology" for k in found}
+    if topo.facing:
+        notes.append(f"facing: {facing_text(topo.facing)}")
     for key, (body, offset) in by_name.items():
         if key not in found:
             found[key] = (body, offset)
@@ -273,6 +277,25 @@ def guess_keypoints(desc: RobotDescription) -> KeypointGuess:
         sole_points=topo.sole_points,
         notes=notes,
         chains=topo.chains,
+        facing=topo.facing,
+    )
+
+
+def facing_text(facing: float) -> str:
+    """The mapping report's line on a robot that does not face its root frame's +x."""
+
+    def axis(v: np.ndarray) -> str:
+        for name, a in (("+x", (1, 0)), ("-x", (-1, 0)), ("+y", (0, 1)), ("-y", (0, -1))):
+            if v @ np.array(a) > 0.999:
+                return name
+        return f"[{v[0]:.2f}, {v[1]:.2f}, 0]"
+
+    forward = np.array([np.cos(facing), np.sin(facing)])
+    left = np.array([-forward[1], forward[0]])
+    return (
+        f"the feet point to {axis(forward)} in the root frame, so the robot faces "
+        f"{axis(forward)} and its left is {axis(left)}; sides, soles and targets follow "
+        "(outputs stay in the file's root frame)"
     )
 
 

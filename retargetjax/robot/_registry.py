@@ -96,6 +96,7 @@ def load_robot(
     elif isinstance(robot, str) and robot in {k.value for k in RobotKind}:
         kind = RobotKind(robot)
     sole_points = None
+    facing = 0.0
     notes: list[str] = []
     if kind is not None:
         entry = ROBOT_REGISTRY[kind]
@@ -114,6 +115,7 @@ def load_robot(
         guess = guess_keypoints(desc)
         keypoints, feet, reasons = guess.keypoints, guess.feet, dict(guess.reasons)
         sole_points = guess.sole_points
+        facing = guess.facing
         notes += guess.notes
         pose = dict(desc.keyframes.get("home") or desc.keyframes.get("stand") or {})
         pose.pop("__root_z__", None)
@@ -147,7 +149,7 @@ def load_robot(
                 "arms: none found; the human's shoulders, elbows, wrists and hands are not tracked"
             )
     model = build_model(
-        desc, keypoints, feet, pose, sole_points=sole_points, name=name, dtype=dtype
+        desc, keypoints, feet, pose, sole_points=sole_points, name=name, dtype=dtype, facing=facing
     )
     if kind is None:
         lower, upper = np.asarray(model.joint_lower), np.asarray(model.joint_upper)
@@ -170,8 +172,9 @@ def load_robot(
         placed, dict(zip(model.keypoint_names, reason)), f"robot keypoint map for {path.name}:"
     )
     table += f"\n{'feet':>15s} -> {feet[0]}, {feet[1]}"
-    name_notes = [n for n in notes if n.startswith(("names: ", "arms: "))]
-    warnings_text = [n for n in notes if not n.startswith(("topology: ", "names: ", "arms: "))]
+    noted = ("names: ", "arms: ", "facing: ")
+    name_notes = [n for n in notes if n.startswith(noted)]
+    warnings_text = [n for n in notes if not n.startswith(("topology: ", *noted))]
     table += "".join(f"\n  note: {n}" for n in name_notes)
     table += "".join(f"\n  warning: {n}" for n in warnings_text)
     model = dataclasses.replace(

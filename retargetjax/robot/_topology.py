@@ -1,7 +1,9 @@
 """Canonical keypoints of a robot from its kinematic tree and rest pose, not from its names.
 
 The robot is read in its file pose (all joints at zero) in its own frame, which MJCF and
-URDF both take as x forward, y left, z up. Then:
+URDF both take as x forward, y left, z up; a robot whose feet point elsewhere (iCub's root
+frame has x backwards) is first turned about z so that they point along x (see
+:mod:`._topology_facing`), and left is then +y. Then:
 
 * **legs**: the lowest bodies (within 15 % of the robot's height above its lowest point) hang
   below one body, the lowest common ancestor, which is the *pelvis*; two of its child
@@ -34,8 +36,10 @@ nor stick out sideways on both sides. :func:`infer_robot_keypoints` raises a
 :class:`RobotFileError` when no two leg chains exist. A leg is a chain of at least three
 moving links (hip, knee, ankle) whose first one stands at least a quarter of the robot's
 height above its lowest one; chains to the floor that are not legs (an assembly's placeholder
-links, gears, a wheeled base's steering) are ignored, and :func:`check_legs` applies the same
-test to feet found by names or a keypoints YAML.
+links, gears, a wheeled base's steering) are ignored. Chains that hang from a body which a
+spine joint lifts above the rest of the trunk are an upper body's arms, not legs (the robot
+is refused), and :func:`check_legs` applies the same tests to feet found by names or a
+keypoints YAML.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _topology_facing, _topology_legs
 from ._description import RobotDescription, RobotFileError
 from ._topology_arms import _arm_chain, _place_arm, _welded_shoulders
 from ._topology_legs import _LEG_MIN_DROP, _LEG_MIN_LINKS, _is_leg, _leg_shape, _sole_points
@@ -77,6 +82,8 @@ class RobotTopology:
     chains: dict[str, list[int]] = field(default_factory=dict)
     #: Index of the pelvis body.
     pelvis: int = 0
+    #: Yaw (rad) of the robot's forward in its root frame: 0 when it faces +x, π for −x.
+    facing: float = 0.0
 
 
 def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
@@ -137,6 +144,15 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
             "chains (a quadruped or a wheeled base is not a humanoid)"
         )
 
+    below = _topology_legs._trunk_below(desc, tree, moving, poss, pelvis, height)
+    if below is not None:  # an upper body's hanging arms (IHMC Alex), not legs
+        raise _topology_legs._trunk_error(where, desc, poss, pelvis, below)
+    # The rules below read the robot with x forward: turn a robot facing elsewhere onto it
+    # (offsets in body frames do not change).
+    facing = _topology_facing.robot_facing(desc, tree, moving, rots, poss, legs)
+    if facing:
+        turn = _topology_facing.turn_about_z(-facing)
+        rots, poss = turn @ rots, poss @ turn.T
     feet, leg_chains = [], []
     for root in legs:
         sub = [n for n in tree.subtree(root) if moving[n]] or [root]
@@ -273,6 +289,7 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         sole_points=sole,
         chains=chains,
         pelvis=pelvis,
+        facing=facing,
     )
 
 

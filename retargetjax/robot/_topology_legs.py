@@ -33,12 +33,43 @@ def _is_leg(shape: tuple[int, float], height: float) -> bool:
     return links >= _LEG_MIN_LINKS and drop >= _LEG_MIN_DROP * height
 
 
+def _trunk_below(desc, tree: _Tree, moving, poss: np.ndarray, pelvis: int, height: float):
+    """A body that joints move the pelvis from and that lies well below it, else ``None``.
+
+    Legs hang from the bottom of the trunk: the file's root is the pelvis, a body welded to
+    it, or a trunk above it. Chains that hang from a body a spine lifts above the root (an
+    upper body's arms, reaching below its waist) are no legs; they are told by the trunk
+    going on, through a moving joint, more than 5 % of the robot's height below their
+    branch body. Returns ``(body index, joint name)``.
+    """
+    child = pelvis
+    joint = None
+    for a in tree.ancestors(pelvis)[1:]:
+        if joint is None and moving[child]:
+            joint = desc.bodies[child].joints[0].name
+        if joint is not None and poss[a][2] < poss[pelvis][2] - 0.05 * height:
+            return a, joint
+        child = a
+    return None
+
+
+def _trunk_error(where, desc, poss, pelvis: int, below: tuple[int, str]) -> RobotFileError:
+    body, joint = below
+    return RobotFileError(
+        f"{where}: the chains going down from body {desc.bodies[pelvis].name!r} hang from a "
+        f"trunk that goes on below it (joint {joint!r}, body {desc.bodies[body].name!r} "
+        f"{100 * (poss[pelvis][2] - poss[body][2]):.0f} cm lower): they are arms, not legs; "
+        "expected a humanoid with two legs going down from the bottom of its trunk"
+    )
+
+
 def check_legs(desc: RobotDescription, pelvis: str, feet: tuple[str, str]) -> None:
     """Raise :class:`RobotFileError` unless both feet hang from ``pelvis`` by a leg.
 
-    For feet found by name rules or a keypoints YAML: the same test as the topology's (at
+    For feet found by name rules or a keypoints YAML: the same tests as the topology's (at
     least three moving links from the pelvis down to the foot, reaching at least a quarter
-    of the robot's height down). One line naming the file, the leg and what was expected.
+    of the robot's height down; no trunk going on below the pelvis through a joint, see
+    :func:`_trunk_below`). One line naming the file, the leg and what was expected.
     """
     rots, poss = rest_body_poses(desc)
     names = [b.name for b in desc.bodies]
@@ -46,6 +77,10 @@ def check_legs(desc: RobotDescription, pelvis: str, feet: tuple[str, str]) -> No
     moving = [bool(b.joints) and b.parent >= 0 for b in desc.bodies]
     low_z = [_lowest(desc, rots, poss, i) for i in range(len(names))]
     height = max(float(poss[:, 2].max()) - float(min(low_z)), 1e-6)
+    if pelvis in names:
+        below = _trunk_below(desc, tree, moving, poss, names.index(pelvis), height)
+        if below is not None:
+            raise _trunk_error(desc.path, desc, poss, names.index(pelvis), below)
     for side, foot in zip(("left", "right"), feet):
         if pelvis not in names or foot not in names:
             continue

@@ -1,0 +1,106 @@
+"""Which way a robot faces in its own root frame, from its feet.
+
+MJCF and URDF files usually put x forward, but not all do (iCub's ``root_link`` has x
+pointing backwards). The topology therefore reads the facing off the legs in the file pose:
+
+* the **side axis** is the horizontal direction from one leg to the other (the mean of each
+  leg chain's body origins); forward is perpendicular to it, ``f0 = side × up`` up to sign;
+* the **sign** comes from the feet: a foot's sole reaches farther forward of the ankle (the
+  toes) than behind it (the heel). For each leg the ankle is the first moving body within
+  15 % of the leg's drop above its lowest moving body; the cue is the centre of the collision
+  shapes hanging from the ankle below it (else of its welded frames and sites: a sole frame,
+  skin taxels), relative to the ankle, averaged over both feet.
+
+The yaw of the detected forward is snapped to the nearest multiple of 90° when within 15° of
+one (files are drawn along their axes). When the feet say nothing (no shapes, no frames below
+the ankles, or a sole centred under the ankle), the file's +x is kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._collision import geom_capsules
+from ._description import RobotDescription
+from ._topology_tree import _Tree
+
+__all__ = ["robot_facing", "turn_about_z"]
+
+#: A sole whose centre lies less than this far (m) ahead of or behind its ankle says nothing.
+_MIN_CUE_M = 0.005
+#: A detected yaw within this angle of a multiple of 90° is snapped onto it.
+_SNAP_RAD = np.radians(15.0)
+
+
+def turn_about_z(yaw: float) -> np.ndarray:
+    """The rotation (3, 3) by ``yaw`` (rad) about +z."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _sole_cue(desc, tree: _Tree, moving, rots, poss, chain: list[int]) -> np.ndarray | None:
+    """Horizontal offset (2,) of one foot's sole centre from its ankle, or ``None``."""
+    mov = [n for n in chain if moving[n]]
+    if len(mov) < 2:
+        return None
+    drop = poss[mov[0]][2] - poss[mov[-1]][2]
+    ankle = next(n for n in mov if poss[n][2] <= poss[mov[-1]][2] + 0.15 * drop)
+    below = tree.subtree(ankle)
+    shapes, frames = [], []
+    for n in below:
+        for g in desc.bodies[n].geoms:
+            for p0, p1, _r in geom_capsules(g):
+                shapes += [poss[n] + rots[n] @ p0, poss[n] + rots[n] @ p1]
+        frames += [poss[n] + rots[n] @ s for s in desc.bodies[n].sites.values()]
+        if n != ankle:
+            frames.append(poss[n])
+    for pts in (shapes, frames):
+        low = [p for p in pts if p[2] < poss[ankle][2] - 0.01]
+        if low:
+            cue = np.mean(low, axis=0)[:2] - poss[ankle][:2]
+            if np.linalg.norm(cue) >= _MIN_CUE_M:
+                return cue
+    # Mesh-only feet say nothing: their links' centres of mass are no cue (TALOS's lie
+    # behind its ankles).
+    return None
+
+
+def robot_facing(
+    desc: RobotDescription,
+    tree: _Tree,
+    moving: list[bool],
+    rots: np.ndarray,
+    poss: np.ndarray,
+    leg_roots: list[int],
+) -> float:
+    """Yaw (rad) of the robot's forward in its root frame: 0 for +x, π for −x.
+
+    ``leg_roots`` are the two legs' first bodies below the pelvis, in either order. See the
+    module docstring for the rule.
+    """
+    leg_chains = []
+    for root in leg_roots:
+        sub = [n for n in tree.subtree(root) if moving[n]] or [root]
+        lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
+        leg_chains.append(tree.path(root, lowest))
+    mid = [np.mean([poss[n][:2] for n in ch], axis=0) for ch in leg_chains]
+    side = mid[0] - mid[1]
+    if np.linalg.norm(side) < 1e-6:
+        return 0.0
+    side /= np.linalg.norm(side)
+    f0 = np.array([side[1], -side[0]])  # side × up, forward or backward
+    cues = [_sole_cue(desc, tree, moving, rots, poss, ch) for ch in leg_chains]
+    told = [float(c @ f0) for c in cues if c is not None]
+    signal = float(np.mean(told)) if told else 0.0
+    if abs(signal) < _MIN_CUE_M:
+        # The feet say nothing: of the two, keep the one nearer the file's +x.
+        forward = f0 if f0[0] >= 0 else -f0
+    else:
+        forward = f0 if signal > 0 else -f0
+    yaw = float(np.arctan2(forward[1], forward[0]))
+    snapped = float(np.round(yaw / (0.5 * np.pi)) * 0.5 * np.pi)
+    if abs(yaw - snapped) < _SNAP_RAD:
+        yaw = snapped
+    if abs(yaw) < 1e-9:
+        return 0.0
+    return yaw
