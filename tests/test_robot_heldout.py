@@ -298,3 +298,28 @@ def test_an_upper_body_without_legs_is_refused_in_one_line(tmp_path):
     kp = {k: robot.body_names[b] for k, b in zip(robot.keypoint_names, robot.keypoint_body)}
     assert robot.body_names[robot.foot_body[0]] == "al4" and kp["left_hip"].startswith("al")
     assert kp["left_shoulder"].startswith("a") and not kp["left_shoulder"].startswith("al")
+
+
+def test_bare_sensor_frames_on_a_mesh_only_link_are_no_bones(tmp_path):
+    from retargetjax.robot import parse_robot_file
+    from retargetjax.robot._collision import bone_capsules
+
+    mesh = '<collision><geometry><mesh filename="m.stl"/></geometry></collision>'
+    fixed = '<joint name="{c}j" type="fixed"><parent link="{p}"/><child link="{c}"/><origin xyz="{x}"/></joint>'
+    text = f'<robot name="s"><link name="shin">{mesh}</link><link name="foot">{mesh}</link>'
+    text += '<joint name="ankle" type="revolute"><parent link="shin"/><child link="foot"/>'
+    text += '<origin xyz="0 0 -0.4"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>'
+    for k in range(30):  # skin taxels around the shin, like iCub's
+        text += f'<link name="skin{k}"/>' + fixed.format(
+            c=f"skin{k}", p="shin", x=f"0.05 0 {-0.01 * k}"
+        )
+    for k, x in enumerate(("0.1 0 -0.05", "0.2 0 -0.06")):  # only frames under the foot
+        text += f'<link name="sole{k}"/>' + fixed.format(c=f"sole{k}", p="foot", x=x)
+    path = tmp_path / "skin.urdf"
+    path.write_text(text + "</robot>")
+    bodies = parse_robot_file(path).bodies
+    names = [b.name for b in bodies]
+    shin = bone_capsules(names.index("shin"), bodies)
+    assert len(shin) == 1 and shin[0][1][2] < -0.3  # one bone, to the ankle
+    foot = bone_capsules(names.index("foot"), bodies)
+    assert len(foot) == 1 and foot[0][1][0] > 0.15  # one bone, to the farthest frame

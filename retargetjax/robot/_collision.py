@@ -11,7 +11,9 @@ Everything here runs once at load time, in numpy.
   bottom is the box bottom).
 * A body whose collision geometry is only meshes gets an automatic capsule along each bone
   (origin → child origin), radius ``clip(0.15·length, 0.02, 0.05)`` m, shortened by the
-  radius at the child end; a mesh-only leaf gets a 3 cm sphere at its origin.
+  radius at the child end; a mesh-only leaf gets a 3 cm sphere at its origin. Bare frames
+  (sensor, skin and sole frames: no joint, shape or child) are bones only for a body that
+  has no other child, and then only the farthest one.
 
 Collision pairs (``collision_pairs``): every pair of capsules on two bodies that
 
@@ -63,8 +65,21 @@ def geom_capsules(geom: GeomSpec) -> list[tuple[np.ndarray, np.ndarray, float]]:
 def bone_capsules(
     body_index: int, bodies: list[BodySpec]
 ) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Automatic capsules for a mesh-only body: one per child bone, or a sphere at a leaf."""
-    children = [b for b in bodies if b.parent == body_index]
+    """Automatic capsules for a mesh-only body: one per child bone, or a sphere at a leaf.
+
+    Bare frames (a child with no joint, no shape and no children: skin taxels, IMU and
+    force-sensor frames, sole frames) are no bones when the body has a real child: iCub's
+    shin carries 39 skin frames, and a capsule to each made ~10,000 collision pairs. A body
+    whose children are all bare frames keeps one bone, to the farthest of them.
+    """
+    indices = [i for i, b in enumerate(bodies) if b.parent == body_index]
+    has_children = {b.parent for b in bodies}
+    real = [bodies[i] for i in indices if bodies[i].joints or bodies[i].geoms or i in has_children]
+    children = [bodies[i] for i in indices]
+    if not real and children:
+        children = [max(children, key=lambda b: float(np.linalg.norm(b.pos)))]
+    elif real:
+        children = real
     out = []
     for child in children:
         length = float(np.linalg.norm(child.pos))
