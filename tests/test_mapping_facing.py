@@ -95,3 +95,31 @@ def test_a_robot_facing_minus_x_retargets_the_same_motion(tmp_path):
     rot_a = quat_to_mat_np(np.asarray(a.root_quat, np.float64))
     rot_b = quat_to_mat_np(np.asarray(b.root_quat, np.float64))
     np.testing.assert_allclose(rot_b, rot_a @ half_turn, atol=2e-3)
+
+
+def _strip_feet(src: Path, dst: Path, feet: tuple[str, ...]) -> None:
+    """Copy an MJCF robot with every shape and site of its feet removed (as a foot whose
+    collision is only a mesh: no sole to read the facing from)."""
+    tree = ET.parse(src)
+    for body in tree.getroot().iter("body"):
+        if body.get("name") in feet:
+            for part in list(body.iter()):
+                for el in [c for c in part if c.tag in ("geom", "site")]:
+                    part.remove(el)
+    tree.write(dst)
+
+
+@pytest.mark.parametrize("kind", BUNDLED, ids=lambda k: k.value)
+def test_without_soles_the_knees_tell_the_facing(tmp_path, kind):
+    """Feet without shapes say nothing; the knees, which bend the shin backwards, then do."""
+    src = robot_asset_path(kind)
+    feet = guess_keypoints(parse_robot_file(src)).feet
+    turned, bare, bare_turned = (tmp_path / f"{n}_{src.name}" for n in ("t", "b", "bt"))
+    _turn_root_half(src, turned)
+    _strip_feet(src, bare, feet)
+    _strip_feet(turned, bare_turned, feet)
+    a = guess_keypoints(parse_robot_file(bare))
+    b = guess_keypoints(parse_robot_file(bare_turned))
+    assert a.facing == 0.0 and abs(abs(b.facing) - np.pi) < 1e-9
+    for key in ("left_hip", "left_knee", "left_ankle", "right_shoulder", "right_wrist"):
+        assert b.keypoints[key][0] == a.keypoints[key][0], key

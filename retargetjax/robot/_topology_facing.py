@@ -1,4 +1,4 @@
-"""Which way a robot faces in its own root frame, from its feet.
+"""Which way a robot faces in its own root frame, from its feet (or its knees).
 
 MJCF and URDF files usually put x forward, but not all do (iCub's ``root_link`` has x
 pointing backwards). The topology therefore reads the facing off the legs in the file pose:
@@ -11,9 +11,15 @@ pointing backwards). The topology therefore reads the facing off the legs in the
   shapes hanging from the ankle below it (else of its welded frames and sites: a sole frame,
   skin taxels), relative to the ankle, averaged over both feet.
 
+When the feet say nothing (mesh-only feet: no shapes, no frames below the ankles, or a sole
+centred under the ankle), the **knees** decide: a knee is the hinge on a leg whose axis runs
+along the side axis, in the middle half of the leg's drop, with limits that bend it much
+farther one way (``s = sign`` of the larger of ``|lower|``, ``|upper|``); bending it by
+``s·ε`` moves the foot by ``s·ε a × (p_foot − p_knee)``, which is backwards (a knee bends the
+shin back). With neither cue the file's +x is kept.
+
 The yaw of the detected forward is snapped to the nearest multiple of 90° when within 15° of
-one (files are drawn along their axes). When the feet say nothing (no shapes, no frames below
-the ankles, or a sole centred under the ankle), the file's +x is kept.
+one (files are drawn along their axes).
 """
 
 from __future__ import annotations
@@ -65,6 +71,42 @@ def _sole_cue(desc, tree: _Tree, moving, rots, poss, chain: list[int]) -> np.nda
     return None
 
 
+#: A knee's limits must bend it this many times farther one way than the other.
+_KNEE_ASYMMETRY = 3.0
+
+
+def _knee_cue(desc, moving, rots, poss, chain: list[int], f0: np.ndarray) -> float | None:
+    """Forward along ``f0`` (+1) or against it (−1) from one leg's knee, or ``None``."""
+    mov = [n for n in chain if moving[n]]
+    if len(mov) < 3:
+        return None
+    top, low = poss[mov[0]][2], poss[mov[-1]][2]
+    drop = top - low
+    side = np.array([-f0[1], f0[0], 0.0])
+    for n in mov:
+        for joint in desc.bodies[n].joints:
+            if joint.kind != "hinge" or not np.isfinite([joint.lower, joint.upper]).all():
+                continue
+            where = poss[n] + rots[n] @ joint.anchor
+            if not (low + 0.25 * drop <= where[2] <= top - 0.25 * drop):
+                continue
+            axis = rots[n] @ joint.axis
+            if abs(axis @ side) < 0.9:
+                continue
+            far, near = (
+                max(abs(joint.lower), abs(joint.upper)),
+                min(abs(joint.lower), abs(joint.upper)),
+            )
+            if far < _KNEE_ASYMMETRY * near + 0.1:
+                continue
+            bend = 1.0 if abs(joint.upper) > abs(joint.lower) else -1.0
+            backward = bend * np.cross(axis, poss[mov[-1]] - where)[:2]
+            along = float(backward @ f0)
+            if abs(along) > 1e-6:
+                return -float(np.sign(along))
+    return None
+
+
 def robot_facing(
     desc: RobotDescription,
     tree: _Tree,
@@ -93,8 +135,12 @@ def robot_facing(
     told = [float(c @ f0) for c in cues if c is not None]
     signal = float(np.mean(told)) if told else 0.0
     if abs(signal) < _MIN_CUE_M:
-        # The feet say nothing: of the two, keep the one nearer the file's +x.
-        forward = f0 if f0[0] >= 0 else -f0
+        knees = [_knee_cue(desc, moving, rots, poss, ch, f0) for ch in leg_chains]
+        vote = sum(k for k in knees if k is not None)
+        if vote:
+            forward = f0 if vote > 0 else -f0
+        else:  # nothing says: of the two, keep the one nearer the file's +x
+            forward = f0 if f0[0] >= 0 else -f0
     else:
         forward = f0 if signal > 0 else -f0
     yaw = float(np.arctan2(forward[1], forward[0]))
