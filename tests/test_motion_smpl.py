@@ -155,7 +155,18 @@ def test_bad_smpl_input(tmp_path):
     np.savez(clip, poses=np.zeros((3, 72)), trans=np.zeros((3, 3)), mocap_framerate=30.0)
     with pytest.raises(MotionFormatError, match="body model lacks J_regressor"):
         load_motion(clip, body_model=bad_model)
-    with pytest.raises(MotionFormatError, match="needs a body model"):
+
+
+def test_no_body_model_and_no_mannequin_is_one_clear_error(tmp_path, monkeypatch):
+    import retargetjax.motion._smpl as smpl
+
+    monkeypatch.delenv("RETARGETJAX_BODY_MODELS", raising=False)
+    monkeypatch.setattr(smpl, "mannequin_x_calibration_path", lambda: None)
+    clip = tmp_path / "clip.npz"
+    np.savez(clip, poses=np.zeros((3, 72)), trans=np.zeros((3, 3)), mocap_framerate=30.0)
+    with pytest.raises(
+        MotionFormatError, match="a smpl clip needs a body model; expected body_model="
+    ):
         load_motion(clip, format="smpl")
 
 
@@ -175,6 +186,46 @@ def test_mannequin_x_matches_the_synthetic_model_path(tmp_path):
     rest = load_body_model("mannequin-x", MotionFormatKind.SMPLX).rest_joints()
     span = rest[15, 1] - rest[7, 1]
     assert 1.2 < span < 1.6
+
+
+@pytest.mark.skipif(mannequin_x_calibration_path() is None, reason="mannequin-x is not installed")
+@pytest.mark.parametrize("width", [72, 156])
+def test_smpl_and_smplh_without_a_model_use_the_smplx_skeleton(
+    tmp_path, monkeypatch, caplog, width
+):
+    """An AMASS SMPL-H (or SMPL) clip with no body model at hand is read, with a warning,
+    through the SMPL-X calibration: same body joints, mean shape (its betas are another
+    model's), fingers carried over, and the same motion as an SMPL-X clip of those poses."""
+    monkeypatch.delenv("RETARGETJAX_BODY_MODELS", raising=False)
+    clip = tmp_path / "clip.npz"
+    _clip(clip, width)
+    with caplog.at_level("WARNING", logger="retargetjax.motion"):
+        motion = load_motion(clip)
+    kind = {72: "smpl", 156: "smplh"}[width]
+    assert f"a {kind} clip without a {kind} body model" in caplog.text
+    assert "+motion.options.body_model=PATH" in caplog.text
+    assert motion.format is MotionFormatKind.SMPLX and motion.joint_names == SMPLX_JOINT_NAMES
+    assert motion.metadata["body_model"] == "mannequin-x"
+    assert motion.metadata["betas_used"] is False
+    assert np.all(np.isfinite(motion.positions))
+    # The same poses as an SMPL-X clip (body joints, and fingers for SMPL-H) at mean shape.
+    with np.load(clip) as data:
+        poses = data["poses"].reshape(len(data["poses"]), -1, 3)
+        trans = data["trans"]
+    as_x = np.zeros((len(poses), 55, 3))
+    as_x[:, :22] = poses[:, :22]
+    if width == 156:
+        as_x[:, 25:55] = poses[:, 22:52]
+    clip_x = tmp_path / "clip_x.npz"
+    np.savez(
+        clip_x,
+        poses=as_x.reshape(len(poses), -1),
+        trans=trans,
+        mocap_framerate=60.0,
+        surface_model_type=np.array("smplx"),
+    )
+    expected = load_motion(clip_x, body_model="mannequin-x")
+    np.testing.assert_allclose(motion.positions, expected.positions, atol=1e-5)
 
 
 def test_pickled_extra_keys_are_never_read(tmp_path):
@@ -229,7 +280,10 @@ def test_poses_as_frames_joints_3(tmp_path):
 
 
 def test_missing_option_errors_name_the_command_line_spelling(tmp_path, monkeypatch):
+    import retargetjax.motion._smpl as smpl
+
     monkeypatch.delenv("RETARGETJAX_BODY_MODELS", raising=False)
+    monkeypatch.setattr(smpl, "mannequin_x_calibration_path", lambda: None)
     clip = tmp_path / "clip.npz"
     np.savez(clip, poses=np.zeros((3, 72)), trans=np.zeros((3, 3)))
     with pytest.raises(MotionFormatError, match=r"\+motion\.options\.body_model=PATH"):

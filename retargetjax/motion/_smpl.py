@@ -15,8 +15,11 @@ Body models (licensed, never shipped) are given with ``body_model=``:
   ``mannequin-x`` (rest joints and their shape directions for 10 betas, neutral), so SMPL-X
   clips need no licensed file; jaw and eyes sit at the head joint there.
 
-Without ``body_model=``, the folder in ``$RETARGETJAX_BODY_MODELS`` is searched, then (for
-SMPL-X only) ``mannequin-x`` is used when installed.
+Without ``body_model=``, the folder in ``$RETARGETJAX_BODY_MODELS`` is searched, then
+``mannequin-x`` is used when installed: for SMPL-X exactly; for SMPL and SMPL-H (most of
+AMASS) as an approximation, with a warning: their 22 body joints share SMPL-X's names, order
+and parents and lie within a few cm of them, but their ``betas`` live in another shape space
+and are ignored (a mean-size body; the retarget scales the human to the robot anyway).
 
 Forward kinematics (AMASS convention, world Z up): with ``R_j = exp(θ_j)`` the local
 rotation of joint ``j`` (axis-angle ``poses``), ``R_world_0 = R_0``,
@@ -218,20 +221,26 @@ def load_body_model(
         env = os.environ.get("RETARGETJAX_BODY_MODELS")
         if env:
             body_model = env
-        elif kind == MotionFormatKind.SMPLX and mannequin_x_calibration_path() is not None:
-            _log.info("no body_model given: using the mannequin-x SMPL-X joint calibration")
+        elif mannequin_x_calibration_path() is not None:
+            if kind == MotionFormatKind.SMPLX:
+                _log.info("no body_model given: using the mannequin-x SMPL-X joint calibration")
+            else:
+                _log.warning(
+                    "a %s clip without a %s body model: read with the neutral SMPL-X skeleton "
+                    "of mannequin-x (the 22 body joints agree within a few cm; the clip's "
+                    "'betas' are ignored, a mean-size body); for the exact skeleton give "
+                    "body_model=<model .npz or folder> (command line: %s)",
+                    kind.value,
+                    kind.value,
+                    cli_option("body_model", "PATH"),
+                )
             return _model_from_mannequin()
         else:
             raise MotionFormatError(
                 f"a {kind.value} clip needs a body model; expected body_model=<model .npz or "
                 f"folder> (command line: {cli_option('body_model', 'PATH')}; or "
                 "$RETARGETJAX_BODY_MODELS"
-                + (
-                    ", or `pip install mannequin-x` for SMPL-X"
-                    if kind == MotionFormatKind.SMPLX
-                    else ""
-                )
-                + ")"
+                + ", or `pip install mannequin-x` for a neutral SMPL-X skeleton)"
             )
     if str(body_model).lower() in (MANNEQUIN_X, "mannequin_x", "mannequin"):
         return _model_from_mannequin()
@@ -375,7 +384,13 @@ def load_smpl(
     if kind not in _LAYOUT:
         kind = clip_kind or MotionFormatKind.SMPLX
     model = load_body_model(body_model, kind, gender)
-    rest = model.rest_joints(betas)
+    # Shape coefficients belong to their model's shape space: an SMPL or SMPL-H clip read
+    # with the SMPL-X calibration keeps the mean shape rather than a wrong body.
+    foreign_shape = model.kind == MotionFormatKind.SMPLX and clip_kind not in (
+        None,
+        MotionFormatKind.SMPLX,
+    )
+    rest = model.rest_joints(None if foreign_shape else betas)
     rotvecs = _model_pose(poses, model.kind, path)
     positions, orientations = smpl_forward_kinematics(rest, model.parents, rotvecs, trans)
     return HumanMotion(
@@ -390,6 +405,7 @@ def load_smpl(
             "gender": gender,
             "betas": betas.astype(np.float32),
             "body_model": model.source,
+            "betas_used": not foreign_shape,
             "clip_kind": clip_kind.value if clip_kind else None,
             "units": "m",
             "up_axis": "z",
