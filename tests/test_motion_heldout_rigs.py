@@ -311,3 +311,26 @@ def test_height_read_off_the_frames_is_not_raised_by_the_arms(tmp_path, clip):
             assert (z[:, wrists].min(axis=1) > z[:, km.index("head")]).all()
         scales.append(loaded.metadata["meters_per_unit"])
     assert scales[1] == pytest.approx(scales[0], rel=0.02)
+
+
+@pytest.mark.parametrize("forearm_over_upper_arm", [0.76, 0.9])
+def test_an_arm_ending_at_the_wrist_keeps_its_elbow(forearm_over_upper_arm):
+    """LAFAN1's arms end at ``Hand`` with an End Site of zero length: the last bone is the
+    forearm, not a hand, though it is shorter than 0.8 upper arms. Read as a hand, the collar
+    became the shoulder and the shoulder the elbow."""
+    m = load_bvh(sample_motion_path())
+    rest = rest_pose(m)
+    want = infer_rig_keypoints(m.parents, rest).choice
+    for side in ("left", "right"):
+        sh, el, wr = (want[f"{side}_{k}"] for k in ("shoulder", "elbow", "wrist"))
+        (end,) = [j for j, p in enumerate(m.parents) if p == wr]
+        upper = np.linalg.norm(rest[el] - rest[sh])
+        direction = (rest[wr] - rest[el]) / np.linalg.norm(rest[wr] - rest[el])
+        rest[wr] = rest[el] + forearm_over_upper_arm * upper * direction
+        rest[end] = rest[wr]
+    assert m.parents[want["left_shoulder"]] != want["torso"]  # the rig has collars
+    got = infer_rig_keypoints(m.parents, rest).choice
+    for side in ("left", "right"):
+        for key in ("shoulder", "elbow", "wrist"):
+            assert got[f"{side}_{key}"] == want[f"{side}_{key}"], (side, key)
+        assert got.get(f"{side}_hand", got[f"{side}_wrist"]) == got[f"{side}_wrist"]

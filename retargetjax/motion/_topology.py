@@ -26,7 +26,8 @@ direction. With ``H`` the rest pose's height:
   arm the wrist is the first joint where several chains branch (three or more, or two of two joints
   or more: fingers are not arms, a twist bone beside the forearm is not a hand), else the tip
   (an End Site after the elbow is the wrist), or the joint before a tip shorter than 0.8
-  forearms (a hand); the
+  forearms (a hand) when that reading gives the more human upper arm to forearm ratio
+  (LAFAN1's arm ends at the wrist: its forearm is no hand); the
   shoulder is the first joint standing out sideways at least 1.5 times as far as the hips
   (so a collar is not the shoulder); the elbow the joint between shoulder
   and wrist farthest from both; the hand the finger root best in line with the forearm.

@@ -70,6 +70,36 @@ def _longest_leaf(P, children, same, n: int) -> int:
     return down(n)[1]
 
 
+#: Upper arm (shoulder to elbow) over forearm (elbow to wrist) of an adult, about.
+_UPPER_OVER_FOREARM = 1.2
+
+
+def _last_bone_is_a_hand(dist, shoulder_before, middle, tip: int, prev: int) -> bool:
+    """Whether an arm chain without finger branches ends in a hand bone (wrist ``prev``)
+    rather than at the wrist (``tip``).
+
+    A hand is shorter than the forearm before it (< 0.8 of it), and its reading must give
+    the more human arm: the split of the chain whose upper arm over forearm ratio is nearer
+    :data:`_UPPER_OVER_FOREARM` (in log) wins. LAFAN1's arm (collar, shoulder, elbow,
+    wrist, then a zero End Site) has a forearm 0.76 of its upper arm: read as a hand, the
+    collar became the shoulder with an "upper arm" a third of its "forearm".
+    """
+
+    def split(wrist: int) -> tuple[int | None, float]:
+        s = shoulder_before(wrist - 1)
+        e = middle(s, wrist)
+        if e is None:
+            return None, np.inf
+        return e, abs(
+            np.log(max(dist(s, e), 1e-9) / max(dist(e, wrist), 1e-9) / _UPPER_OVER_FOREARM)
+        )
+
+    e_hand, off_hand = split(prev)
+    if e_hand is None or dist(tip, prev) >= 0.8 * dist(prev, e_hand):
+        return False
+    return off_hand <= split(tip)[1]
+
+
 def _place_arm(P, children, same, path, name, left, centre, reach, choice, cands) -> None:
     """Shoulder, elbow, wrist and hand along one arm (``path``: arm root to its tip);
     ``centre`` is the trunk's lateral coordinate, ``reach`` how far sideways a shoulder is."""
@@ -110,10 +140,8 @@ def _place_arm(P, children, same, path, name, left, centre, reach, choice, cands
     else:
         tip, prev = len(path) - 1, len(path) - 2
         wrist_k = tip
-        if prev >= 2:
-            e = middle(shoulder_before(prev - 1), prev)
-            if e is not None and dist(tip, prev) < 0.8 * dist(prev, e):
-                wrist_k, hand_k = prev, tip
+        if prev >= 2 and _last_bone_is_a_hand(dist, shoulder_before, middle, tip, prev):
+            wrist_k, hand_k = prev, tip
     shoulder_k = shoulder_before(wrist_k - 1)
     elbow_k = middle(shoulder_k, wrist_k)
     if elbow_k is None:
