@@ -55,3 +55,36 @@ def test_g1_from_urdf_tracks_like_g1_from_mjcf(shared_data, clip):
     assert abs(a["keypoint_error_mean_m"] - b["keypoint_error_mean_m"]) < 0.01
     for key in ("torso", "head"):  # were 13 and 17 cm with name guesses
         assert b[f"keypoint_error_{key}_m"] < 0.06, key
+
+
+def test_metrics_score_against_the_keypoint_override_the_solve_used(clip):
+    """With a human keypoint override (``motion.keypoints=``), the reference targets follow
+    it, and an output's metadata hands the same override to later evaluations."""
+    from retargetjax.evaluation import solved_keypoint_override
+    from retargetjax.motion import map_keypoints
+    from retargetjax.retarget import prepare_problem
+
+    robot = load_robot("unitree_g1", verbose=False)
+    default = map_keypoints(clip, verbose=False)
+    names = dict(zip(default.names, default.joint_names))
+    override = {"left_elbow": names["left_wrist"]}  # a deliberately different joint
+    plain = human_reference(clip, robot, clip.num_frames, clip.fps)
+    moved = human_reference(clip, robot, clip.num_frames, clip.fps, keypoint_override=override)
+    k = list(robot.keypoint_names).index("left_elbow")
+    assert np.abs(moved.targets[:, k] - plain.targets[:, k]).max() > 0.05
+    unchanged = [i for i, n in enumerate(robot.keypoint_names) if "left_" not in n]
+    np.testing.assert_allclose(moved.targets[:, unchanged], plain.targets[:, unchanged], atol=1e-5)
+
+    problem = prepare_problem(clip, robot, keypoint_override=override)
+    metadata = {"mapping": {"human": problem.mapping}}
+    again = human_reference(
+        clip,
+        robot,
+        clip.num_frames,
+        clip.fps,
+        keypoint_override=solved_keypoint_override(metadata),
+    )
+    np.testing.assert_allclose(again.targets, moved.targets, atol=1e-6)
+    plain_problem = prepare_problem(clip, robot)
+    assert solved_keypoint_override({"mapping": {"human": plain_problem.mapping}}) is None
+    assert solved_keypoint_override({}) is None

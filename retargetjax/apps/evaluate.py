@@ -218,7 +218,7 @@ def _robot_for(input_path: str, robot: str | None, fps: float | None) -> Any:
 
 def _load_clip(args: dict[str, Any]) -> tuple[Any, Any, Any]:
     """The clip, its robot model and its human reference (or ``None``)."""
-    from ..evaluation import human_reference
+    from ..evaluation import human_reference, solved_keypoint_override
     from ..io import RobotMotion
 
     robot = _robot_for(args["input"], args.get("robot"), args.get("fps"))
@@ -228,7 +228,13 @@ def _load_clip(args: dict[str, Any]) -> tuple[Any, Any, Any]:
     source = args.get("motion") or motion.metadata.get("source")
     reference = None
     if source and Path(str(source)).is_file():
-        reference = human_reference(source, robot, motion.num_frames, motion.fps)
+        reference = human_reference(
+            source,
+            robot,
+            motion.num_frames,
+            motion.fps,
+            keypoint_override=solved_keypoint_override(motion.metadata),
+        )
     return motion, robot, reference
 
 

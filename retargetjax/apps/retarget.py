@@ -137,7 +137,7 @@ def run_retarget(cfg: DictConfig, *, status: bool = True) -> dict[str, Any]:
         "final_loss": result.metadata.get("solver", {}).get("final_loss"),
     }
     if cfg.get("metrics", True):
-        metrics = _metrics(result, robot, motion, config)
+        metrics = _metrics(result, robot, motion, config, cfg.motion.get("keypoints"))
         metrics_path = output.with_suffix(".metrics.json")
         with atomic_write(metrics_path, "w") as handle:
             handle.write(json.dumps(metrics, indent=2, sort_keys=True))
@@ -184,11 +184,16 @@ _HEADLINE = (
 )
 
 
-def _metrics(result: Any, robot: Any, motion: Any, config: Any) -> dict[str, float]:
-    """Metrics of ``result`` against the scaled human targets at the output's own rate."""
+def _metrics(
+    result: Any, robot: Any, motion: Any, config: Any, override: Any = None
+) -> dict[str, float]:
+    """Metrics of ``result`` against the scaled human targets at the output's own rate
+    (mapped with the solve's own keypoint ``override``)."""
     from ..evaluation import compute_metrics, human_reference
 
-    ref = human_reference(motion, robot, result.num_frames, result.fps, config=config)
+    ref = human_reference(
+        motion, robot, result.num_frames, result.fps, config=config, keypoint_override=override
+    )
     return compute_metrics(
         result, robot, targets=ref.targets, target_weight=ref.target_weight, contact=ref.contact
     )

@@ -366,6 +366,7 @@ class RetargetWorker:
             result.num_frames,
             result.fps,
             config=prepared.settings.config,
+            keypoint_override=prepared.settings.keypoint_override,
         )
         metrics = compute_metrics(
             result,

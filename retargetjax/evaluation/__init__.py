@@ -56,6 +56,7 @@ from ._primitives import foot_material_points as foot_material_points
 from ._primitives import primitive_bottom_z as primitive_bottom_z
 from ._reference import HumanReference as HumanReference
 from ._reference import human_reference as human_reference
+from ._reference import solved_keypoint_override as solved_keypoint_override
 from ._render import HUMAN_BONES as HUMAN_BONES
 from ._render import RenderResult as RenderResult
 from ._render import ffmpeg_path as ffmpeg_path
@@ -136,6 +137,7 @@ __all__ = [
     "self_penetration_metrics",
     "sole_material_points",
     "sole_slide_mm",
+    "solved_keypoint_override",
     "summarize",
     "which_is_better",
     "write_report",

@@ -12,7 +12,7 @@ import numpy as np
 from ..types import NDArray
 from ._contacts import align_contact
 
-__all__ = ["HumanReference", "human_reference"]
+__all__ = ["HumanReference", "human_reference", "solved_keypoint_override"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +36,19 @@ class HumanReference:
     body_contacts: Any = None
 
 
+def solved_keypoint_override(metadata: Any) -> dict[str, str] | None:
+    """The human keypoint mapping a retargetjax output was solved with, where a keypoint
+    override shaped it (``metadata["mapping"]["human"]``, rig ``…+override``), as an
+    override for :func:`human_reference`; ``None`` otherwise (the default mapping)."""
+    try:
+        human = metadata["mapping"]["human"]
+        if "+override" not in str(human.get("rig", "")):
+            return None
+        return {k: str(v["joint"]) for k, v in human["keypoints"].items()}
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
 def _time_index(num_frames: int, fps: float, num_source: int, source_fps: float) -> NDArray:
     t = np.arange(num_frames, dtype=np.float64)
     index = np.floor(t * source_fps / fps + 0.5).astype(np.int64)
@@ -49,6 +62,7 @@ def human_reference(
     fps: float,
     *,
     config: Any = None,
+    keypoint_override: Any = None,
 ) -> HumanReference:
     """Targets and contacts of human clip ``source`` for a robot clip of ``num_frames`` at ``fps``.
 
@@ -58,7 +72,8 @@ def human_reference(
     :class:`~retargetjax.retarget.RetargetConfig` (or ``config``) solved at ``fps`` — so every
     tool's output of the same clip is scored against the same targets. When the problem's
     length differs from ``num_frames`` (another tool's resampling), each robot frame takes the
-    nearest target frame in time, ``⌊t · fps_problem / fps + ½⌋``.
+    nearest target frame in time, ``⌊t · fps_problem / fps + ½⌋``. ``keypoint_override`` (a
+    ``canonical: joint`` YAML file or mapping) is the one the solve used, if any.
     """
     from ..motion import body_contacts, load_motion, map_keypoints
     from ..retarget import RetargetConfig, prepare_problem
@@ -66,11 +81,11 @@ def human_reference(
     motion = source if hasattr(source, "positions") else load_motion(source)
     base = config or RetargetConfig()
     config = base.model_copy(update={"solver": base.solver.model_copy(update={"fps": float(fps)})})
-    problem = prepare_problem(motion, robot, config)
+    problem = prepare_problem(motion, robot, config, keypoint_override=keypoint_override)
     index = _time_index(num_frames, fps, problem.num_frames, problem.fps)
     if abs(motion.fps - problem.fps) > 1e-6 and motion.num_frames > 1:
         motion = motion.resample(problem.fps)
-    kp = map_keypoints(motion, verbose=False)
+    kp = map_keypoints(motion, override=keypoint_override, verbose=False)
     human = np.asarray(kp.positions(motion), np.float32)
     human_index = np.clip(index, 0, human.shape[0] - 1)
     contacts = body_contacts(motion, kp).take(human_index, fps=fps)

@@ -26,7 +26,7 @@ import numpy as np
 
 from ._descriptions import HEADLINE_METRICS, METRIC_DESCRIPTIONS, describe_metric
 from ._metrics import MotionEvaluation, evaluate_motion, metric_direction
-from ._reference import HumanReference, human_reference
+from ._reference import HumanReference, human_reference, solved_keypoint_override
 
 __all__ = [
     "ClipResult",
@@ -174,10 +174,14 @@ class _Cache:
             self.robots[name] = load_robot(name)
         return self.robots[name]
 
-    def reference(self, source: Path, robot: Any, frames: int, fps: float) -> HumanReference:
-        key = (str(source), robot.name, frames, round(fps, 6))
+    def reference(
+        self, source: Path, robot: Any, frames: int, fps: float, override: Any = None
+    ) -> HumanReference:
+        key = (str(source), robot.name, frames, round(fps, 6), repr(override))
         if key not in self.references:
-            self.references[key] = human_reference(source, robot, frames, fps)
+            self.references[key] = human_reference(
+                source, robot, frames, fps, keypoint_override=override
+            )
         return self.references[key]
 
 
@@ -218,7 +222,13 @@ def evaluate_clip(
         source = _source_of(spec, motion)
         reference = None
         if source is not None:
-            reference = cache.reference(source, model, motion.num_frames, motion.fps)
+            reference = cache.reference(
+                source,
+                model,
+                motion.num_frames,
+                motion.fps,
+                solved_keypoint_override(motion.metadata),
+            )
         evaluation = evaluate_motion(
             motion,
             model,
