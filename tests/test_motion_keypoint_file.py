@@ -82,3 +82,81 @@ def test_pickled_extra_keys_are_never_read(tmp_path):
     np.savez(path, positions=pos, joint_names=np.array([{}], dtype=object), fps=30.0)
     with pytest.raises(MotionFormatError, match=r"clip\.npz: 'joint_names' cannot be read"):
         load_motion(path)
+
+
+def _walk_keypoints():
+    """The bundled clip's joints (Z up, metres) with names, its frames with the trunk
+    upright (within 25° of vertical; it squats in the others)."""
+    from retargetjax.motion import load_bvh, map_keypoints, sample_motion_path
+
+    m = load_bvh(sample_motion_path())
+    kp = map_keypoints(m, verbose=False)
+    pos = np.asarray(m.positions, np.float64)
+    joint = {k: j for k, j in zip(kp.names, kp.joint_index)}
+    trunk = 0.5 * (pos[:, joint["left_shoulder"]] + pos[:, joint["right_shoulder"]])
+    trunk -= pos[:, joint["pelvis"]]
+    upright = trunk[:, 2] / np.linalg.norm(trunk, axis=-1) > np.cos(np.deg2rad(25.0))
+    assert upright.sum() >= 100
+    return pos[upright][:200], m.joint_names, m.parents
+
+
+def _lie_down(pos: np.ndarray, frames: slice, axis: np.ndarray) -> np.ndarray:
+    """Frames ``frames`` turned 90° about horizontal ``axis`` through the pelvis and put down
+    on the floor (lowest point at z = 0): the body lies, as in a fall, roll or cartwheel."""
+    out = pos.copy()
+    a = axis / np.linalg.norm(axis)
+    K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    R = np.eye(3) + K + K @ K  # 90°
+    body = out[frames] - out[frames, :1]
+    out[frames] = body @ R.T + out[frames, :1]
+    out[frames, :, 2] -= out[frames, :, 2].min(axis=1, keepdims=True)
+    return out
+
+
+def _save(path, pos, names, parents):
+    np.savez(
+        path,
+        positions=pos.astype(np.float32),
+        joint_names=np.array(names),
+        parents=np.asarray(parents),
+        fps=30.0,
+    )
+
+
+def test_camera_frame_clip_upright_only_part_of_the_time_is_caught(tmp_path):
+    """A camera-frame clip (y down, z depth) whose body is upright in only ~half its frames
+    (a cartwheel, a fall, a get-up) still says it needs ``up_axis='-y'``, instead of loading
+    lying on its side."""
+    pos, names, parents = _walk_keypoints()
+    lying = _lie_down(pos, slice(0, len(pos) * 9 // 20), np.array([0.0, 1.0, 0.0]))  # 45 %
+    lying[..., 1] += 3.0  # 3 m in front of the camera
+    cam = np.stack([lying[..., 0], -lying[..., 2], lying[..., 1]], axis=-1)
+    path = tmp_path / "cam.npz"
+    _save(path, cam, names, parents)
+    with pytest.raises(MotionFormatError, match=r"cam\.npz: .*points along -y.*up_axis='-y'"):
+        load_motion(path)
+    motion = load_motion(path, up_axis="-y")
+    assert motion.positions[..., 2].min() > -0.05
+
+
+def test_z_up_clip_lying_along_y_most_of_the_time_loads(tmp_path):
+    """A Z-up clip lying on the floor along ±y in 80 % of its frames (a get-up) keeps z up:
+    its floor, steady along z, says so; read as Y up it would have none."""
+    pos, names, parents = _walk_keypoints()
+    forward = np.array([1.0, 0.0, 0.0])  # turned about x: the trunk lies along ±y
+    lying = _lie_down(pos, slice(0, len(pos) * 4 // 5), forward)
+    path = tmp_path / "getup.npz"
+    _save(path, lying, names, parents)
+    motion = load_motion(path)
+    assert motion.metadata["up_axis"] == "z"
+    assert np.median(motion.positions[: len(pos) * 4 // 5, :, 2].max(axis=1)) < 0.6  # lying
+    # Written Y up, upright most of the time, it is still caught.
+    mostly_up = _lie_down(pos, slice(0, len(pos) // 5), forward)
+    _save(
+        path,
+        np.stack([mostly_up[..., 0], mostly_up[..., 2], -mostly_up[..., 1]], -1),
+        names,
+        parents,
+    )
+    with pytest.raises(MotionFormatError, match=r"points along y.*up_axis='y'"):
+        load_motion(path)

@@ -316,10 +316,28 @@ def _rotation_onto_z(n: np.ndarray) -> np.ndarray:
     return np.eye(3) + s * K + (1 - c) * K @ K
 
 
+def _floor_spread(positions: np.ndarray, up: np.ndarray, size: float) -> float:
+    """How unsteady the floor is with ``up`` as the up direction: the spread (10th to 90th
+    percentile over frames) of each frame's lowest point along ``up``, over the body's size.
+    Whatever touches the floor, the lowest point stays at the floor's height (steps, flight
+    and boxes aside); along a horizontal axis it wanders with the body."""
+    low = (positions @ up).min(axis=1)
+    return float(np.percentile(low, 90) - np.percentile(low, 10)) / max(size, 1e-9)
+
+
 def _check_upright(found: dict[str, int], positions: np.ndarray, path: Path) -> None:
-    """Raise when the trunk (pelvis → mid-shoulders) of a clip loaded Z up points down in
-    most frames, or along ±y in 3/4 of them: the file's up axis is another one (a clip lying
-    along y or upside down most of the time loads with an explicit ``up_axis="z"``)."""
+    """Raise when a clip loaded Z up has another up axis, read off the trunk (pelvis →
+    mid-shoulders) and the floor (:func:`_floor_spread`):
+
+    * the trunk points down in most frames (upside down);
+    * it points along ±y in 3/4 of the frames, unless the floor says z: steady along z
+      (spread < 0.15) and not along y (a Z-up clip lying along y, getting up);
+    * or along ±y in 2/5 of the frames, more often than up, with the floor along that ±y at
+      least twice as steady as along z: camera-frame cartwheels, falls and get-ups, upright
+      only part of the time.
+
+    A clip lying along y or upside down most of the time, on no floor, loads with an
+    explicit ``up_axis="z"``."""
     if not all(k in found for k in ("pelvis", "left_shoulder", "right_shoulder")):
         return
     shoulders = 0.5 * (positions[:, found["left_shoulder"]] + positions[:, found["right_shoulder"]])
@@ -329,15 +347,24 @@ def _check_upright(found: dict[str, int], positions: np.ndarray, path: Path) -> 
     if not ok.any():
         return
     unit = trunk[ok] / length[ok]
-    if np.mean(unit[:, 2] < -0.5) > 0.5:
+    share = float(np.mean(unit[:, 2] < -0.5))
+    if share > 0.5:
         axis, sign = 2, -1.0
     else:
-        # Along +y (a Y-up file) or -y (a camera frame) in 3/4 of the frames. Along x is let
-        # be: a clip lying most of the time (getting up from the floor) looks just the same.
+        # Along +y (a Y-up file) or -y (a camera frame). Along x is let be: a clip lying
+        # most of the time (getting up from the floor) looks just the same.
         axis, sign = -1, 1.0
+        size = float(np.median((positions.max(axis=1) - positions.min(axis=1)).max(axis=-1)))
+        upright = np.mean(unit[:, 2] > 0.7)
+        spread_z = _floor_spread(positions, np.array([0.0, 0.0, 1.0]), size)
         for sgn in (1.0, -1.0):
-            if np.mean(sgn * unit[:, 1] > 0.7) >= 0.75:
-                axis, sign = 1, sgn
+            along = float(np.mean(sgn * unit[:, 1] > 0.7))
+            spread_y = _floor_spread(positions, np.array([0.0, sgn, 0.0]), size)
+            floor_says_z = spread_z < 0.15 and spread_y > 2.0 * spread_z
+            if (along >= 0.75 and not floor_says_z) or (
+                along >= 0.4 and along > upright and spread_y < 0.5 * spread_z
+            ):
+                axis, sign, share = 1, sgn, along
         if axis < 0:
             return
     direction = np.zeros(3)
@@ -345,7 +372,8 @@ def _check_upright(found: dict[str, int], positions: np.ndarray, path: Path) -> 
     up = ("" if direction[axis] > 0 else "-") + "xyz"[axis]
     hint = " (a camera frame, y down)" if up == "-y" else ""
     raise MotionFormatError(
-        f"with up_axis='z' the body (pelvis to shoulders) points along {up} in most frames; "
+        f"with up_axis='z' the body (pelvis to shoulders) points along {up} in {share:.0%} of "
+        "the frames; "
         f"expected up_axis='{up}'{hint} (command line: {cli_option('up_axis', up)}), or "
         "up_axis='z' to keep the clip as it is",
         path=path,
