@@ -160,3 +160,16 @@ def test_z_up_clip_lying_along_y_most_of_the_time_loads(tmp_path):
     )
     with pytest.raises(MotionFormatError, match=r"points along y.*up_axis='y'"):
         load_motion(path)
+
+
+def test_a_pickled_npy_says_what_it_is(tmp_path):
+    """ASE/poselib motions are pickled objects in an ``.npy``: one line saying so, not
+    numpy's ``allow_pickle`` message."""
+    path = tmp_path / "amp_humanoid_walk.npy"
+    np.save(path, np.array({"rotation": np.zeros((2, 15, 4))}, dtype=object), allow_pickle=True)
+    with pytest.raises(
+        MotionFormatError,
+        match=r"amp_humanoid_walk\.npy: a pickled Python object, not a plain array .*expected "
+        r"a \(frames, joints, 3\) float array",
+    ):
+        load_motion(path, fps=30)

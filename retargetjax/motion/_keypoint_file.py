@@ -100,7 +100,19 @@ def _read_arrays(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
             return data, files
     except MotionFormatError:
         raise
-    except (OSError, ValueError, EOFError) as exc:
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise MotionFormatError(
+                "a pickled Python object, not a plain array (an ASE/poselib SkeletonMotion "
+                "or a PHC motion dict are such files; pickles are never loaded, they can run "
+                "code); expected a (frames, joints, 3) float array of world joint positions: "
+                "export the global positions with the tool that wrote it",
+                path=path,
+            ) from None
+        raise MotionFormatError(
+            f"cannot read the array file ({exc}); expected .npz or .npy", path=path
+        ) from None
+    except (OSError, EOFError) as exc:
         raise MotionFormatError(
             f"cannot read the array file ({exc}); expected .npz or .npy", path=path
         ) from None
