@@ -215,3 +215,51 @@ def test_strided_initialisation_fills_frames_within_their_own_clip():
     # The root rotation is slerped: frame 3 turns 0.3 rad about z.
     yaw = 2 * np.arctan2(float(out.root_quat[3, 3]), float(out.root_quat[3, 0]))
     assert abs(yaw - 0.3) < 1e-5
+
+
+#: Arms far from the standing pose: the right one overhead and in front (as in a
+#: cartwheel or a handstand), the left one raised sideways above the shoulder.
+RAISED = {
+    "right_shoulder_pitch_joint": (-2.5, 0.1),
+    "right_shoulder_roll_joint": (-0.2, 0.05),
+    "right_elbow_joint": (0.4, 0.1),
+    "left_shoulder_pitch_joint": (-1.0, 0.1),
+    "left_shoulder_roll_joint": (1.9, 0.1),
+    "left_elbow_joint": (0.3, 0.1),
+}
+
+
+def test_arms_far_from_the_standing_pose_start_near_their_targets(synthetic, robot):
+    """A clip made by the robot with its arms overhead is recovered, the arms started from
+    the table of arm poses (:mod:`retargetjax.retarget._arm_seeds`) rather than hanging:
+    from there an arm can swing the wrong way round, through the torso."""
+    from retargetjax.retarget._arm_seeds import seed_arm_joints
+
+    base, truth = synthetic
+    t = np.arange(FRAMES) / 30.0
+    q = truth["joint_pos"].astype(np.float64).copy()
+    for k, (name, (centre, amp)) in enumerate(RAISED.items()):
+        q[:, robot.joint_names.index(name)] = centre + amp * np.sin(2 * np.pi * 0.5 * t + k)
+    kp = np.asarray(_kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], q)), np.float64)
+    idx = np.asarray(base.frame_keypoints)
+    frames = built_frame(kp[:, idx[:, 0]], kp[:, idx[:, 1]], kp[:, idx[:, 2]], kp[:, idx[:, 3]], np)
+    start = seed_arm_joints(robot, kp, base.keypoint_weight)
+    assert start is not None
+    # Near already: elbows within 10 cm (the table is coarse; shoulder pitch, roll and yaw
+    # trade for one another, so the angles themselves may differ).
+    near = np.asarray(_kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], start)))
+    elbows = [robot.keypoint_names.index(f"{s}_elbow") for s in ("left", "right")]
+    assert np.linalg.norm(near[:, elbows] - kp[:, elbows], axis=-1).max() < 0.10
+    problem = dataclasses.replace(
+        base,
+        target_keypoints=kp.astype(np.float32),
+        target_frames=frames.astype(np.float32),
+        joint_pos_init=start,
+    )
+    solution = solve_problems([problem], robot, RetargetConfig.model_validate(UNBIASED))[0]
+    assert _keypoint_error(robot, problem, solution) < 0.015
+    # The standing pose keeps its own start: nothing to seed.
+    rest_kp = np.asarray(
+        _kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], truth["joint_pos"]))
+    )
+    assert seed_arm_joints(robot, rest_kp, base.keypoint_weight) is None

@@ -85,12 +85,15 @@ def stack_windows(
         part_contact=stack(_part_field("part_contact"), fill=0.0),
         part_support=stack(_part_field("part_support"), fill=0.0),
     )
+    def joint_start(p, idx):
+        if p.joint_pos_init is None:
+            return np.broadcast_to(default_q, (*idx.shape, default_q.shape[0]))
+        return p.joint_pos_init[idx]
+
     start = FrameState(
         root_pos=stack(per_frame("root_pos_init")),
         root_quat=stack(per_frame("root_quat_init")),
-        joint_pos=np.broadcast_to(default_q, (num_rows, window, default_q.shape[0])).astype(
-            np.float32
-        ),
+        joint_pos=stack(joint_start, fill=default_q),
     )
     return WindowData(frames=frames, start=start)
 

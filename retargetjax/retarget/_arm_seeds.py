@@ -1,0 +1,215 @@
+"""Starting poses of the arms for the per-frame stage, picked from a table of arm poses.
+
+The per-frame stage starts every frame at the robot's standing pose. An arm whose target is
+far from there (overhead in a cartwheel or a handstand, across the body) can be pulled the
+wrong way round: with the arm hanging and its target straight up the tracking gradient has
+no preferred direction, and the arm may swing through the torso into a joint limit and stay
+there (a local minimum the later stages cannot leave). So each frame's arm starts at the
+entry of a table of arm poses that points its upper arm and forearm most nearly as the
+target does.
+
+**Table** (once per robot): for the hinge joints on the chain from the torso keypoint's body
+to the elbow keypoint's body (shoulder joints and the elbow), every combination of ``K``
+values spread over each joint's range (``K`` = 5, 4 or 3 for up to 3, 4 or more joints), the
+other joints at the standing pose. For each entry, the unit upper arm
+``u = (p_elbow − p_shoulder)/|·|`` and forearm ``f = (p_wrist − p_elbow)/|·|`` in the robot's
+torso frame ``F = built_frame(l_shoulder, r_shoulder, pelvis, torso)`` at the standing pose.
+Entries that put the elbow or the wrist inside the trunk (within ``0.6 · w/2`` of the
+pelvis–torso axis, ``w`` the shoulder width) are dropped.
+
+**Choice** (per frame, per arm): with the target's ``u*``, ``f*`` in the target's own torso
+frame, the score of entry ``e`` is ``s_e = u_e·u* + ½ f_e·f* − λ ‖q_e − q_0‖₁ / n`` (``λ`` =
+0.05: a pull towards the standing pose among near-equals). The standing pose is kept unless
+the best entry beats it by :data:`SEED_MARGIN`, and a frame keeps the previous frame's entry
+while that one stays within :data:`SEED_HYSTERESIS` of the best, so neighbouring frames start
+on the same branch of the arm's solutions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from ..robot import RobotModel
+from ._frames import built_frame
+
+__all__ = ["SEED_HYSTERESIS", "SEED_MARGIN", "arm_seed_table", "seed_arm_joints"]
+
+#: The best table entry must beat the standing pose's score by this much to replace it.
+SEED_MARGIN = 0.3
+#: A frame keeps the previous frame's entry while it scores within this of the best.
+SEED_HYSTERESIS = 0.1
+_PULL = 0.05
+_SIDES = ("left", "right")
+_TABLE_CACHE: dict[int, tuple[Any, list]] = {}
+
+
+def _chain_joints(robot: RobotModel, top: int, bottom: int) -> list[int]:
+    """Hinge joints moving the bodies on the chain from body ``top`` (excluded) down to body
+    ``bottom`` (included), root first; empty if ``bottom`` does not hang from ``top``."""
+    path = []
+    b = bottom
+    while b != top:
+        if b < 0:
+            return []
+        path.append(b)
+        b = robot.body_parents[b]
+    bodies = set(path)
+    return [
+        j
+        for j, (body, kind) in enumerate(zip(robot.joint_body, robot.joint_kind))
+        if body in bodies and kind == "hinge"
+    ]
+
+
+def _directions(kp: np.ndarray, names: tuple[str, ...], side: str, frame: np.ndarray):
+    """Unit upper arm and forearm (..., 3) of keypoints ``kp`` (..., K, 3) in ``frame``
+    (..., 3, 3) (columns: forward, left, up)."""
+    i = {n: k for k, n in enumerate(names)}
+    s, e, w = (kp[..., i[f"{side}_{k}"], :] for k in ("shoulder", "elbow", "wrist"))
+
+    def unit(v):
+        return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+    to_frame = np.swapaxes(frame, -1, -2)
+    return (
+        np.einsum("...ij,...j->...i", to_frame, unit(e - s)),
+        np.einsum("...ij,...j->...i", to_frame, unit(w - e)),
+    )
+
+
+def _torso_frame(kp: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    i = {n: k for k, n in enumerate(names)}
+    return built_frame(
+        kp[..., i["left_shoulder"], :],
+        kp[..., i["right_shoulder"], :],
+        kp[..., i["pelvis"], :],
+        kp[..., i["torso"], :],
+        xp=np,
+    )
+
+
+_NEEDED = ("pelvis", "torso", "left_shoulder", "right_shoulder")
+
+
+def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
+    """Per arm (left, right) the table ``{"joints" (n,), "q" (E, n), "u" (E, 3), "f" (E, 3),
+    "cost" (E,)}`` (see the module docstring); empty for a robot without arm keypoints."""
+    key = id(robot)
+    cached = _TABLE_CACHE.get(key)
+    if cached is not None and cached[0] is robot:
+        return cached[1]
+    from ..robot import clip_forward_kinematics, keypoint_positions
+
+    names = tuple(robot.keypoint_names)
+    tables: list[dict[str, np.ndarray]] = []
+    arm_keys = [f"{s}_{k}" for s in _SIDES for k in ("shoulder", "elbow", "wrist")]
+    if all(n in names for n in (*_NEEDED, *arm_keys)):
+        q0 = np.asarray(robot.default_joint_pos, np.float64)
+        lower = np.asarray(robot.joint_lower, np.float64)
+        upper = np.asarray(robot.joint_upper, np.float64)
+        torso_body = robot.keypoint_body[names.index("torso")]
+        for side in _SIDES:
+            elbow_body = robot.keypoint_body[names.index(f"{side}_elbow")]
+            joints = _chain_joints(robot, torso_body, elbow_body)
+            if not joints:
+                tables.append({})
+                continue
+            k = 5 if len(joints) <= 3 else 4 if len(joints) == 4 else 3
+            grids = []
+            for j in joints:
+                lo, hi = max(lower[j], -np.pi), min(upper[j], np.pi)
+                grids.append(lo + (hi - lo) * (np.arange(k) + 0.5) / k)
+            combos = np.array(list(itertools.product(*grids)), np.float64)
+            q = np.broadcast_to(q0, (len(combos), len(q0))).copy()
+            q[:, joints] = combos
+            E = len(q)
+            fk = clip_forward_kinematics(
+                robot,
+                np.broadcast_to(robot.default_root_pos, (E, 3)),
+                np.broadcast_to([1.0, 0.0, 0.0, 0.0], (E, 4)),
+                q,
+            )
+            kp = np.asarray(keypoint_positions(robot, fk), np.float64)
+            frame = _torso_frame(kp[:1], names)[0]
+            u, f = _directions(kp, names, side, np.broadcast_to(frame, (E, 3, 3)))
+            # Drop entries with the elbow or the wrist inside the trunk.
+            i = {n: c for c, n in enumerate(names)}
+            low, high = kp[0, i["pelvis"]], kp[0, i["torso"]]
+            width = np.linalg.norm(kp[0, i["left_shoulder"]] - kp[0, i["right_shoulder"]])
+            axis = (high - low) / max(np.linalg.norm(high - low), 1e-9)
+            keep = np.ones(E, bool)
+            for point in ("elbow", "wrist"):
+                p = kp[:, i[f"{side}_{point}"]] - low
+                along = np.clip(p @ axis, 0.0, np.linalg.norm(high - low))
+                off = np.linalg.norm(p - along[:, None] * axis, axis=-1)
+                keep &= off > 0.3 * width
+            cost = _PULL * np.abs(combos - q0[joints]).sum(-1) / len(joints)
+            tables.append(
+                {
+                    "joints": np.asarray(joints),
+                    "q": combos[keep],
+                    "u": u[keep],
+                    "f": f[keep],
+                    "cost": cost[keep],
+                }
+            )
+    _TABLE_CACHE.clear()  # one robot at a time is the common case; no unbounded growth
+    _TABLE_CACHE[key] = (robot, tables)
+    return tables
+
+
+def seed_arm_joints(
+    robot: RobotModel, target: np.ndarray, weight: np.ndarray
+) -> np.ndarray | None:
+    """(T, N) starting joint angles for targets ``target`` (T, Kr, 3) in the robot's keypoint
+    order (``weight`` (Kr,) 0 where the human lacks one): the standing pose with each arm at
+    its chosen table entry; ``None`` where nothing changes (no arm table, no arm targets, or
+    every frame keeps the standing pose)."""
+    names = tuple(robot.keypoint_names)
+    tables = arm_seed_table(robot)
+    if not tables:
+        return None
+    w = {n: float(weight[k]) for k, n in enumerate(names)}
+    T = target.shape[0]
+    q0 = np.asarray(robot.default_joint_pos, np.float64)
+    out = np.broadcast_to(q0, (T, len(q0))).copy()
+    changed = False
+    tgt = np.asarray(target, np.float64)
+    frame = _torso_frame(tgt, names)
+    # The standing pose's own arm directions, for its score.
+    from ..robot import clip_forward_kinematics, keypoint_positions
+
+    fk0 = clip_forward_kinematics(
+        robot, np.asarray(robot.default_root_pos)[None], np.array([[1.0, 0, 0, 0]]), q0[None]
+    )
+    kp0 = np.asarray(keypoint_positions(robot, fk0), np.float64)
+    frame0 = _torso_frame(kp0, names)
+    for side, table in zip(_SIDES, tables):
+        if not table or len(table["q"]) == 0:
+            continue
+        if any(w.get(f"{side}_{k}", 0.0) <= 0 for k in ("shoulder", "elbow", "wrist")):
+            continue
+        u_t, f_t = _directions(tgt, names, side, frame)  # (T, 3)
+        u0, f0 = _directions(kp0, names, side, frame0)
+        score0 = (u_t @ u0[0]) + 0.5 * (f_t @ f0[0])  # (T,)
+        choice = np.full(T, -1)
+        prev = -1
+        for start in range(0, T, 1024):
+            sl = slice(start, min(start + 1024, T))
+            scores = u_t[sl] @ table["u"].T + 0.5 * (f_t[sl] @ table["f"].T) - table["cost"]
+            best = scores.argmax(axis=1)
+            for t_local, b in enumerate(best):
+                s = scores[t_local]
+                if s[b] < score0[start + t_local] + SEED_MARGIN:
+                    prev = -1
+                elif prev < 0 or s[prev] < s[b] - SEED_HYSTERESIS:
+                    prev = int(b)
+                choice[start + t_local] = prev
+        seeded = choice >= 0
+        if seeded.any():
+            changed = True
+            out[np.ix_(seeded, table["joints"])] = table["q"][choice[seeded]]
+    return out.astype(np.float32) if changed else None
