@@ -7,9 +7,9 @@ the topology's choice where they name another body. A YAML override wins (reason
 
 Name rules: each body is described by the words of its own name and of the joints that move it
 (``Hip_Pitch_Left`` → {hip, pitch, left}; ``AL2`` moved by ``Left_Shoulder_Roll`` → {al2,
-left, shoulder, roll}). Side: a ``left``/``l`` word (or an ``l_``/``_l`` affix). For each
-keypoint the first body (file order) on the right side whose words contain a key word wins,
-with a preferred word breaking ties:
+left, shoulder, roll}). Side: a ``left``/``l`` word (or an ``l_``/``_l`` affix; see
+:mod:`._names`). For each keypoint the first body (file order) on the right side whose words
+contain a key word wins, with a preferred word breaking ties:
 
 =========  ====================================  =================
 keypoint   key words                             preferred
@@ -44,7 +44,6 @@ The YAML override file may hold::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ import numpy as np
 import yaml
 
 from ._description import RobotDescription, RobotFileError
+from ._names import body_words, name_words
 from ._topology import infer_robot_keypoints
 
 __all__ = [
@@ -76,36 +76,12 @@ _RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
 }
 
 
-def name_words(name: str) -> set[str]:
-    """Lower-case words of a name, split at non-letters, digits runs and camel case."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
-    return {w.lower() for w in re.split(r"[^A-Za-z]+", spaced) if w}
-
-
-def _side(words: set[str], name: str) -> str | None:
-    low = name.lower()
-    if "left" in words or "l" in words or low.startswith("l_") or low.endswith("_l"):
-        return "left"
-    if "right" in words or "r" in words or low.startswith("r_") or low.endswith("_r"):
-        return "right"
-    return None
-
-
 def guess_keypoints_by_name(
     desc: RobotDescription,
 ) -> tuple[dict[str, tuple[str, np.ndarray]], tuple[str, str] | None, list[str]]:
     """Name rules only: ``{keypoint: (body, offset)}``, ``(left foot, right foot)``, report."""
     bodies = desc.bodies
-    words, sides = [], []
-    for body in bodies:
-        w = name_words(body.name)
-        side = _side(w, body.name)
-        for joint in body.joints:
-            jw = name_words(joint.name)
-            w |= jw
-            side = side or _side(jw, joint.name)
-        words.append(w)
-        sides.append(side)
+    words, sides = body_words(desc)
     depth = []
     for body in bodies:
         depth.append(0 if body.parent < 0 else depth[body.parent] + 1)
