@@ -123,3 +123,56 @@ def test_without_soles_the_knees_tell_the_facing(tmp_path, kind):
     assert a.facing == 0.0 and abs(abs(b.facing) - np.pi) < 1e-9
     for key in ("left_hip", "left_knee", "left_ankle", "right_shoulder", "right_wrist"):
         assert b.keypoints[key][0] == a.keypoints[key][0], key
+
+
+def _turn_root(src: Path, dst: Path, yaw: float) -> None:
+    """Copy an MJCF robot with everything on its root body turned by ``yaw`` about z."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    turn = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    q_turn = np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+    tree = ET.parse(src)
+    root_body = tree.getroot().find("worldbody").find("body")
+    for el in root_body:
+        if el.tag not in ("body", "geom", "site", "inertial"):
+            continue
+        for key in ("pos", "fromto"):
+            if key in el.attrib:
+                v = np.array(el.attrib[key].split(), float).reshape(-1, 3) @ turn.T
+                el.attrib[key] = " ".join(f"{x:.9g}" for x in v.ravel())
+        q = np.array(el.attrib.get("quat", "1 0 0 0").split(), float)
+        el.attrib["quat"] = " ".join(f"{x:.9g}" for x in _quat_mul(q_turn, q))
+    tree.write(dst)
+
+
+def test_when_feet_and_knees_say_nothing_the_names_tell_the_facing(tmp_path):
+    """Poppy Humanoid's case: mesh-only feet, knees whose limits are mirrored about one world
+    axis (their votes cancel), the right leg first in the file and the robot facing 10° past
+    −y, away from +x (so "the candidate nearer +x" is the wrong one): the left/right names
+    break the tie, so its left stays its left (and the facing is snapped to −y)."""
+    src = robot_asset_path(RobotKind.UNITREE_H1)
+    feet = guess_keypoints(parse_robot_file(src)).feet
+    text = src.read_text()
+    # Mirror the left knee's limits (same axis): it now bends the other way in the world.
+    assert text.count('name="left_knee" axis="0 1 0" range="-0.26 2.05"') == 1
+    text = text.replace(
+        'name="left_knee" axis="0 1 0" range="-0.26 2.05"',
+        'name="left_knee" axis="0 1 0" range="-2.05 0.26"',
+    )
+    tree = ET.ElementTree(ET.fromstring(text))
+    root_body = tree.getroot().find("worldbody").find("body")
+    legs = [b for b in root_body.findall("body") if "hip" in b.get("name")]
+    assert [b.get("name").split("_")[0] for b in legs] == ["left", "right"]
+    root_body.remove(legs[1])
+    root_body.insert(list(root_body).index(legs[0]), legs[1])  # the right leg first
+    mirrored, bare, turned = (tmp_path / f"{n}_{src.name}" for n in ("m", "b", "t"))
+    tree.write(mirrored)
+    _strip_feet(mirrored, bare, feet)
+    _turn_root(bare, turned, np.radians(-100.0))
+    a = guess_keypoints(parse_robot_file(bare))
+    b = guess_keypoints(parse_robot_file(turned))
+    assert a.facing == 0.0 and b.facing == pytest.approx(-0.5 * np.pi)
+    assert b.feet == a.feet == feet
+    for key in ("left_hip", "left_knee", "left_ankle", "right_shoulder", "right_wrist"):
+        assert b.keypoints[key][0] == a.keypoints[key][0], key
+    assert not any(n.startswith("names: ") for n in b.notes), b.notes
+    assert any(n.startswith("facing: ") and "faces -y and its left is +x" in n for n in b.notes)

@@ -323,3 +323,65 @@ def test_bare_sensor_frames_on_a_mesh_only_link_are_no_bones(tmp_path):
     assert len(shin) == 1 and shin[0][1][2] < -0.3  # one bone, to the ankle
     foot = bone_capsules(names.index("foot"), bodies)
     assert len(foot) == 1 and foot[0][1][0] > 0.15  # one bone, to the farthest frame
+
+
+def _h1_variant(tmp_path, *edits: tuple[str, str]):
+    """The bundled H1 MJCF with text edits (each ``(old, new)`` must occur), loaded by file."""
+    from retargetjax.robot import robot_asset_path
+
+    text = robot_asset_path("unitree_h1").read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "h1_variant.xml"
+    path.write_text(text)
+    return path
+
+
+def test_a_toe_named_rod_welded_to_the_shin_is_no_toe(tmp_path):
+    """AgiBot X1's URDF: a linkage rod called ``leg_l_toe_a_link`` welded to the shin, 20 cm
+    above the ankle. The name rule must not put the toe there: the toe is on the foot."""
+    from retargetjax.robot import guess_keypoints, parse_robot_file
+
+    rods = [
+        (
+            f'<body name="{side}_ankle_link" pos="0 0 -0.4">',
+            f'<body name="leg_{side[0]}_toe_a_link" pos="0.03 0 -0.2" />'
+            f'<body name="{side}_ankle_link" pos="0 0 -0.4">',
+        )
+        for side in ("left", "right")
+    ]
+    path = _h1_variant(tmp_path, *rods)
+    guess = guess_keypoints(parse_robot_file(path))
+    assert "left_toe" not in guess.keypoints and "right_toe" not in guess.keypoints
+    assert any(
+        n.startswith("names: left_toe: leg_l_toe_a_link left out")
+        and "does not hang from the left_ankle body 'left_ankle_link'" in n
+        for n in guess.notes
+    ), guess.notes
+    robot = load_robot(path, verbose=False)
+    kp = dict(zip(robot.keypoint_names, robot.keypoint_body))
+    assert robot.body_names[kp["left_toe"]] == "left_ankle_link"  # the sole's front centre
+    assert robot.body_names[kp["right_toe"]] == "right_ankle_link"
+
+
+def test_a_toe_on_the_ankle_point_is_left_out(tmp_path):
+    """PND Adam Lite calls its ankle-roll link ``toeLeft``: the topology's ankle, which the
+    toe name rule also picks. Two keypoints on one point carry no foot pitch: the toe is
+    left out of the names and put at the sole's front centre, ahead of the ankle."""
+    from retargetjax.robot import guess_keypoints, parse_robot_file
+
+    path = _h1_variant(tmp_path, ("left_ankle_link", "toeLeft"), ("right_ankle_link", "toeRight"))
+    guess = guess_keypoints(parse_robot_file(path))
+    assert guess.keypoints["left_ankle"][0] == "toeLeft"
+    assert "left_toe" not in guess.keypoints
+    assert any(
+        n.startswith("names: left_toe: toeLeft left out, it is on the left_ankle point")
+        for n in guess.notes
+    ), guess.notes
+    robot = load_robot(path, verbose=False)
+    names = list(robot.keypoint_names)
+    offsets = np.asarray(robot.keypoint_offset)
+    ankle, toe = names.index("left_ankle"), names.index("left_toe")
+    assert robot.keypoint_body[toe] == robot.keypoint_body[ankle]
+    assert np.linalg.norm(offsets[toe] - offsets[ankle]) > 0.05

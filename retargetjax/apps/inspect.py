@@ -116,7 +116,7 @@ def inspect_mapping(
         fk = forward_kinematics(
             robot,
             jnp.asarray(robot.default_root_pos),
-            jnp.array([1.0, 0.0, 0.0, 0.0]),
+            jnp.asarray(robot.default_root_quat),
             jnp.asarray(robot.default_joint_pos),
         )
         pos = np.asarray(fk.pos, np.float64)

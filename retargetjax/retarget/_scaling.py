@@ -72,7 +72,7 @@ def _rest_kinematics(robot: RobotModel):
     fk = forward_kinematics(
         robot,
         jnp.asarray(robot.default_root_pos, jnp.float32),
-        jnp.array([1.0, 0.0, 0.0, 0.0], jnp.float32),
+        jnp.asarray(robot.default_root_quat, jnp.float32),
         jnp.asarray(robot.default_joint_pos, jnp.float32),
     )
     return fk, keypoint_positions(robot, fk)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..keypoints import CANONICAL_KEYPOINTS
 from ._collision import bone_capsules, capsule_pairs, geom_capsules
@@ -19,6 +20,12 @@ __all__ = ["KeypointSpec", "build_model"]
 
 #: A keypoint's placement: ``(body name, offset (3,) in that body's frame, m)``.
 KeypointSpec = tuple[str, np.ndarray]
+
+
+def _quat_wxyz(R: np.ndarray) -> np.ndarray:
+    """Unit quaternion ``wxyz`` (4,) float64 of a rotation matrix, ``w ≥ 0``."""
+    q = Rotation.from_matrix(R).as_quat()[[3, 0, 1, 2]]
+    return q if q[0] >= 0 else -q
 
 
 def _skew(k: np.ndarray) -> np.ndarray:
@@ -155,12 +162,16 @@ def build_model(
     q_offset = np.array([nodes[i]["offset"] for i in order], np.float64)
     q_joint = np.array([nodes[i]["joint"] for i in order], np.int64)
 
+    # The root's file orientation is the standing one (a y-up tree stood up by its root's
+    # euler): rest-pose geometry and the default root pose use it.
+    root_rot = np.asarray(bodies[0].rot, np.float64)
+
     def body_poses(q: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         q_node = np.concatenate([np.asarray(q, np.float64), [0.0]])[q_joint] * q_scale + q_offset
         rot, pos = sweep_levels(
-            level_ranges, level_parents, np.eye(3), np.zeros(3), *local_transforms(tables, q_node)
+            level_ranges, level_parents, root_rot, np.zeros(3), *local_transforms(tables, q_node)
         )
-        out = [(np.eye(3), np.zeros(3))]
+        out = [(root_rot, np.zeros(3))]
         out += [(rot[new_id[n]], pos[new_id[n]]) for n in body_last_node[1:]]
         return out
 
@@ -284,6 +295,7 @@ def build_model(
             velocity_limit=f(velocity),
             default_joint_pos=f(default_q),
             default_root_pos=f(default_root),
+            default_root_quat=f(_quat_wxyz(root_rot)),
             keypoint_offset=f(np.asarray(kp_offset).reshape(-1, 3)),
             sole_points=f(sole_points),
             capsule_p0=f(cap_p0_arr),

@@ -7,9 +7,9 @@ the topology's choice where they name another body. A YAML override wins (reason
 
 Name rules: each body is described by the words of its own name and of the joints that move it
 (``Hip_Pitch_Left`` → {hip, pitch, left}; ``AL2`` moved by ``Left_Shoulder_Roll`` → {al2,
-left, shoulder, roll}). Side: a ``left``/``l`` word (or an ``l_``/``_l`` affix). For each
-keypoint the first body (file order) on the right side whose words contain a key word wins,
-with a preferred word breaking ties:
+left, shoulder, roll}). Side: a ``left``/``l`` word (or an ``l_``/``_l`` affix; see
+:mod:`._names`). For each keypoint the first body (file order) on the right side whose words
+contain a key word wins, with a preferred word breaking ties:
 
 =========  ====================================  =================
 keypoint   key words                             preferred
@@ -28,6 +28,14 @@ wrist      wrist                                 (the deepest)
 hand       hand, palm                            —
 =========  ====================================  =================
 
+A name-rule body only fills a keypoint of a limb when it lies down that limb from the keypoint
+above it (knee below the hip, ankle below the knee, toe below the ankle, elbow below the
+shoulder, wrist below the elbow, hand below the wrist): in that keypoint's body or its
+subtree, at least 1 cm from its point, and for a toe no more than 3 cm above the ankle in the
+rest pose. Else it is left out with a note (AgiBot X1's ``leg_l_toe_a_link`` is a rod welded
+to the shin, 20 cm above the ankle; PND Adam Lite's ankle-roll link is called ``toeLeft``); a
+toe left out is then the sole's front centre.
+
 The foot body is the deepest moving body below the ankle keypoint's body (the ankle-roll
 link). Offsets are zero (the body origin, usually on the joint axes) except the head, which
 takes the centre of its first collision geom when it has one.
@@ -44,7 +52,6 @@ The YAML override file may hold::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +60,9 @@ import numpy as np
 import yaml
 
 from ._description import RobotDescription, RobotFileError
+from ._names import body_words, name_words
 from ._topology import infer_robot_keypoints
+from ._topology_tree import rest_body_poses
 
 __all__ = [
     "KeypointGuess",
@@ -76,18 +85,45 @@ _RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
 }
 
 
-def name_words(name: str) -> set[str]:
-    """Lower-case words of a name, split at non-letters, digits runs and camel case."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
-    return {w.lower() for w in re.split(r"[^A-Za-z]+", spaced) if w}
+#: Limb keypoints and the keypoint above them, by part.
+_CHAIN_PARENT = {
+    "knee": "hip",
+    "ankle": "knee",
+    "toe": "ankle",
+    "elbow": "shoulder",
+    "wrist": "elbow",
+    "hand": "wrist",
+}
+#: A name-rule keypoint closer than this (m) to the keypoint above it adds nothing.
+_MIN_SEGMENT_M = 0.01
+#: A toe may stand this much (m) above its ankle in the rest pose (a sole pitched up).
+_TOE_ABOVE_ANKLE_M = 0.03
 
 
-def _side(words: set[str], name: str) -> str | None:
-    low = name.lower()
-    if "left" in words or "l" in words or low.startswith("l_") or low.endswith("_l"):
-        return "left"
-    if "right" in words or "r" in words or low.startswith("r_") or low.endswith("_r"):
-        return "right"
+def _off_limb(desc: RobotDescription, found: dict, key: str, placement) -> str | None:
+    """Why a name rule's ``placement`` for ``key`` is not down its limb, or ``None``."""
+    side, _, part = key.partition("_")
+    above = f"{side}_{_CHAIN_PARENT[part]}" if part in _CHAIN_PARENT else None
+    if above is None or above not in found:
+        return None
+    names = [b.name for b in desc.bodies]
+    (body, offset), (above_body, above_offset) = placement, found[above]
+    if body not in names or above_body not in names:
+        return None
+    i, a = names.index(body), names.index(above_body)
+    chain = [i]
+    while desc.bodies[chain[-1]].parent >= 0:
+        chain.append(desc.bodies[chain[-1]].parent)
+    if a not in chain:
+        return f"it does not hang from the {above} body {above_body!r}"
+    rots, poss = rest_body_poses(desc)
+    point = poss[i] + rots[i] @ np.asarray(offset, float)
+    above_point = poss[a] + rots[a] @ np.asarray(above_offset, float)
+    if np.linalg.norm(point - above_point) < _MIN_SEGMENT_M:
+        return f"it is on the {above} point ({above_body!r})"
+    rise = point[2] - above_point[2]
+    if part == "toe" and rise > _TOE_ABOVE_ANKLE_M:
+        return f"it is {100 * rise:.0f} cm above the {above} ({above_body!r}) in the rest pose"
     return None
 
 
@@ -96,16 +132,7 @@ def guess_keypoints_by_name(
 ) -> tuple[dict[str, tuple[str, np.ndarray]], tuple[str, str] | None, list[str]]:
     """Name rules only: ``{keypoint: (body, offset)}``, ``(left foot, right foot)``, report."""
     bodies = desc.bodies
-    words, sides = [], []
-    for body in bodies:
-        w = name_words(body.name)
-        side = _side(w, body.name)
-        for joint in body.joints:
-            jw = name_words(joint.name)
-            w |= jw
-            side = side or _side(jw, joint.name)
-        words.append(w)
-        sides.append(side)
+    words, sides = body_words(desc)
     depth = []
     for body in bodies:
         depth.append(0 if body.parent < 0 else depth[body.parent] + 1)
@@ -266,6 +293,10 @@ def guess_keypoints(desc: RobotDescription) -> KeypointGuess:
         notes.append(f"facing: {facing_text(topo.facing)}")
     for key, (body, offset) in by_name.items():
         if key not in found:
+            why = _off_limb(desc, found, key, (body, offset))
+            if why is not None:
+                notes.append(f"names: {key}: {body} left out, {why}")
+                continue
             found[key] = (body, offset)
             reasons[key] = "name"
         elif found[key][0] != body and key != "pelvis":

@@ -11,11 +11,13 @@ Follows the MJCF rules that matter for kinematics, without compiling meshes:
 * ``limited="auto"`` (or absent) means limited when a range is given.
 * ``<include file>`` is spliced in place; ``<frame>`` composes its pose into its children.
 * The root is the largest top-level body tree carrying a free joint (else the largest
-  top-level tree); it is the floating base. A free joint spelled out (three orthogonal slide
-  joints, optionally then a ball joint, as in humanoid-gym's files) counts as one, with a
-  note (``_mjcf_root``); any other joint on the root is an error. Other top-level bodies (a
-  floor, props, placeholder bodies) are not attached to it and are left out, with a note. A
-  ball joint becomes three hinges ``name_x/_y/_z``.
+  top-level tree); it is the floating base, and its own orientation in the file is the
+  robot's standing one (``RobotModel.default_root_quat``: dm_control's CMU humanoid stands
+  its y-up tree up with ``euler="90 0 0"`` on the root). A free joint spelled out (three
+  orthogonal slide joints, optionally then a ball joint, as in humanoid-gym's files) counts
+  as one, with a note (``_mjcf_root``); any other joint on the root is an error. Other
+  top-level bodies (a floor, props, placeholder bodies) are not attached to it and are left
+  out, with a note. A ball joint becomes three hinges ``name_x/_y/_z``.
 
 The pieces: compiler settings, default classes and poses in ``_mjcf_context``; bodies and
 joints in ``_mjcf_bodies``; geoms in ``_mjcf_geoms``; keyframes in ``_mjcf_keyframes``. This

@@ -30,6 +30,7 @@ _ARRAY_FIELDS = (
     "velocity_limit",
     "default_joint_pos",
     "default_root_pos",
+    "default_root_quat",
     "keypoint_offset",
     "sole_points",
     "capsule_p0",
@@ -126,6 +127,9 @@ class RobotModel:
     default_joint_pos: Array = None
     #: (3,) standing root position, feet on z = 0 (m).
     default_root_pos: Array = None
+    #: (4,) standing root orientation ``wxyz``: the root body's orientation in the file (the
+    #: identity unless the file turns its root, e.g. a y-up tree stood up by the root's euler).
+    default_root_quat: Array = None
     #: (K, 3) keypoint offsets in their body's frame (m).
     keypoint_offset: Array = None
     #: (2, P, 3) sole contact points of (left, right) foot in the foot body frame (m); their z

@@ -1,9 +1,10 @@
 """Canonical keypoints of a robot from its kinematic tree and rest pose, not from its names.
 
-The robot is read in its file pose (all joints at zero) in its own frame, which MJCF and
-URDF both take as x forward, y left, z up; a robot whose feet point elsewhere (iCub's root
-frame has x backwards) is first turned about z so that they point along x (see
-:mod:`._topology_facing`), and left is then +y. Then:
+The robot is read in its file pose (all joints at zero) in its own frame (its root turned by
+the root body's own orientation in the file, see :mod:`._topology_tree`), which MJCF and
+URDF both take as x forward, y left, z up (a tree that lies flat is refused with a hint); a
+robot whose feet point elsewhere (iCub's root frame has x backwards) is first turned about z
+so that they point along x (see :mod:`._topology_facing`), and left is then +y. Then:
 
 * **legs**: the lowest bodies (within 15 % of the robot's height above its lowest point) hang
   below one body, the lowest common ancestor, which is the *pelvis*; two of its child
@@ -51,7 +52,14 @@ import numpy as np
 from . import _topology_facing, _topology_legs
 from ._description import RobotDescription, RobotFileError
 from ._topology_arms import _arm_chain, _place_arm, _welded_shoulders
-from ._topology_legs import _LEG_MIN_DROP, _LEG_MIN_LINKS, _is_leg, _leg_shape, _sole_points
+from ._topology_legs import (
+    _LEG_MIN_DROP,
+    _LEG_MIN_LINKS,
+    _is_leg,
+    _leg_shape,
+    _sole_points,
+    _up_hint,
+)
 from ._topology_tree import (
     Placement,
     _is_axis,
@@ -109,7 +117,9 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
 
     low = [i for i in range(B) if low_z[i] < z_min + 0.15 * height and i > 0]
     if not low:
-        raise RobotFileError(f"{where}: no body hangs below the root; expected two leg chains")
+        raise RobotFileError(
+            f"{where}: no body hangs below the root; expected two leg chains{_up_hint(poss)}"
+        )
     pelvis = tree.lca(low)
     legs = [c for c in tree.children[pelvis] if set(tree.subtree(c)) & set(low)]
     if len(legs) >= 2:
@@ -129,19 +139,20 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
                 f"legs ({found_legs}); expected two legs, each a chain of at least "
                 f"{_LEG_MIN_LINKS} moving links (hip, knee, ankle) reaching at least "
                 f"{100 * _LEG_MIN_DROP * height:.0f} cm down ({_LEG_MIN_DROP:.0%} of the "
-                "robot's height)"
+                f"robot's height){_up_hint(poss)}"
             )
         legs = real
     if len(legs) < 2:
         raise RobotFileError(
             f"{where}: the lowest bodies ({', '.join(bodies[i].name for i in low[:6])}) hang "
             "from one chain; expected two leg chains going down from one body (a humanoid)"
+            f"{_up_hint(poss)}"
         )
     if len(legs) > 2:
         raise RobotFileError(
             f"{where}: {len(legs)} chains reach the floor from body {bodies[pelvis].name!r} "
             f"({', '.join(bodies[c].name for c in legs[:6])}); expected a biped: two leg "
-            "chains (a quadruped or a wheeled base is not a humanoid)"
+            f"chains (a quadruped or a wheeled base is not a humanoid){_up_hint(poss)}"
         )
 
     below = _topology_legs._trunk_below(desc, tree, moving, poss, pelvis, height)

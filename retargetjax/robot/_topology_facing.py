@@ -1,4 +1,4 @@
-"""Which way a robot faces in its own root frame, from its feet (or its knees).
+"""Which way a robot faces in its own root frame, from its feet (or its knees, or its names).
 
 MJCF and URDF files usually put x forward, but not all do (iCub's ``root_link`` has x
 pointing backwards). The topology therefore reads the facing off the legs in the file pose:
@@ -16,7 +16,16 @@ centred under the ankle), the **knees** decide: a knee is the hinge on a leg who
 along the side axis, in the middle half of the leg's drop, with limits that bend it much
 farther one way (``s = sign`` of the larger of ``|lower|``, ``|upper|``); bending it by
 ``s·ε`` moves the foot by ``s·ε a × (p_foot − p_knee)``, which is backwards (a knee bends the
-shin back). With neither cue the file's +x is kept.
+shin back). The knees' votes cancel when their limits are mirrored about one world axis (Poppy
+Humanoid's URDF: both knees turn about −x, one bends to +y, the other to −y).
+
+When neither the feet nor the knees decide, the **names** do: bodies whose name (or joint's
+name) says left or right (:mod:`._names`) and that stand at least 1 cm off the legs' midline
+vote for the forward that puts left-named bodies on its left and right-named ones on its
+right; a share of at least 80 % of the votes (two at least) decides. Else, of the two
+candidates, the one nearer the file's +x is kept.
+
+"Root frame" here is the root turned by its own file orientation (see :mod:`._topology_tree`).
 
 The yaw of the detected forward is snapped to the nearest multiple of 90° when within 15° of
 one (files are drawn along their axes).
@@ -28,6 +37,7 @@ import numpy as np
 
 from ._collision import geom_capsules
 from ._description import RobotDescription
+from ._names import body_sides
 from ._topology_tree import _Tree
 
 __all__ = ["robot_facing", "turn_about_z"]
@@ -107,6 +117,32 @@ def _knee_cue(desc, moving, rots, poss, chain: list[int], f0: np.ndarray) -> flo
     return None
 
 
+#: Bodies closer than this (m) to the legs' midline say nothing about their side.
+_NAME_MIN_OFF_M = 0.01
+#: The share of side-named bodies that must agree for the names to decide the facing.
+_NAME_MAJORITY = 0.8
+
+
+def _name_cue(desc, poss, middle: np.ndarray, f0: np.ndarray) -> float | None:
+    """+1 when the side-named bodies put left on ``f0``'s left, −1 when on its right."""
+    left_of_f0 = np.array([-f0[1], f0[0]])
+    agree = disagree = 0
+    for i, side in enumerate(body_sides(desc)):
+        off = float((poss[i][:2] - middle) @ left_of_f0)
+        if side is None or abs(off) < _NAME_MIN_OFF_M:
+            continue
+        if (off > 0) == (side == "left"):
+            agree += 1
+        else:
+            disagree += 1
+    total = agree + disagree
+    if total >= 2 and agree >= _NAME_MAJORITY * total:
+        return 1.0
+    if total >= 2 and disagree >= _NAME_MAJORITY * total:
+        return -1.0
+    return None
+
+
 def robot_facing(
     desc: RobotDescription,
     tree: _Tree,
@@ -137,8 +173,11 @@ def robot_facing(
     if abs(signal) < _MIN_CUE_M:
         knees = [_knee_cue(desc, moving, rots, poss, ch, f0) for ch in leg_chains]
         vote = sum(k for k in knees if k is not None)
+        names = None if vote else _name_cue(desc, poss, 0.5 * (mid[0] + mid[1]), f0)
         if vote:
             forward = f0 if vote > 0 else -f0
+        elif names is not None:
+            forward = f0 if names > 0 else -f0
         else:  # nothing says: of the two, keep the one nearer the file's +x
             forward = f0 if f0[0] >= 0 else -f0
     else:

@@ -53,6 +53,25 @@ def _trunk_below(desc, tree: _Tree, moving, poss: np.ndarray, pelvis: int, heigh
     return None
 
 
+def _up_hint(poss: np.ndarray) -> str:
+    """A clause for the no-legs errors when the tree lies flat (not z-up) in the file pose.
+
+    Bodies spanning less than half as much along z as along x or y are a tree drawn with
+    another up axis (dm_control's CMU walker is y-up, stood up by code, not by its root's
+    orientation); the axis named is the horizontal one the bodies reach farther along on
+    one side than the other (head and feet, not the arms' span). Else ``""``.
+    """
+    lo, hi = poss.min(axis=0), poss.max(axis=0)
+    span = hi - lo
+    if span[2] >= 0.5 * max(span[0], span[1]):
+        return ""
+    axis = "xy"[int(np.argmax(np.abs(hi[:2] + lo[:2])))]
+    return (
+        f"; the tree lies along {axis} in the file pose ({100 * span[2]:.0f} cm along z): "
+        "expected a z-up robot (a root body's quat/euler that stands it up is followed)"
+    )
+
+
 def _trunk_error(where, desc, poss, pelvis: int, below: tuple[int, str]) -> RobotFileError:
     body, joint = below
     return RobotFileError(

@@ -1,6 +1,12 @@
 """The robot's kinematic tree in its file pose, as the topology reads it: world poses of the
 bodies at rest, their points (origin, sites, collision-shape ends), the tree's ancestors,
-subtrees and paths, joint axes in the world, and offsets in a body's frame."""
+subtrees and paths, joint axes in the world, and offsets in a body's frame.
+
+The rest pose puts the root body at the origin, turned by its own file orientation (MJCF
+``quat``/``euler``/``axisangle``/``xyaxes``/``zaxis`` of the root body, a URDF's joint from
+a bare ``world`` link): dm_control's CMU humanoid is drawn y-up and its root's
+``euler="90 0 0"`` stands it up. That orientation is also the model's standing root
+orientation (``RobotModel.default_root_quat``)."""
 
 from __future__ import annotations
 
@@ -17,11 +23,14 @@ Placement = tuple[str, np.ndarray]
 
 
 def rest_body_poses(desc: RobotDescription) -> tuple[np.ndarray, np.ndarray]:
-    """World rotations (B, 3, 3) and positions (B, 3) of every body in the file pose."""
+    """World rotations (B, 3, 3) and positions (B, 3) of every body in the file pose.
+
+    The root sits at the origin with its file orientation (see the module docstring).
+    """
     rots, poss = [], []
     for body in desc.bodies:
         if body.parent < 0:
-            rots.append(np.eye(3))
+            rots.append(np.asarray(body.rot, np.float64))
             poss.append(np.zeros(3))
         else:
             R, t = rots[body.parent], poss[body.parent]

@@ -2,12 +2,14 @@
 ``mimic`` joints and collision primitives; meshes are recorded but never opened.
 
 Rules followed (ROS URDF spec): a joint's ``origin`` (``xyz``, ``rpy`` = fixed-axis roll,
-pitch, yaw) places the child link frame in the parent link frame; ``axis`` (default
-``1 0 0``) is in the joint = child frame; ``continuous`` joints are unlimited; box ``size``
-is full lengths and cylinder ``length`` the full length. The root is the one link that is
-no joint's child; a root named ``world`` without geometry, attached by a floating or fixed
-joint, is dropped and its child becomes the floating base. Bodies are ordered depth first
-from the root, children in joint file order (so a parent always precedes its children).
+pitch, yaw) places the child link frame in the parent link frame; ``axis`` (default ``1 0
+0``) is in the joint = child frame; ``continuous`` joints are unlimited; box ``size`` is
+full lengths and cylinder ``length`` the full length. The root is the one link that is no
+joint's child; a root named ``world`` without geometry, attached by a floating or fixed
+joint, is dropped and its child becomes the floating base, posed by that joint's origin (its
+rotation is the robot's standing orientation, as an MJCF root body's own). Bodies are
+ordered depth first from the root, children in joint file order (so a parent always precedes
+its children).
 """
 
 from __future__ import annotations
@@ -147,13 +149,19 @@ def parse_urdf(path: str | Path) -> RobotDescription:
         and not root_link.findall("collision")
         and child_joint[children[root_name][0]].get("type") in ("floating", "fixed")
     ):
+        world_joint = child_joint[children[root_name][0]]
         root_name = children[root_name][0]  # drop a bare 'world' link
+    else:
+        world_joint = None
 
     bodies: list[BodySpec] = []
 
     def visit(name: str, parent: int) -> None:
         link = links[name]
         body = BodySpec(name=name, parent=parent, pos=np.zeros(3), rot=np.eye(3))
+        if parent < 0 and world_joint is not None:
+            # The joint from 'world' poses the root: its orientation is the standing one.
+            body.pos, body.rot = _origin(doc, world_joint)
         if parent >= 0:
             joint = child_joint[name]
             body.pos, body.rot = _origin(doc, joint)
