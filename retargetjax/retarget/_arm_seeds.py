@@ -46,6 +46,12 @@ _SIDES = ("left", "right")
 _TABLE_CACHE: dict[int, tuple[Any, list]] = {}
 
 
+def _root_quat(robot: RobotModel) -> np.ndarray:
+    """The root's standing orientation (wxyz), as the file turns it."""
+    quat = getattr(robot, "default_root_quat", None)
+    return np.array([1.0, 0.0, 0.0, 0.0]) if quat is None else np.asarray(quat, np.float64)
+
+
 def _chain_joints(robot: RobotModel, top: int, bottom: int) -> list[int]:
     """Hinge joints moving the bodies on the chain from body ``top`` (excluded) down to body
     ``bottom`` (included), root first; empty if ``bottom`` does not hang from ``top``."""
@@ -129,7 +135,7 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
             fk = clip_forward_kinematics(
                 robot,
                 np.broadcast_to(robot.default_root_pos, (E, 3)),
-                np.broadcast_to([1.0, 0.0, 0.0, 0.0], (E, 4)),
+                np.broadcast_to(_root_quat(robot), (E, 4)),
                 q,
             )
             kp = np.asarray(keypoint_positions(robot, fk), np.float64)
@@ -161,9 +167,7 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
     return tables
 
 
-def seed_arm_joints(
-    robot: RobotModel, target: np.ndarray, weight: np.ndarray
-) -> np.ndarray | None:
+def seed_arm_joints(robot: RobotModel, target: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     """(T, N) starting joint angles for targets ``target`` (T, Kr, 3) in the robot's keypoint
     order (``weight`` (Kr,) 0 where the human lacks one): the standing pose with each arm at
     its chosen table entry; ``None`` where nothing changes (no arm table, no arm targets, or
@@ -183,7 +187,7 @@ def seed_arm_joints(
     from ..robot import clip_forward_kinematics, keypoint_positions
 
     fk0 = clip_forward_kinematics(
-        robot, np.asarray(robot.default_root_pos)[None], np.array([[1.0, 0, 0, 0]]), q0[None]
+        robot, np.asarray(robot.default_root_pos)[None], _root_quat(robot)[None], q0[None]
     )
     kp0 = np.asarray(keypoint_positions(robot, fk0), np.float64)
     frame0 = _torso_frame(kp0, names)

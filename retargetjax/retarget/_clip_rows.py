@@ -85,6 +85,7 @@ def stack_windows(
         part_contact=stack(_part_field("part_contact"), fill=0.0),
         part_support=stack(_part_field("part_support"), fill=0.0),
     )
+
     def joint_start(p, idx):
         if p.joint_pos_init is None:
             return np.broadcast_to(default_q, (*idx.shape, default_q.shape[0]))
