@@ -19,12 +19,14 @@ frame has x backwards) is first turned about z so that they point along x (see
   first joint whose axis is across the upper arm (a twist joint's axis runs along it), at
   least 8 % of the height and a quarter of the arm's reach down it from the shoulder; the
   shoulder is the first joint back up from the elbow that is neither at the elbow's centre
-  nor an upper-arm twist (so a clavicle link inboard of it is passed); the wrist the last
-  moving body before the fingers branch, with the hand 0.4 forearm lengths beyond it. An
-  arm without a wrist joint takes its wrist and hand from the far end of the forearm's
-  collision shapes. Arms welded to the trunk (a model where only the legs move, the legs
-  hanging from a waist under the chest) give only their shoulders, the first body off the
-  midline, which place the chest on the arms' branch body and the head.
+  nor an upper-arm twist (so a clavicle link inboard of it is passed), and a joint with no
+  such shoulder (one below a clavicle yaw, as on Atlas) is passed when a later joint is an
+  elbow; the wrist the last moving body before the fingers branch, with the hand 0.4
+  forearm lengths beyond it. An arm without a wrist joint takes its wrist and hand from the
+  far end of the forearm's collision shapes. Arms welded to the trunk (a model where only
+  the legs move, the legs hanging from a waist under the chest) give only their shoulders,
+  the first body off the midline, which place the chest on the arms' branch body and the
+  head.
 * **head**: the highest point (body origin, site or collision shape) on the upper trunk
   outside the arms, when it stands clearly above the shoulders (cameras and lidars on the
   head count; a head collision sphere is best). A head made of meshes only is placed where a
