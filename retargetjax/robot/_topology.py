@@ -8,7 +8,9 @@ frame has x backwards) is first turned about z so that they point along x (see
 * **legs**: the lowest bodies (within 15 % of the robot's height above its lowest point) hang
   below one body, the lowest common ancestor, which is the *pelvis*; two of its child
   subtrees hold them, the legs. The foot (and the ankle keypoint) is the last moving body
-  of each leg going down (a toe link ahead of it is not the foot); the knee the moving body
+  of each leg going down (a toe link ahead of it is not the foot), or a foot welded a
+  shin's length below the knee when nothing moves below it (the classic MuJoCo humanoid's
+  two-link legs, see :func:`._topology_legs._welded_foot`); the knee the moving body
   nearest half way between the top of the leg and the foot; the hip the moving body above
   the knee whose axis is a roll (along x), else the first. The leg with the larger y is the
   left one, whatever the names say.
@@ -36,12 +38,12 @@ A robot without arms or head simply lacks those keypoints; extra chains (gripper
 sensors, cameras, IMU frames) are never legs or arms since they neither reach the floor
 nor stick out sideways on both sides. :func:`infer_robot_keypoints` raises a
 :class:`RobotFileError` when no two leg chains exist. A leg is a chain of at least three
-moving links (hip, knee, ankle) whose first one stands at least a quarter of the robot's
-height above its lowest one; chains to the floor that are not legs (an assembly's placeholder
-links, gears, a wheeled base's steering) are ignored. Chains that hang from a body which a
-spine joint lifts above the rest of the trunk are an upper body's arms, not legs (the robot
-is refused), and :func:`check_legs` applies the same tests to feet found by names or a
-keypoints YAML.
+moving links (hip, knee, ankle; a welded foot counts as the ankle) whose first one stands
+at least a quarter of the robot's height above its lowest one; chains to the floor that are
+not legs (an assembly's placeholder links, gears, a wheeled base's steering) are ignored.
+Chains that hang from a body which a spine joint lifts above the rest of the trunk are an
+upper body's arms, not legs (the robot is refused), and :func:`check_legs` applies the same
+tests to feet found by names or a keypoints YAML.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
     if len(legs) >= 2:
         # Chains to the floor that are no legs (an assembly's placeholder links, gears, a
         # stand) are dropped; when fewer than two legs remain, say what the chains lack.
-        shapes = {c: _leg_shape(desc, tree, moving, poss, c) for c in legs}
+        shapes = {c: _leg_shape(desc, tree, moving, rots, poss, c) for c in legs}
         real = [c for c in legs if _is_leg(shapes[c], height)]
         if len(real) < 2:
             found_legs = "; ".join(
@@ -164,7 +166,8 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         # A toe lies well forward (+x) of the ankle, level with it, and bends about a pitch
         # axis; an ankle-roll link a few cm beside or ahead of the ankle pitch is the foot.
         mov = [n for n in chain if moving[n]] or [chain[-1]]
-        foot = mov[-1]
+        welded = _topology_legs._welded_foot(desc, tree, moving, rots, poss, mov)
+        foot = mov[-1] if welded is None else welded
         for k in range(2, len(mov)):
             later = [(mov[m - 1], mov[m]) for m in range(k + 1, len(mov))]
             reach = poss[mov[-1]] - poss[mov[k]]
