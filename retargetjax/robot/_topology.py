@@ -9,7 +9,9 @@ so that they point along x (see :mod:`._topology_facing`), and left is then +y. 
 * **legs**: the lowest bodies (within 15 % of the robot's height above its lowest point) hang
   below one body, the lowest common ancestor, which is the *pelvis*; two of its child
   subtrees hold them, the legs. The foot (and the ankle keypoint) is the last moving body
-  of each leg going down (a toe link ahead of it is not the foot); the knee the moving body
+  of each leg going down (a toe link ahead of it is not the foot), or a foot welded a
+  shin's length below the knee when nothing moves below it (the classic MuJoCo humanoid's
+  two-link legs, see :func:`._topology_legs._welded_foot`); the knee the moving body
   nearest half way between the top of the leg and the foot; the hip the moving body above
   the knee whose axis is a roll (along x), else the first. The leg with the larger y is the
   left one, whatever the names say.
@@ -20,12 +22,14 @@ so that they point along x (see :mod:`._topology_facing`), and left is then +y. 
   first joint whose axis is across the upper arm (a twist joint's axis runs along it), at
   least 8 % of the height and a quarter of the arm's reach down it from the shoulder; the
   shoulder is the first joint back up from the elbow that is neither at the elbow's centre
-  nor an upper-arm twist (so a clavicle link inboard of it is passed); the wrist the last
-  moving body before the fingers branch, with the hand 0.4 forearm lengths beyond it. An
-  arm without a wrist joint takes its wrist and hand from the far end of the forearm's
-  collision shapes. Arms welded to the trunk (a model where only the legs move, the legs
-  hanging from a waist under the chest) give only their shoulders, the first body off the
-  midline, which place the chest on the arms' branch body and the head.
+  nor an upper-arm twist (so a clavicle link inboard of it is passed), and a joint with no
+  such shoulder (one below a clavicle yaw, as on Atlas) is passed when a later joint is an
+  elbow; the wrist the last moving body before the fingers branch, with the hand 0.4
+  forearm lengths beyond it. An arm without a wrist joint takes its wrist and hand from the
+  far end of the forearm's collision shapes. Arms welded to the trunk (a model where only
+  the legs move, the legs hanging from a waist under the chest) give only their shoulders,
+  the first body off the midline, which place the chest on the arms' branch body and the
+  head.
 * **head**: the highest point (body origin, site or collision shape) on the upper trunk
   outside the arms, when it stands clearly above the shoulders (cameras and lidars on the
   head count; a head collision sphere is best). A head made of meshes only is placed where a
@@ -35,12 +39,12 @@ A robot without arms or head simply lacks those keypoints; extra chains (gripper
 sensors, cameras, IMU frames) are never legs or arms since they neither reach the floor
 nor stick out sideways on both sides. :func:`infer_robot_keypoints` raises a
 :class:`RobotFileError` when no two leg chains exist. A leg is a chain of at least three
-moving links (hip, knee, ankle) whose first one stands at least a quarter of the robot's
-height above its lowest one; chains to the floor that are not legs (an assembly's placeholder
-links, gears, a wheeled base's steering) are ignored. Chains that hang from a body which a
-spine joint lifts above the rest of the trunk are an upper body's arms, not legs (the robot
-is refused), and :func:`check_legs` applies the same tests to feet found by names or a
-keypoints YAML.
+moving links (hip, knee, ankle; a welded foot counts as the ankle) whose first one stands
+at least a quarter of the robot's height above its lowest one; chains to the floor that are
+not legs (an assembly's placeholder links, gears, a wheeled base's steering) are ignored.
+Chains that hang from a body which a spine joint lifts above the rest of the trunk are an
+upper body's arms, not legs (the robot is refused), and :func:`check_legs` applies the same
+tests to feet found by names or a keypoints YAML.
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
     if len(legs) >= 2:
         # Chains to the floor that are no legs (an assembly's placeholder links, gears, a
         # stand) are dropped; when fewer than two legs remain, say what the chains lack.
-        shapes = {c: _leg_shape(desc, tree, moving, poss, c) for c in legs}
+        shapes = {c: _leg_shape(desc, tree, moving, rots, poss, c) for c in legs}
         real = [c for c in legs if _is_leg(shapes[c], height)]
         if len(real) < 2:
             found_legs = "; ".join(
@@ -173,7 +177,8 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
         # A toe lies well forward (+x) of the ankle, level with it, and bends about a pitch
         # axis; an ankle-roll link a few cm beside or ahead of the ankle pitch is the foot.
         mov = [n for n in chain if moving[n]] or [chain[-1]]
-        foot = mov[-1]
+        welded = _topology_legs._welded_foot(desc, tree, moving, rots, poss, mov)
+        foot = mov[-1] if welded is None else welded
         for k in range(2, len(mov)):
             later = [(mov[m - 1], mov[m]) for m in range(k + 1, len(mov))]
             reach = poss[mov[-1]] - poss[mov[k]]

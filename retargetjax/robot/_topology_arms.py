@@ -49,38 +49,48 @@ def _across(desc, rots, n: int, direction: np.ndarray) -> bool:
     return axis is not None and length > 1e-9 and abs(axis @ direction) < 0.5 * length
 
 
-def _shoulder_for(desc, rots, poss, before: list[int], elbow: int) -> int:
+def _shoulder_for(desc, rots, poss, before: list[int], elbow: int, swing: bool = False):
     """The shoulder for an elbow: going back up the arm from the elbow, the first joint that
     is neither at the elbow's centre nor a twist of the upper arm (axis along it), so an
-    upper-arm twist link below the shoulder and a clavicle link inboard of it are passed."""
+    upper-arm twist link below the shoulder and a clavicle link inboard of it are passed.
+    When there is none, the arm's first joint, or ``None`` with ``swing`` (nothing up the arm
+    swings the upper arm to that elbow: it is no elbow)."""
     for n in reversed(before):
         upper = poss[elbow] - poss[n]
         if np.linalg.norm(upper) > _SAME_CENTRE and _across(desc, rots, n, upper):
             return n
-    return before[0]
+    return None if swing else before[0]
 
 
 def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> None:
     """Shoulder, elbow, wrist and hand of one arm, whatever its rest pose (hanging, sideways
     or forward): the elbow is the first joint whose axis is across the upper arm (shoulder
     to elbow) at least 8 % of the height and a quarter of the arm's reach from the shoulder;
-    the shoulder is found back up the arm from it (:func:`_shoulder_for`)."""
+    the shoulder is found back up the arm from it (:func:`_shoulder_for`). A joint that no
+    joint up the arm swings (every one's axis runs along the segment to it, as Atlas's
+    shoulder yaw on its long, near-vertical clavicle does for the shoulder roll below it) is
+    an elbow only when no joint further down is one."""
     bodies = desc.bodies
     mov = [n for n in chain if moving[n]]
     tip = _arm_tip(desc, tree, rots, poss, chain, poss[mov[0]])
     elbow = shoulder = None
-    for k in range(1, len(mov)):
-        n = mov[k]
-        s = _shoulder_for(desc, rots, poss, mov[:k], n)
-        upper = float(np.linalg.norm(poss[n] - poss[s]))
-        share = upper / max(upper + float(np.linalg.norm(tip - poss[n])), 1e-9)
-        lo, hi = _UPPER_ARM_SHARE
-        if (
-            upper >= 0.08 * height
-            and lo <= share <= hi
-            and _across(desc, rots, n, poss[n] - poss[s])
-        ):
-            elbow, shoulder = n, s
+    for swing in (True, False):
+        for k in range(1, len(mov)):
+            n = mov[k]
+            s = _shoulder_for(desc, rots, poss, mov[:k], n, swing)
+            if s is None:
+                continue
+            upper = float(np.linalg.norm(poss[n] - poss[s]))
+            share = upper / max(upper + float(np.linalg.norm(tip - poss[n])), 1e-9)
+            lo, hi = _UPPER_ARM_SHARE
+            if (
+                upper >= 0.08 * height
+                and lo <= share <= hi
+                and _across(desc, rots, n, poss[n] - poss[s])
+            ):
+                elbow, shoulder = n, s
+                break
+        if elbow is not None:
             break
     if elbow is None and len(mov) > 1:
         elbow = mov[-1]

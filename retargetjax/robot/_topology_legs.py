@@ -1,5 +1,6 @@
 """Legs and feet of a robot's topology: what counts as a leg (:func:`check_legs`, also for
-feet found by names or a keypoints YAML) and a sole for feet that have no collision shapes."""
+feet found by names or a keypoints YAML), a foot welded to the shin (:func:`_welded_foot`)
+and a sole for feet that have no collision shapes."""
 
 from __future__ import annotations
 
@@ -11,20 +12,60 @@ from ._topology_tree import _lowest, _moving_between, _Tree, rest_body_poses
 __all__ = ["check_legs"]
 
 
-#: A leg is a chain of at least this many moving links (hip, knee, ankle) …
+#: A leg is a chain of at least this many links (hip, knee, ankle; the ankle may be a foot
+#: welded to the shin, see :func:`_welded_foot`; the others move) …
 _LEG_MIN_LINKS = 3
 #: … whose first moving link stands at least this fraction of the robot's height above its
 #: lowest one (a human's hip-to-ankle drop is about 45 %, the robots seen 47-89 %).
 _LEG_MIN_DROP = 0.25
+#: A foot welded to the shin hangs below the knee by at least this fraction of the drop from
+#: the top of the leg to the knee (a shin's length; a sole frame under an ankle is far less).
+_WELDED_FOOT_DROP = 0.5
+#: … and reaches the bottom of the leg, within this (m).
+_WELDED_FOOT_BOTTOM = 0.02
 
 
-def _leg_shape(desc, tree: _Tree, moving: list[bool], poss: np.ndarray, root: int):
-    """(moving links, drop in m) of the chain from ``root`` down to its lowest moving link."""
+def _welded_foot(desc, tree: _Tree, moving, rots, poss: np.ndarray, mov: list[int]):
+    """The foot of a leg with no ankle joint (the classic MuJoCo humanoid: hip and knee move,
+    the foot is welded to the shin), else ``None``.
+
+    ``mov`` are the leg's moving links, top first; the last is the knee when nothing moves
+    below it. The foot is the first body down from it (through no joint) that carries a
+    collision shape, lies at least :data:`_WELDED_FOOT_DROP` times the top-of-leg-to-knee
+    drop below the knee, and reaches the leg's lowest point (within
+    :data:`_WELDED_FOOT_BOTTOM`). A leg with a moving link below its last one is not read
+    (its ankle moves), and a leg with real ankles never has a body that far below the ankle.
+    """
+    if len(mov) < 2:
+        return None
+    knee = mov[-1]
+    below = [n for n in tree.subtree(knee) if n != knee]
+    thigh = float(poss[mov[0]][2] - poss[knee][2])
+    if not below or any(moving[n] for n in below) or thigh <= 0.0:
+        return None
+    low = {n: _lowest(desc, rots, poss, n) for n in [knee, *below]}
+    bottom = min(low.values())
+    feet = [
+        n
+        for n in below
+        if desc.bodies[n].geoms
+        and poss[knee][2] - poss[n][2] >= _WELDED_FOOT_DROP * thigh
+        and min(low[m] for m in tree.subtree(n)) <= bottom + _WELDED_FOOT_BOTTOM
+    ]
+    return min(feet, key=lambda n: (len(tree.ancestors(n)), poss[n][2]), default=None)
+
+
+def _leg_shape(desc, tree: _Tree, moving: list[bool], rots, poss: np.ndarray, root: int):
+    """(links, drop in m) of the chain from ``root`` down to its lowest moving link, or to a
+    foot welded below it (:func:`_welded_foot`, counted as a link)."""
     sub = [n for n in tree.subtree(root) if moving[n]]
     if not sub:
         return 0, 0.0
     lowest = min(sub, key=lambda n: (round(poss[n][2], 3), -len(tree.ancestors(n))))
     mov = [n for n in tree.path(root, lowest) if moving[n]]
+    foot = _welded_foot(desc, tree, moving, rots, poss, mov)
+    if foot is not None:
+        return len(mov) + 1, float(poss[mov[0]][2] - poss[foot][2])
     return len(mov), float(poss[mov[0]][2] - poss[lowest][2])
 
 
@@ -86,8 +127,9 @@ def check_legs(desc: RobotDescription, pelvis: str, feet: tuple[str, str]) -> No
     """Raise :class:`RobotFileError` unless both feet hang from ``pelvis`` by a leg.
 
     For feet found by name rules or a keypoints YAML: the same tests as the topology's (at
-    least three moving links from the pelvis down to the foot, reaching at least a quarter
-    of the robot's height down; no trunk going on below the pelvis through a joint, see
+    least three links from the pelvis down to the foot, the foot counted when it is welded to
+    the shin (:func:`_welded_foot`), the others moving, reaching at least a quarter of the
+    robot's height down; no trunk going on below the pelvis through a joint, see
     :func:`_trunk_below`). One line naming the file, the leg and what was expected.
     """
     rots, poss = rest_body_poses(desc)
@@ -111,11 +153,13 @@ def check_legs(desc: RobotDescription, pelvis: str, feet: tuple[str, str]) -> No
             )
         mov = [n for n in tree.path(top, i)[1:] if moving[n]]
         drop = float(poss[mov[0]][2] - poss[i][2]) if mov else 0.0
-        if not _is_leg((len(mov), drop), height):
+        welded = not moving[i] and _welded_foot(desc, tree, moving, rots, poss, mov) == i
+        if not _is_leg((len(mov) + welded, drop), height):
             raise RobotFileError(
                 f"{desc.path}: the {side} leg ({pelvis} to {foot}) has {len(mov)} moving "
                 f"link{'s' if len(mov) != 1 else ''} reaching {100 * drop:.0f} cm down; "
-                f"expected a leg: at least {_LEG_MIN_LINKS} moving links (hip, knee, ankle) "
+                f"expected a leg: at least {_LEG_MIN_LINKS} moving links (hip, knee, ankle), "
+                "or a hip and a knee with the foot welded a shin's length below it, "
                 f"reaching at least {100 * _LEG_MIN_DROP * height:.0f} cm down "
                 f"({_LEG_MIN_DROP:.0%} of the robot's height)"
             )
