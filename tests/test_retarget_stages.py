@@ -245,11 +245,14 @@ def test_arms_far_from_the_standing_pose_start_near_their_targets(synthetic, rob
     frames = built_frame(kp[:, idx[:, 0]], kp[:, idx[:, 1]], kp[:, idx[:, 2]], kp[:, idx[:, 3]], np)
     start = seed_arm_joints(robot, kp, base.keypoint_weight)
     assert start is not None
-    # Near already: elbows within 10 cm (the table is coarse; shoulder pitch, roll and yaw
-    # trade for one another, so the angles themselves may differ).
+    # The overhead arm starts near already: its elbow within 10 cm (the table is coarse;
+    # shoulder pitch, roll and yaw trade for one another, so the angles may differ). The
+    # left one, under ~107° from hanging, starts hanging: the stage swings it up itself.
     near = np.asarray(_kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], start)))
-    elbows = [robot.keypoint_names.index(f"{s}_elbow") for s in ("left", "right")]
-    assert np.linalg.norm(near[:, elbows] - kp[:, elbows], axis=-1).max() < 0.10
+    elbow = robot.keypoint_names.index("right_elbow")
+    assert np.linalg.norm(near[:, elbow] - kp[:, elbow], axis=-1).max() < 0.10
+    left = [robot.joint_names.index(n) for n in RAISED if n.startswith("left")]
+    assert np.all(start[:, left] == np.asarray(robot.default_joint_pos)[left])
     problem = dataclasses.replace(
         base,
         target_keypoints=kp.astype(np.float32),

@@ -17,12 +17,17 @@ torso frame ``F = built_frame(l_shoulder, r_shoulder, pelvis, torso)`` at the st
 Entries that put the elbow or the wrist inside the trunk (within ``0.6 · w/2`` of the
 pelvis–torso axis, ``w`` the shoulder width) are dropped.
 
+Each joint's grid also holds its standing value.
+
 **Choice** (per frame, per arm): with the target's ``u*``, ``f*`` in the target's own torso
-frame, the score of entry ``e`` is ``s_e = u_e·u* + ½ f_e·f* − λ ‖q_e − q_0‖₁ / n`` (``λ`` =
-0.05: a pull towards the standing pose among near-equals). The standing pose is kept unless
-the best entry beats it by :data:`SEED_MARGIN`, and a frame keeps the previous frame's entry
-while that one stays within :data:`SEED_HYSTERESIS` of the best, so neighbouring frames start
-on the same branch of the arm's solutions.
+frame, an arm is seeded only where ``u_0·u* <`` :data:`SEED_FAR_COS` (its standing upper arm
+``u_0`` points over ~107° away: nearer, the per-frame stage swings it there by itself, and a
+table entry on another branch of the arm's redundant solutions would only make neighbouring
+frames disagree). The score of entry ``e`` is ``s_e = u_e·u* + ½ f_e·f* − λ ‖q_e − q_0‖₁ / n``
+(``λ`` = 0.2: the least turned of near-equal entries). The standing pose is kept unless the
+best entry beats it by :data:`SEED_MARGIN`, and a frame keeps the previous frame's entry
+while that one stays within :data:`SEED_HYSTERESIS` of the best, so neighbouring frames
+start on the same branch.
 """
 
 from __future__ import annotations
@@ -35,13 +40,16 @@ import numpy as np
 from ..robot import RobotModel
 from ._frames import built_frame
 
-__all__ = ["SEED_HYSTERESIS", "SEED_MARGIN", "arm_seed_table", "seed_arm_joints"]
+__all__ = ["SEED_FAR_COS", "SEED_HYSTERESIS", "SEED_MARGIN", "arm_seed_table", "seed_arm_joints"]
 
+#: An arm is seeded only where its target upper arm is over ~107° from the standing one
+#: (cosine below this): from nearer, the per-frame stage swings it there by itself.
+SEED_FAR_COS = -0.3
 #: The best table entry must beat the standing pose's score by this much to replace it.
 SEED_MARGIN = 0.3
 #: A frame keeps the previous frame's entry while it scores within this of the best.
 SEED_HYSTERESIS = 0.1
-_PULL = 0.05
+_PULL = 0.2
 _SIDES = ("left", "right")
 _TABLE_CACHE: dict[int, tuple[Any, list]] = {}
 
@@ -127,7 +135,8 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
             grids = []
             for j in joints:
                 lo, hi = max(lower[j], -np.pi), min(upper[j], np.pi)
-                grids.append(lo + (hi - lo) * (np.arange(k) + 0.5) / k)
+                grid = lo + (hi - lo) * (np.arange(k) + 0.5) / k
+                grids.append(np.unique(np.append(grid, np.clip(q0[j], lo, hi))))
             combos = np.array(list(itertools.product(*grids)), np.float64)
             q = np.broadcast_to(q0, (len(combos), len(q0))).copy()
             q[:, joints] = combos
@@ -198,7 +207,8 @@ def seed_arm_joints(robot: RobotModel, target: np.ndarray, weight: np.ndarray) -
             continue
         u_t, f_t = _directions(tgt, names, side, frame)  # (T, 3)
         u0, f0 = _directions(kp0, names, side, frame0)
-        score0 = (u_t @ u0[0]) + 0.5 * (f_t @ f0[0])  # (T,)
+        far = (u_t @ u0[0]) < SEED_FAR_COS  # (T,) the standing arm points away
+        score0 = (u_t @ u0[0]) + 0.5 * (f_t @ f0[0])
         choice = np.full(T, -1)
         prev = -1
         for start in range(0, T, 1024):
@@ -207,11 +217,12 @@ def seed_arm_joints(robot: RobotModel, target: np.ndarray, weight: np.ndarray) -
             best = scores.argmax(axis=1)
             for t_local, b in enumerate(best):
                 s = scores[t_local]
-                if s[b] < score0[start + t_local] + SEED_MARGIN:
+                t = start + t_local
+                if not far[t] or s[b] < score0[t] + SEED_MARGIN:
                     prev = -1
                 elif prev < 0 or s[prev] < s[b] - SEED_HYSTERESIS:
                     prev = int(b)
-                choice[start + t_local] = prev
+                choice[t] = prev
         seeded = choice >= 0
         if seeded.any():
             changed = True
