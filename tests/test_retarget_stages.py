@@ -231,9 +231,9 @@ RAISED = {
 
 def test_arms_far_from_the_standing_pose_start_near_their_targets(synthetic, robot):
     """A clip made by the robot with its arms overhead is recovered, the arms started from
-    the table of arm poses (:mod:`retargetjax.retarget._arm_seeds`) rather than hanging:
+    the table of arm poses (:mod:`retargetjax.retarget._start_pose`) rather than hanging:
     from there an arm can swing the wrong way round, through the torso."""
-    from retargetjax.retarget._arm_seeds import seed_arm_joints
+    from retargetjax.retarget._start_pose import seed_arm_joints
 
     base, truth = synthetic
     t = np.arange(FRAMES) / 30.0

@@ -31,7 +31,6 @@ import numpy as np
 from ..io._rowwise import rot_to_quat_rows
 from ..keypoints import CANONICAL_KEYPOINTS
 from ..robot import RobotModel
-from ._arm_seeds import seed_arm_joints
 from ._contact_lock import (
     _FOOT_KEYS,
     _foot_parts_down,
@@ -53,6 +52,7 @@ from ._scaling import (
     _robot_rest,
     _segments,
 )
+from ._start_pose import start_joint_pos
 
 __all__ = ["RetargetProblem", "build_problem"]
 
@@ -83,8 +83,8 @@ class RetargetProblem:
     part_contact: np.ndarray | None = None
     part_support: np.ndarray | None = None  # (T, B) m, support height (robot frame)
     body_contacts: Any = None  # the human's BodyContacts (for the output's metadata)
-    # (T, N) where the per-frame stage starts (arms from a table, :mod:`._arm_seeds`);
-    # None: the standing pose
+    # (T, N) where the per-frame stage starts (:mod:`._start_pose`: off the limits, far
+    # arms from a table); None: the standing pose
     joint_pos_init: np.ndarray | None = None
 
     @property
@@ -288,7 +288,7 @@ def build_problem(
     pelvis_offset_rest = rest["root_rot"].T @ (R["pelvis"] - rest["root_pos"])
     root_pos = X[:, idx["pelvis"]] - np.einsum("tij,j->ti", root_rot, pelvis_offset_rest)
 
-    joint_pos_init = seed_arm_joints(robot, target, weights)
+    joint_pos_init = start_joint_pos(robot, target, weights)
     return RetargetProblem(
         fps=float(fps),
         keypoint_names=names,

@@ -1,6 +1,14 @@
-"""Starting poses of the arms for the per-frame stage, picked from a table of arm poses.
+"""Where the per-frame stage starts: the standing pose off its joint limits, and arms far
+from it from a table of arm poses.
 
-The per-frame stage starts every frame at the robot's standing pose. An arm whose target is
+**Off the limits.** Many files stand their robot with elbows or knees straight, exactly at a
+joint limit. A straight arm is a singular pose: turning the upper arm about itself moves
+neither elbow nor wrist, so nothing tells the solver which way the elbow should bend, and an
+elbow pushed against its limit stays straight all clip long (AzureLoong, Atlas). Every hinge
+joint the standing pose puts on a limit starts ``min(0.25 rad, ¼ range)`` inside it
+(:func:`standing_start`).
+
+**Arm seeds.** The per-frame stage starts every frame at the standing pose. An arm whose target is
 far from there (overhead in a cartwheel or a handstand, across the body) can be pulled the
 wrong way round: with the arm hanging and its target straight up the tracking gradient has
 no preferred direction, and the arm may swing through the torso into a joint limit and stay
@@ -40,7 +48,15 @@ import numpy as np
 from ..robot import RobotModel
 from ._frames import built_frame
 
-__all__ = ["SEED_FAR_COS", "SEED_HYSTERESIS", "SEED_MARGIN", "arm_seed_table", "seed_arm_joints"]
+__all__ = [
+    "SEED_FAR_COS",
+    "SEED_HYSTERESIS",
+    "SEED_MARGIN",
+    "arm_seed_table",
+    "seed_arm_joints",
+    "standing_start",
+    "start_joint_pos",
+]
 
 #: An arm is seeded only where its target upper arm is over ~107° from the standing one
 #: (cosine below this): from nearer, the per-frame stage swings it there by itself.
@@ -52,6 +68,40 @@ SEED_HYSTERESIS = 0.1
 _PULL = 0.2
 _SIDES = ("left", "right")
 _TABLE_CACHE: dict[int, tuple[Any, list]] = {}
+
+
+#: A standing joint on a limit starts this far inside it (rad), at most a quarter of its range.
+_OFF_LIMIT_RAD = 0.25
+
+
+def standing_start(robot: RobotModel) -> np.ndarray:
+    """(N,) the standing pose with every hinge joint that sits on a limit moved
+    ``min(0.25 rad, ¼ range)`` inside it."""
+    q = np.asarray(robot.default_joint_pos, np.float64).copy()
+    lower = np.asarray(robot.joint_lower, np.float64)
+    upper = np.asarray(robot.joint_upper, np.float64)
+    step = np.minimum(_OFF_LIMIT_RAD, 0.25 * (upper - lower))
+    hinge = np.array([k == "hinge" for k in robot.joint_kind]) & (upper > lower)
+    at_low = hinge & (np.abs(q - lower) < 1e-6)
+    at_high = hinge & (np.abs(q - upper) < 1e-6) & ~at_low
+    q[at_low] += step[at_low]
+    q[at_high] -= step[at_high]
+    return q
+
+
+def start_joint_pos(robot: RobotModel, target: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """(T, N) where the per-frame stage starts each frame: :func:`standing_start`, with the
+    arms of :func:`seed_arm_joints` where they are seeded; ``None``: the standing pose
+    itself, everywhere."""
+    seeded = seed_arm_joints(robot, target, weight)
+    start = standing_start(robot)
+    q0 = np.asarray(robot.default_joint_pos, np.float64)
+    if seeded is None:
+        if np.array_equal(start, q0):
+            return None
+        return np.broadcast_to(start, (target.shape[0], len(start))).astype(np.float32)
+    changed = seeded != q0.astype(np.float32)
+    return np.where(changed, seeded, start.astype(np.float32)).astype(np.float32)
 
 
 def _root_quat(robot: RobotModel) -> np.ndarray:
