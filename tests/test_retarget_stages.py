@@ -266,3 +266,27 @@ def test_arms_far_from_the_standing_pose_start_near_their_targets(synthetic, rob
         _kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], truth["joint_pos"]))
     )
     assert seed_arm_joints(robot, rest_kp, base.keypoint_weight) is None
+
+
+def test_a_standing_pose_on_its_joint_limits_starts_inside_them(robot):
+    """Straight elbows and knees exactly on a limit (many files' zero pose) are singular
+    starts; the per-frame stage starts them min(0.25 rad, range/4) inside, nothing else
+    moves, and a standing pose off its limits starts as it is."""
+    from retargetjax.retarget._start_pose import standing_start, start_joint_pos
+
+    assert np.array_equal(standing_start(robot), np.asarray(robot.default_joint_pos))
+    lower, upper = np.asarray(robot.joint_lower), np.asarray(robot.joint_upper)
+    q = np.asarray(robot.default_joint_pos).copy()
+    elbow = robot.joint_names.index("left_elbow_joint")
+    knee = robot.joint_names.index("right_knee_joint")
+    q[elbow], q[knee] = upper[elbow], lower[knee]
+    straight = dataclasses.replace(robot, default_joint_pos=q.astype(np.float32))
+    start = standing_start(straight)
+    assert start[elbow] == pytest.approx(upper[elbow] - min(0.25, (upper - lower)[elbow] / 4))
+    assert start[knee] == pytest.approx(lower[knee] + min(0.25, (upper - lower)[knee] / 4))
+    others = np.ones(len(q), bool)
+    others[[elbow, knee]] = False
+    np.testing.assert_array_equal(start[others], q[others])
+    kp = np.zeros((3, len(robot.keypoint_names), 3), np.float32)
+    rows = start_joint_pos(straight, kp, np.zeros(len(robot.keypoint_names), np.float32))
+    np.testing.assert_allclose(rows, np.broadcast_to(start, rows.shape), atol=1e-6)
