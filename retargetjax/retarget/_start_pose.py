@@ -110,6 +110,29 @@ def _root_quat(robot: RobotModel) -> np.ndarray:
     return np.array([1.0, 0.0, 0.0, 0.0]) if quat is None else np.asarray(quat, np.float64)
 
 
+def _host_keypoints(robot: RobotModel, joint_pos: np.ndarray) -> np.ndarray:
+    """(E, K, 3) keypoints of the robot standing at its default root pose with joint angles
+    ``joint_pos`` (E, N), in numpy (no compilation for a table built once per robot)."""
+    from ..motion._np_geometry import quat_to_mat_np
+    from ..robot._fk import local_transforms, node_angles, sweep_levels
+
+    q = np.asarray(joint_pos, np.float64)
+    E = q.shape[0]
+    root_rot = quat_to_mat_np(_root_quat(robot))
+    rot_local, pos_local = local_transforms(robot, node_angles(robot, q))
+    rot, pos = sweep_levels(
+        robot.level_ranges,
+        robot.level_parents,
+        np.broadcast_to(root_rot, (E, 3, 3)),
+        np.broadcast_to(np.asarray(robot.default_root_pos, np.float64), (E, 3)),
+        rot_local,
+        pos_local,
+    )
+    node = np.asarray(robot.body_node, np.int64)[np.asarray(robot.keypoint_body, np.int64)]
+    offset = np.asarray(robot.keypoint_offset, np.float64)
+    return pos[:, node] + np.einsum("ekij,kj->eki", rot[:, node], offset)
+
+
 def _chain_joints(robot: RobotModel, top: int, bottom: int) -> list[int]:
     """Hinge joints moving the bodies on the chain from body ``top`` (excluded) down to body
     ``bottom`` (included), root first; empty if ``bottom`` does not hang from ``top``."""
@@ -165,8 +188,6 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
     cached = _TABLE_CACHE.get(key)
     if cached is not None and cached[0] is robot:
         return cached[1]
-    from ..robot import clip_forward_kinematics, keypoint_positions
-
     names = tuple(robot.keypoint_names)
     tables: list[dict[str, np.ndarray]] = []
     arm_keys = [f"{s}_{k}" for s in _SIDES for k in ("shoulder", "elbow", "wrist")]
@@ -191,13 +212,7 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
             q = np.broadcast_to(q0, (len(combos), len(q0))).copy()
             q[:, joints] = combos
             E = len(q)
-            fk = clip_forward_kinematics(
-                robot,
-                np.broadcast_to(robot.default_root_pos, (E, 3)),
-                np.broadcast_to(_root_quat(robot), (E, 4)),
-                q,
-            )
-            kp = np.asarray(keypoint_positions(robot, fk), np.float64)
+            kp = _host_keypoints(robot, q)
             frame = _torso_frame(kp[:1], names)[0]
             u, f = _directions(kp, names, side, np.broadcast_to(frame, (E, 3, 3)))
             # Drop entries with the elbow or the wrist inside the trunk.
@@ -243,12 +258,7 @@ def seed_arm_joints(robot: RobotModel, target: np.ndarray, weight: np.ndarray) -
     tgt = np.asarray(target, np.float64)
     frame = _torso_frame(tgt, names)
     # The standing pose's own arm directions, for its score.
-    from ..robot import clip_forward_kinematics, keypoint_positions
-
-    fk0 = clip_forward_kinematics(
-        robot, np.asarray(robot.default_root_pos)[None], _root_quat(robot)[None], q0[None]
-    )
-    kp0 = np.asarray(keypoint_positions(robot, fk0), np.float64)
+    kp0 = _host_keypoints(robot, q0[None])
     frame0 = _torso_frame(kp0, names)
     for side, table in zip(_SIDES, tables):
         if not table or len(table["q"]) == 0:
