@@ -20,6 +20,8 @@ from ._body_groups import capsule_limbs as capsule_limbs
 from ._body_groups import foot_capsules as foot_capsules
 from ._body_groups import pair_groups as pair_groups
 from ._body_groups import part_capsules as part_capsules
+from ._clips import ClipSpec as ClipSpec
+from ._clips import collect_clips as collect_clips
 from ._compare import Comparison as Comparison
 from ._compare import compare_reports as compare_reports
 from ._compare import load_report as load_report
@@ -62,9 +64,7 @@ from ._render import RenderResult as RenderResult
 from ._render import ffmpeg_path as ffmpeg_path
 from ._render import render_motion as render_motion
 from ._report import ClipResult as ClipResult
-from ._report import ClipSpec as ClipSpec
 from ._report import EvaluationReport as EvaluationReport
-from ._report import collect_clips as collect_clips
 from ._report import evaluate_clip as evaluate_clip
 from ._report import evaluate_outputs as evaluate_outputs
 from ._report import summarize as summarize
