@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from ._problem import (
     contact_part_capsules,
 )
 from ._solver import solve_windows
+from ._start_pose import standing_start
 from ._targets import RetargetProblem
 from ._windows import ClipSlot
 
@@ -114,6 +116,18 @@ def has_floor_contact(problem: RetargetProblem) -> bool:
     return pc is not None and bool(np.any(np.asarray(pc) > 0))
 
 
+def _with_standing_start(robot: RobotModel) -> RobotModel:
+    """``robot`` whose ``default_joint_pos`` (the pose the ``default_pose`` cost pulls
+    towards) is :func:`standing_start`: off its joint limits, T-pose arms hanging. Pulled
+    towards a T-pose, redundant arm joints keep the elbow straight (AzureLoong: right elbow
+    10 cm off all walk long). The same leaves, so no new compilation."""
+    start = standing_start(robot)
+    if np.array_equal(start, np.asarray(robot.default_joint_pos, np.float64)):
+        return robot
+    dtype = np.asarray(robot.default_joint_pos).dtype
+    return dataclasses.replace(robot, default_joint_pos=start.astype(dtype))
+
+
 def _solve_args(
     problems: Sequence[RetargetProblem],
     slots: Sequence[ClipSlot],
@@ -131,6 +145,7 @@ def _solve_args(
     if any(p.frame_keypoints != frame_kp for p in problems):
         raise RetargetError("problems for one solve must come from the same robot")
     sc = config.solver.for_clips(any(has_floor_contact(p) for p in problems))
+    robot = _with_standing_start(robot)
     data = stack_windows(problems, slots, num_rows, window or sc.window, robot, first_row=first_row)
     static = SolverStatic.from_config(sc, frame_kp, contact_part_capsules(robot))
     weights = Weights.from_config(config.costs)

@@ -1,5 +1,5 @@
-"""Where the per-frame stage starts: the standing pose off its joint limits, and arms far
-from it from a table of arm poses.
+"""Where the per-frame stage starts: the standing pose off its joint limits with its arms
+down, and arms far from there from a table of arm poses.
 
 **Off the limits.** Many files stand their robot with elbows or knees straight, exactly at a
 joint limit. A straight arm is a singular pose: turning the upper arm about itself moves
@@ -8,7 +8,19 @@ elbow pushed against its limit stays straight all clip long (AzureLoong, Atlas).
 joint the standing pose puts on a limit starts ``min(0.25 rad, ¼ range)`` inside it
 (:func:`standing_start`).
 
-**Arm seeds.** The per-frame stage starts every frame at the standing pose. An arm whose target is
+**Arms down.** A robot standing in a T-pose (AzureLoong, Atlas, Poppy: upper arms over 50°
+from hanging) starts with its arms hanging instead: lowered from a T-pose by the shoulder
+alone, an elbow whose axis points forward bends the forearm sideways, across the body or
+out, and the solver, which only ever turns joints a little, keeps it straight rather than
+twist the upper arm a quarter turn first (AzureLoong's right elbow stayed at its limit all
+walk long). Each such arm starts at the entry of the table below nearest a relaxed human
+arm: the highest ``u·u* + f·f* − 0.05 ‖q − q_0‖₁ / n`` for upper arm
+``u* = (0, ±0.17, −0.985)`` (down, a little out) and forearm ``f* = (0.7, ±0.1, −0.7)``
+(bent 45° forward), torso frame; refined twice on a grid of half the spacing around it.
+Most clips hold the arms down most of the time, and every frame's arms start from there.
+
+**Arm seeds.** The per-frame stage starts every frame at the standing start. An arm whose
+target is
 far from there (overhead in a cartwheel or a handstand, across the body) can be pulled the
 wrong way round: with the arm hanging and its target straight up the tracking gradient has
 no preferred direction, and the arm may swing through the torso into a joint limit and stay
@@ -25,7 +37,7 @@ torso frame ``F = built_frame(l_shoulder, r_shoulder, pelvis, torso)`` at the st
 Entries that put the elbow or the wrist inside the trunk (within ``0.6 · w/2`` of the
 pelvis–torso axis, ``w`` the shoulder width) are dropped.
 
-Each joint's grid also holds its standing value.
+Each joint's grid also holds its standing value (off its limit, as below).
 
 **Choice** (per frame, per arm): with the target's ``u*``, ``f*`` in the target's own torso
 frame, an arm is seeded only where ``u_0·u* <`` :data:`SEED_FAR_COS` (its standing upper arm
@@ -49,6 +61,7 @@ from ..robot import RobotModel
 from ._frames import built_frame
 
 __all__ = [
+    "RELAXED_COS",
     "SEED_FAR_COS",
     "SEED_HYSTERESIS",
     "SEED_MARGIN",
@@ -72,11 +85,29 @@ _TABLE_CACHE: dict[int, tuple[Any, list]] = {}
 
 #: A standing joint on a limit starts this far inside it (rad), at most a quarter of its range.
 _OFF_LIMIT_RAD = 0.25
+#: A standing upper arm whose cosine with straight down (torso frame) is below this (over
+#: ~50° from hanging: a T-pose) starts lowered (see "Arms down").
+RELAXED_COS = 0.64
+_START_CACHE: dict[int, tuple[Any, np.ndarray]] = {}
+#: Pull of the lowered arm towards the standing one (per radian, mean over the arm's joints):
+#: weaker than the seeds' own, as lowering a T-pose arm takes a quarter turn or more.
+_RELAX_PULL = 0.05
 
 
 def standing_start(robot: RobotModel) -> np.ndarray:
-    """(N,) the standing pose with every hinge joint that sits on a limit moved
-    ``min(0.25 rad, ¼ range)`` inside it."""
+    """(N,) where every frame starts: the standing pose with every hinge joint that sits on a
+    limit moved ``min(0.25 rad, ¼ range)`` inside it, and arms standing out over ~50° from
+    hanging (a T-pose) lowered (module docstring, "Arms down")."""
+    cached = _START_CACHE.get(id(robot))
+    if cached is not None and cached[0] is robot:
+        return cached[1].copy()
+    q = _arms_down(robot, _off_limits(robot))
+    _START_CACHE.clear()
+    _START_CACHE[id(robot)] = (robot, q)
+    return q.copy()
+
+
+def _off_limits(robot: RobotModel) -> np.ndarray:
     q = np.asarray(robot.default_joint_pos, np.float64).copy()
     lower = np.asarray(robot.joint_lower, np.float64)
     upper = np.asarray(robot.joint_upper, np.float64)
@@ -89,19 +120,67 @@ def standing_start(robot: RobotModel) -> np.ndarray:
     return q
 
 
+def _relaxed_score(u: np.ndarray, f: np.ndarray, turn: np.ndarray, u_star, f_star) -> np.ndarray:
+    """``u·u* + f·f* − 0.05 ‖Δq‖₁ / n`` of arm poses (E, 3), (E, 3) turned ``Δq`` (E, n)."""
+    return u @ u_star + f @ f_star - _RELAX_PULL * np.abs(turn).sum(-1) / turn.shape[-1]
+
+
+def _arms_down(robot: RobotModel, q: np.ndarray) -> np.ndarray:
+    """``q`` with each arm standing out over ~50° from hanging set to the arm-table entry
+    nearest a relaxed arm, refined twice on a grid of half the spacing around it."""
+    names = tuple(robot.keypoint_names)
+    tables = arm_seed_table(robot)
+    if not tables:
+        return q
+    q = q.copy()
+    kp = _host_keypoints(robot, q[None])
+    frame = _torso_frame(kp, names)
+    down = np.array([0.0, 0.0, -1.0])
+    for side, table in zip(_SIDES, tables):
+        if not table or len(table["q"]) == 0:
+            continue
+        u0, _ = _directions(kp, names, side, frame)
+        if u0[0] @ down >= RELAXED_COS:
+            continue
+        out = 1.0 if side == "left" else -1.0
+        u_star = np.array([0.0, 0.17 * out, -0.985])
+        f_star = np.array([0.7, 0.1 * out, -0.7])
+
+        joints = table["joints"]
+        scores = _relaxed_score(table["u"], table["f"], table["q"] - q[joints], u_star, f_star)
+        best = int(scores.argmax())
+        if table["u"][best] @ down < 0.8:
+            continue  # no entry hangs the arm (a robot that cannot lower it)
+        lower = np.asarray(robot.joint_lower, np.float64)[joints]
+        upper = np.asarray(robot.joint_upper, np.float64)[joints]
+        entry = table["q"][best].astype(np.float64)
+        step = table["step"] / 2
+        if len(joints) <= 5:
+            for _ in range(2):
+                offsets = np.array(list(itertools.product((-1.0, 0.0, 1.0), repeat=len(joints))))
+                combos = np.clip(entry + offsets * step, lower, upper)
+                trial = np.broadcast_to(q, (len(combos), len(q))).copy()
+                trial[:, joints] = combos
+                kp_t = _host_keypoints(robot, trial)
+                u, f = _directions(kp_t, names, side, np.broadcast_to(frame, (len(combos), 3, 3)))
+                s = _relaxed_score(u, f, combos - q[joints], u_star, f_star)
+                entry = combos[int(s.argmax())]
+                step = step / 2
+        q[joints] = entry
+    return q
+
+
 def start_joint_pos(robot: RobotModel, target: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     """(T, N) where the per-frame stage starts each frame: :func:`standing_start`, with the
     arms of :func:`seed_arm_joints` where they are seeded; ``None``: the standing pose
     itself, everywhere."""
     seeded = seed_arm_joints(robot, target, weight)
+    if seeded is not None:
+        return seeded
     start = standing_start(robot)
-    q0 = np.asarray(robot.default_joint_pos, np.float64)
-    if seeded is None:
-        if np.array_equal(start, q0):
-            return None
-        return np.broadcast_to(start, (target.shape[0], len(start))).astype(np.float32)
-    changed = seeded != q0.astype(np.float32)
-    return np.where(changed, seeded, start.astype(np.float32)).astype(np.float32)
+    if np.array_equal(start, np.asarray(robot.default_joint_pos, np.float64)):
+        return None
+    return np.broadcast_to(start, (target.shape[0], len(start))).astype(np.float32)
 
 
 def _root_quat(robot: RobotModel) -> np.ndarray:
@@ -192,7 +271,7 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
     tables: list[dict[str, np.ndarray]] = []
     arm_keys = [f"{s}_{k}" for s in _SIDES for k in ("shoulder", "elbow", "wrist")]
     if all(n in names for n in (*_NEEDED, *arm_keys)):
-        q0 = np.asarray(robot.default_joint_pos, np.float64)
+        q0 = _off_limits(robot)
         lower = np.asarray(robot.joint_lower, np.float64)
         upper = np.asarray(robot.joint_upper, np.float64)
         torso_body = robot.keypoint_body[names.index("torso")]
@@ -203,10 +282,11 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
                 tables.append({})
                 continue
             k = 5 if len(joints) <= 3 else 4 if len(joints) == 4 else 3
-            grids = []
+            grids, steps = [], []
             for j in joints:
                 lo, hi = max(lower[j], -np.pi), min(upper[j], np.pi)
                 grid = lo + (hi - lo) * (np.arange(k) + 0.5) / k
+                steps.append((hi - lo) / k)
                 grids.append(np.unique(np.append(grid, np.clip(q0[j], lo, hi))))
             combos = np.array(list(itertools.product(*grids)), np.float64)
             q = np.broadcast_to(q0, (len(combos), len(q0))).copy()
@@ -234,6 +314,7 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
                     "u": u[keep],
                     "f": f[keep],
                     "cost": cost[keep],
+                    "step": np.asarray(steps),
                 }
             )
     _TABLE_CACHE.clear()  # one robot at a time is the common case; no unbounded growth
@@ -243,16 +324,16 @@ def arm_seed_table(robot: RobotModel) -> list[dict[str, np.ndarray]]:
 
 def seed_arm_joints(robot: RobotModel, target: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     """(T, N) starting joint angles for targets ``target`` (T, Kr, 3) in the robot's keypoint
-    order (``weight`` (Kr,) 0 where the human lacks one): the standing pose with each arm at
-    its chosen table entry; ``None`` where nothing changes (no arm table, no arm targets, or
-    every frame keeps the standing pose)."""
+    order (``weight`` (Kr,) 0 where the human lacks one): :func:`standing_start` with each
+    arm at its chosen table entry; ``None`` where nothing changes (no arm table, no arm
+    targets, or every frame keeps the standing start)."""
     names = tuple(robot.keypoint_names)
     tables = arm_seed_table(robot)
     if not tables:
         return None
     w = {n: float(weight[k]) for k, n in enumerate(names)}
     T = target.shape[0]
-    q0 = np.asarray(robot.default_joint_pos, np.float64)
+    q0 = standing_start(robot)
     out = np.broadcast_to(q0, (T, len(q0))).copy()
     changed = False
     tgt = np.asarray(target, np.float64)
