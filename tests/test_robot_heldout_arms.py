@@ -167,3 +167,36 @@ def test_legs_from_a_waist_below_the_chest_and_arms_welded_to_it(tmp_path):
     )
     np.testing.assert_allclose(kp["left_shoulder"], [0.0, 0.26, 0.29], atol=1e-6)
     np.testing.assert_allclose(kp["head"], [0.08, 0.0, 0.55], atol=1e-6)
+
+
+@pytest.mark.parametrize("pose", ["hanging", "sideways"])
+@pytest.mark.parametrize("near", [0.07, 0.12])
+def test_a_forearm_twist_near_the_elbow_is_no_wrist(tmp_path, pose, near):
+    """PND Adam Lite: the arm's last joint turns the forearm about itself 7-12 cm below the
+    elbow, and its shape runs 28 cm further with the hand. The wrist is near the forearm's
+    end (0.85 of the way from the elbow to its tip), the hand at the tip, both on the twist
+    link, not on the twist joint (``elbow->wrist`` scale 0.38 before)."""
+    d = np.array(_POSES[pose][0], float)
+    text = _robot(pose)
+    for n, side in ((1, 1.0), (2, -1.0)):
+        dv = d * np.array([1.0, side, 1.0])
+
+        def v(x) -> str:
+            return " ".join(f"{c:g}" for c in np.asarray(x, float))
+
+        text = text.replace(
+            f'<body name="a{n}w" pos="{v(0.25 * dv)}">', f'<body name="a{n}w" pos="{v(near * dv)}">'
+        )
+        text = text.replace(
+            f'<geom type="box" size="0.04 0.04 0.04" pos="{v(0.06 * dv)}"/>',
+            f'<geom type="capsule" fromto="0 0 0 {v(0.28 * dv)}" size="0.03"/>',
+        )
+    kp = _keypoints(tmp_path, text)
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        dv = d * np.array([1.0, sign, 1.0])
+        elbow = kp[f"{side}_elbow"]
+        assert kp[f"{side}_wrist:body"] == kp[f"{side}_hand:body"] == f"a{1 if sign > 0 else 2}w"
+        np.testing.assert_allclose(
+            kp[f"{side}_wrist"], elbow + 0.85 * (near + 0.28) * dv, atol=1e-6
+        )
+        np.testing.assert_allclose(kp[f"{side}_hand"], elbow + (near + 0.28) * dv, atol=1e-6)

@@ -109,24 +109,53 @@ def _place_arm(desc, tree, rots, poss, moving, chain, side, height, found) -> No
         if np.linalg.norm(poss[n] - poss[elbow]) > 0.3 * upper_len
         and any(j.kind == "hinge" for j in bodies[n].joints)  # a gripper's slide is no wrist
     ]
-    if after:
+    hinges = [
+        n for n in mov[mov.index(elbow) + 1 :] if any(j.kind == "hinge" for j in bodies[n].joints)
+    ]
+    twist = hinges[-1] if hinges else None
+    if twist is not None and not _forearm_twist(desc, tree, rots, poss, elbow, twist, upper_len):
+        twist = None
+    if after and twist is None:
         wrist = after[-1]
         hand = poss[wrist] + 0.4 * (poss[wrist] - poss[elbow])
         found[f"{side}_wrist"] = (bodies[wrist].name, np.zeros(3))
         found[f"{side}_hand"] = (bodies[wrist].name, _offset(rots, poss, wrist, hand))
         return
-    # No wrist joint: the far end of the forearm's shapes (or a forearm as long as the arm).
-    welded = [
-        n for n in tree.subtree(elbow) if n == elbow or not _moving_between(desc, tree, elbow, n)
-    ]
-    pts = np.concatenate([_world_points(desc, rots, poss, n) for n in welded])
-    dist = np.linalg.norm(pts - poss[elbow], axis=1)
-    tip = pts[int(np.argmax(dist))]
-    if dist.max() < 0.3 * upper_len:
+    # No wrist joint (or only a forearm twist near the elbow): the far end of the forearm's
+    # shapes (or a forearm as long as the upper arm), on the forearm's last body.
+    last = elbow if twist is None else twist
+    tip = _forearm_tip(desc, tree, rots, poss, last, poss[elbow])
+    if np.linalg.norm(tip - poss[elbow]) < 0.3 * upper_len:
         tip = poss[elbow] + upper
     wrist_point = poss[elbow] + 0.85 * (tip - poss[elbow])
-    found[f"{side}_wrist"] = (bodies[elbow].name, _offset(rots, poss, elbow, wrist_point))
-    found[f"{side}_hand"] = (bodies[elbow].name, _offset(rots, poss, elbow, tip))
+    found[f"{side}_wrist"] = (bodies[last].name, _offset(rots, poss, last, wrist_point))
+    found[f"{side}_hand"] = (bodies[last].name, _offset(rots, poss, last, tip))
+
+
+def _forearm_tip(desc, tree, rots, poss, body: int, elbow: np.ndarray) -> np.ndarray:
+    """The end of the forearm's shapes: the point of ``body`` and the bodies welded below it
+    farthest from the ``elbow`` (world point)."""
+    welded = [
+        n for n in tree.subtree(body) if n == body or not _moving_between(desc, tree, body, n)
+    ]
+    pts = np.concatenate([_world_points(desc, rots, poss, n) for n in welded])
+    return pts[int(np.argmax(np.linalg.norm(pts - elbow, axis=1)))]
+
+
+def _forearm_twist(desc, tree, rots, poss, elbow: int, wrist: int, upper_len: float) -> bool:
+    """Whether the wrist candidate ``wrist`` is a forearm twist near the elbow (PND Adam
+    Lite's ``wristYaw``, 8 cm below the elbow on a 26 cm upper arm): the last joint of the
+    arm, under 0.6 upper arms from the elbow, turning about the forearm, with its own shapes
+    reaching at least 0.3 upper arms further down. The wrist is then at the forearm's end."""
+    if any(desc.bodies[n].joints for n in tree.subtree(wrist) if n != wrist):
+        return False
+    near = float(np.linalg.norm(poss[wrist] - poss[elbow]))
+    if near >= 0.6 * upper_len:
+        return False
+    tip = _forearm_tip(desc, tree, rots, poss, wrist, poss[elbow])
+    forearm = tip - poss[elbow]
+    reach = float(np.linalg.norm(forearm))
+    return reach >= near + 0.3 * upper_len and not _across(desc, rots, wrist, forearm)
 
 
 def _welded_shoulders(desc, tree, rots, poss, upper_body, in_legs, side_limit, height, z_min):
