@@ -200,3 +200,25 @@ def test_a_forearm_twist_near_the_elbow_is_no_wrist(tmp_path, pose, near):
             kp[f"{side}_wrist"], elbow + 0.85 * (near + 0.28) * dv, atol=1e-6
         )
         np.testing.assert_allclose(kp[f"{side}_hand"], elbow + (near + 0.28) * dv, atol=1e-6)
+
+
+def test_the_head_is_not_a_face_part(tmp_path):
+    """HRP-4C: eyebrow, eyelid, eye and mouth links, each with its own joint, hang from the
+    neck's last link, the eyebrow highest. The head keypoint goes there, on the head link,
+    not on the eyebrow (which could track the head target alone); with a single moving leaf
+    on top (a head on its neck joint) that leaf is the head."""
+    face = """
+        <body name="h0" pos="0 0 0.42"><joint name="h0j" axis="0 1 0" range="-1 1"/>
+          <body name="f1" pos="0.05 0 0.14"><joint name="f1j" axis="0 1 0" range="-0.3 0.3"/></body>
+          <body name="f2" pos="0.06 0.03 0.09"><joint name="f2j" axis="1 0 0" range="-0.3 0.3"/></body>
+          <body name="f3" pos="0.06 0 0.02"><joint name="f3j" axis="0 1 0" range="-0.3 0.3"/></body>
+        </body>"""
+    marker = '<geom type="box" size="0.08 0.14 0.18" pos="0 0 0.2"/>'
+    text = _robot("hanging").replace(marker, marker + face)
+    kp = _keypoints(tmp_path, text)
+    assert kp["head:body"] == "h0"
+    np.testing.assert_allclose(kp["head"], [0.05, 0.0, 0.08 + 0.42 + 0.14], atol=1e-6)  # root at 0
+    # One moving leaf on the neck: the head itself.
+    lone = face.split('<body name="f2"')[0] + "</body>"
+    kp = _keypoints(tmp_path, _robot("hanging").replace(marker, marker + lone))
+    assert kp["head:body"] == "f1"

@@ -280,7 +280,7 @@ def infer_robot_keypoints(desc: RobotDescription) -> RobotTopology:
             top = [(p, n) for p, n in points if p[2] > top_z - 0.03]
             head_point = np.mean([p for p, _ in top], axis=0)
             owner = max(top, key=lambda pn: pn[0][2])[1]
-            head_body = _moving_ancestor(desc, tree, owner)
+            head_body = _face_part_parent(desc, tree, _moving_ancestor(desc, tree, owner))
             found["head"] = (bodies[head_body].name, _offset(rots, poss, head_body, head_point))
             chains["head"] = tree.path(trunk, owner)
         elif any(g.kind == "mesh" for n in head_region for g in bodies[n].geoms):
@@ -354,3 +354,23 @@ def proportion_warnings(
                 "in the rest pose); check it, or set it in a keypoints YAML"
             )
     return out
+
+
+def _face_part_parent(desc, tree, body: int) -> int:
+    """``body``, or the head it hangs from when it is a face part: a moving leaf beside at
+    least one other (HRP-4C's eyebrow, eyelid, eye, cheek and mouth links on its neck). The
+    head keypoint rides on the head, not on an eyebrow that could track it alone."""
+    parent = tree.parents[body]
+    if tree.children[body] or parent < 0:
+        return body
+    head = _moving_ancestor(desc, tree, parent)
+    beside = [
+        n
+        for n in tree.subtree(head)
+        if n != head
+        and not tree.children[n]
+        and desc.bodies[n].joints
+        and _moving_ancestor(desc, tree, tree.parents[n]) == head
+    ]
+    return head if len(beside) >= 2 else body
+
