@@ -373,4 +373,3 @@ def _face_part_parent(desc, tree, body: int) -> int:
         and _moving_ancestor(desc, tree, tree.parents[n]) == head
     ]
     return head if len(beside) >= 2 else body
-
