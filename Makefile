@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 export MPLBACKEND ?= Agg
 # Two pytest processes (pytest-xdist), whole test files to each (a file's compiled fixtures
 # stay shared): most of the suite's time is XLA compiling, one core per program, so a 2-core
-# machine runs it in about three quarters of the time (27 min against 36 on ours).
+# machine runs it in about three quarters of the time (27-29 min against 36 on ours).
 # TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
 TEST_ENV := XLA_FLAGS="$${XLA_FLAGS:---xla_force_host_platform_device_count=4}" JAX_PLATFORMS="$${JAX_PLATFORMS:-cpu}"
