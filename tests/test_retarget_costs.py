@@ -143,3 +143,69 @@ def test_cost_by_first_frame_splits_a_temporal_cost_by_frame():
     assert float(np.sum(split)) == pytest.approx(float(_cost(steps)), rel=1e-6)
     assert split[4] == 0.0 and split[3] == 0.0 and split[2] > 0  # rows 2..4, 3..5 hit the gap
     assert costs.flatten(steps).shape == (sum(np.size(r) for r in steps),)
+
+
+def _landings(T: int, left_from: int, right_gap: tuple[int, int]) -> np.ndarray:
+    """(T, 2) foot contacts: the left foot lands at ``left_from``; the right foot is down
+    from the first frame, lifts over ``[gap[0], gap[1])`` and lands again at ``gap[1]``."""
+    contact = np.zeros((T, 2))
+    contact[left_from:, 0] = 1.0
+    contact[:, 1] = 1.0
+    contact[right_gap[0] : right_gap[1], 1] = 0.0
+    return contact
+
+
+@pytest.mark.parametrize("fps, reach", [(30.0, 1), (120.0, 4), (60.0, 2)])
+def test_touchdown_relief_marks_the_rows_around_each_landing(fps, reach):
+    T = 40
+    contact = _landings(T, left_from=10, right_gap=(18, 25))
+    w = np.asarray(costs.touchdown_relief(jnp.asarray(contact), jnp.ones(T), jnp.asarray(fps)))
+    assert w.shape == (T - 2,)
+    centres = np.arange(1, T - 1)  # row t is centred on frame t + 1
+    near = (np.abs(centres - 10) <= reach) | (np.abs(centres - 25) <= reach)
+    np.testing.assert_allclose(w, np.where(near, costs.TOUCHDOWN_ACCEL_WEIGHT, 1.0))
+    # A clip that starts in contact, a foot lifting, no contacts: no landing, no relief.
+    assert np.all(np.asarray(costs.touchdown_relief(jnp.ones((T, 2)), jnp.ones(T), fps)) == 1)
+    np.testing.assert_array_equal(costs.touchdown_relief(None, jnp.ones(T), fps), np.ones(T - 2))
+    # A contact that begins right after padding (a packed clip's first frame) is no landing.
+    mask = np.ones(T)
+    mask[:10] = 0.0
+    w = np.asarray(costs.touchdown_relief(jnp.asarray(contact), jnp.asarray(mask), fps))
+    np.testing.assert_allclose(
+        w, np.where(np.abs(centres - 25) <= reach, costs.TOUCHDOWN_ACCEL_WEIGHT, 1.0)
+    )
+    # A foot put down while a hand or a knee holds the body (a get-up) is placed, not
+    # landed: no relief there; body parts in contact elsewhere change nothing.
+    parts = np.zeros((T, 3))
+    parts[5:12, 1] = 1.0  # a knee down around the left foot's landing at frame 10
+    parts[30:, 2] = 0.4  # a hand ramping in after both landings
+    w = np.asarray(
+        costs.touchdown_relief(jnp.asarray(contact), jnp.ones(T), fps, jnp.asarray(parts))
+    )
+    np.testing.assert_allclose(
+        w, np.where(np.abs(centres - 25) <= reach, costs.TOUCHDOWN_ACCEL_WEIGHT, 1.0)
+    )
+
+
+def test_smoothness_lets_a_landing_foot_stop_abruptly():
+    """A joint that stops dead at a touchdown pays the acceleration weight ``ρ`` there; the
+    same stop away from any landing, and the root's stop, pay in full."""
+    T, N = 20, 3
+    q = np.zeros((T, N))
+    q[:10] = (0.1 * np.arange(10) - 0.9)[:, None]  # moving 0.1 rad per frame, stops at frame 9
+    root = np.zeros((T, 3))
+    quat = np.tile([1.0, 0, 0, 0], (T, 1))
+    landing = _landings(T, left_from=9, right_gap=(0, 0))  # the left foot lands at frame 9
+    elsewhere = _landings(T, left_from=16, right_gap=(0, 0))
+
+    def acceleration(contact, joint_pos, root_pos):
+        steps = costs.smoothness_residual(joint_pos, root_pos, quat, np.ones(T), 30.0, contact)
+        return float(_cost(steps[2])), float(_cost(steps[3]))
+
+    full, _ = acceleration(elsewhere, q, root)
+    assert full == pytest.approx(N * 0.1**2, rel=1e-5)  # one row: Δ²q = 0.1 at frame 9
+    relieved, _ = acceleration(landing, q, root)
+    assert relieved == pytest.approx(costs.TOUCHDOWN_ACCEL_WEIGHT * full, rel=1e-5)
+    _, root_full = acceleration(elsewhere, q, q)
+    _, root_landing = acceleration(landing, q, q)
+    assert root_landing == pytest.approx(root_full, rel=1e-6) and root_full > 0

@@ -46,6 +46,7 @@ __all__ = [
     "slip_residual",
     "smoothness_residual",
     "sum_of_squares",
+    "touchdown_relief",
     "velocity_limit_residual",
 ]
 
@@ -294,20 +295,74 @@ def slip_residual(
     return both[..., None] * dxy
 
 
+#: Weight of the joints' acceleration rows at a foot's touchdown (see :func:`touchdown_relief`).
+TOUCHDOWN_ACCEL_WEIGHT = 0.1
+#: Reach (s) of the relief either side of a touchdown frame (one frame at 30 fps).
+TOUCHDOWN_RELIEF_S = 1.0 / 30.0
+#: Most frames either side of a touchdown that the relief can reach (at 120 fps: 4).
+_TOUCHDOWN_MAX_FRAMES = 4
+
+
+def touchdown_relief(
+    contact: Array | None, mask: Array, fps: Array, part_contact: Array | None = None
+) -> Array:
+    """(T−2,) weight of each joint-acceleration row ``Δ²q_t`` (centred on frame ``t+1``).
+
+    A foot that lands stops within a frame or two: the human's joint velocities change
+    abruptly at a touchdown (the first frame ``t₀`` of a contact, ``c_{t₀} = 1``,
+    ``c_{t₀−1} = 0``, either foot). A uniform acceleration penalty smooths that stop over
+    several frames, so the robot's foot lands late and skids on the floor. The rows centred
+    within :data:`TOUCHDOWN_RELIEF_S` of a touchdown weigh :data:`TOUCHDOWN_ACCEL_WEIGHT`,
+    the others 1: ``w_t = ρ`` if ``∃ t₀: |t + 1 − t₀|·(1/fps) ≤ Δ``, else 1. The root's rows
+    keep their weight (a landing does not jerk the pelvis). A foot put down while a body
+    part holds the body (``part_contact`` (T, B) > 0 at ``t₀``: hands and knees in a get-up)
+    is placed, not landed, and gets no relief. ``contact`` is (T, 2) or ``None`` (all 1).
+    """
+    mask = jnp.asarray(mask)
+    T = mask.shape[0]
+    if contact is None or T < 3:
+        return jnp.ones((max(T - 2, 0),), mask.dtype)
+    down = (contact > 0.5) & (mask[:, None] > 0)
+    # frame t+1 is a touchdown: down there, up at the real frame t (a clip's first frame,
+    # or one after padding, is not a landing)
+    onset = jnp.any(down[1:] & ~down[:-1], axis=-1) & (mask[:-1] > 0)  # (T−1,)
+    if part_contact is not None and part_contact.shape[-1]:
+        # a foot put down while hands, knees or the trunk hold the body is placed, not landed
+        onset = onset & ~jnp.any(part_contact[1:] > 0, axis=-1)
+    onset = jnp.concatenate([jnp.zeros((1,), bool), onset])  # (T,)
+    near = onset
+    for s in range(1, _TOUCHDOWN_MAX_FRAMES + 1):
+        reach = s / fps <= TOUCHDOWN_RELIEF_S * (1 + 1e-3)
+        pad = jnp.zeros((s,), bool)
+        later = jnp.concatenate([onset[s:], pad])  # onset s frames after t
+        earlier = jnp.concatenate([pad, onset[:-s]])  # onset s frames before t
+        near = near | (reach & (later | earlier))
+    return jnp.where(near[1:-1], TOUCHDOWN_ACCEL_WEIGHT, 1.0).astype(mask.dtype)
+
+
 def smoothness_residual(
-    joint_pos: Array, root_pos: Array, root_quat: Array, mask: Array, fps: Array
+    joint_pos: Array,
+    root_pos: Array,
+    root_quat: Array,
+    mask: Array,
+    fps: Array,
+    contact: Array | None = None,
+    part_contact: Array | None = None,
 ) -> tuple[Array, ...]:
     """Velocity and acceleration of joints and root over a window (per frame at 30 fps),
-    steps ``(√0.1 Δq, √0.1 Δp)`` (T−1, ·) and ``(Δ²q, Δ²p, Δω)`` (T−2, ·); the cost is
+    steps ``(√0.1 Δq, √0.1 Δp)`` (T−1, ·) and ``(√w Δ²q, Δ²p, Δω)`` (T−2, ·); the cost is
 
-    ``Σ_t 0.1 |Δq_t|² + |Δ²q_t|² + 0.1 |Δp_t|² + |Δ²p_t|² + |Δω_t|²`` with
+    ``Σ_t 0.1 |Δq_t|² + w_t |Δ²q_t|² + 0.1 |Δp_t|² + |Δ²p_t|² + |Δω_t|²`` with
     ``Δx_t = (x_{t+1} − x_t)·(30/fps)``, ``Δ²x_t = (x_{t+2} − 2x_{t+1} + x_t)·(30/fps)²``,
-    ``ω_t = log(q_t⁻¹ q_{t+1})`` the root's rotation between frames and
-    ``Δω_t = (ω_{t+1} − ω_t)·(30/fps)``; rows with a masked frame are 0.
+    ``ω_t = log(q_t⁻¹ q_{t+1})`` the root's rotation between frames,
+    ``Δω_t = (ω_{t+1} − ω_t)·(30/fps)`` and ``w_t`` the :func:`touchdown_relief` of the
+    human foot contacts ``contact`` (T, 2) (1 everywhere without them); rows with a masked
+    frame are 0.
     """
     k = REFERENCE_FPS / fps
     m1 = (mask[1:] * mask[:-1])[:, None]
     m2 = (mask[2:] * mask[1:-1] * mask[:-2])[:, None]
+    wq = jnp.sqrt(touchdown_relief(contact, mask, fps, part_contact))[:, None]
     dq = (joint_pos[1:] - joint_pos[:-1]) * k
     ddq = (joint_pos[2:] - 2 * joint_pos[1:-1] + joint_pos[:-2]) * k * k
     dp = (root_pos[1:] - root_pos[:-1]) * k
@@ -315,7 +370,7 @@ def smoothness_residual(
     omega = quat_log(quat_mul(quat_conj(root_quat[:-1]), root_quat[1:])) * k
     domega = (omega[1:] - omega[:-1]) * k
     v = jnp.sqrt(0.1)
-    return (v * m1 * dq, v * m1 * dp, m2 * ddq, m2 * ddp, m2 * domega)
+    return (v * m1 * dq, v * m1 * dp, m2 * wq * ddq, m2 * ddp, m2 * domega)
 
 
 def velocity_limit_residual(

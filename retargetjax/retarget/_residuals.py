@@ -130,9 +130,11 @@ TEMPORAL_TERMS: tuple[TemporalTerm, ...] = (
     TemporalTerm(
         "smooth",
         lambda robot, soles, x, fr, fps: smoothness_residual(
-            x.joint_pos, x.root_pos, x.root_quat, fr.mask, fps
+            x.joint_pos, x.root_pos, x.root_quat, fr.mask, fps, fr.contact, fr.part_contact
         ),
-        lambda robot, soles, tangents, x, fr, fps: smoothness_blocks(x, fr.mask, fps),
+        lambda robot, soles, tangents, x, fr, fps: smoothness_blocks(
+            x, fr.mask, fps, fr.contact, fr.part_contact
+        ),
     ),
     TemporalTerm(
         "slip",

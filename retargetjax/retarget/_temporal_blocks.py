@@ -22,7 +22,7 @@ import jax.numpy as jnp
 
 from ..geometry import quat_conj, quat_exp, quat_log, quat_mul
 from ..types import Array
-from ._costs import REFERENCE_FPS, slip_gate
+from ._costs import REFERENCE_FPS, slip_gate, touchdown_relief
 from ._problem import FrameData, FrameState
 
 __all__ = ["slip_blocks", "smoothness_blocks", "velocity_limit_blocks"]
@@ -58,12 +58,19 @@ def _rotation_step_jacobians(root_quat: Array) -> tuple[Array, Array]:
     return jac(zero, zero, root_quat[:-1], root_quat[1:])
 
 
-def smoothness_blocks(x: FrameState, mask: Array, fps: Array) -> Array:
+def smoothness_blocks(
+    x: FrameState,
+    mask: Array,
+    fps: Array,
+    contact: Array | None = None,
+    part_contact: Array | None = None,
+) -> Array:
     """(T, D, D) blocks of :func:`~retargetjax.retarget._costs.smoothness_residual` (weight 1).
 
     With ``k = 30/fps``: the velocity rows ``√0.1 k (x_{t+1} − x_t)`` give ``0.1 k²`` to both
     frames, the acceleration rows ``k² (x_{t+2} − 2x_{t+1} + x_t)`` give ``k⁴ (1, 4, 1)``, on
-    the joint and root-position coordinates (diagonal). The root rotation's rows
+    the joint and root-position coordinates (diagonal; the joints' acceleration rows times
+    their :func:`~retargetjax.retarget._costs.touchdown_relief`). The root rotation's rows
     ``Δω_t = k² (ω_{t+1} − ω_t)`` have Jacobians ``−k² A_t``, ``k² (A_{t+1} − B_t)`` and
     ``k² B_{t+1}`` at frames ``t, t+1, t+2`` (:func:`_rotation_step_jacobians`).
     """
@@ -71,10 +78,13 @@ def smoothness_blocks(x: FrameState, mask: Array, fps: Array) -> Array:
     k = REFERENCE_FPS / fps
     m1 = mask[1:] * mask[:-1]
     m2 = mask[2:] * mask[1:-1] * mask[:-2]
-    lin = _spread(0.1 * k**2 * m1, (1.0, 1.0), T) + _spread(k**4 * m2, (1.0, 2.0, 1.0), T)
+    vel = _spread(0.1 * k**2 * m1, (1.0, 1.0), T)
+    lin = vel + _spread(k**4 * m2, (1.0, 2.0, 1.0), T)
+    relief = touchdown_relief(contact, mask, fps, part_contact)
+    joints = vel + _spread(k**4 * m2 * relief, (1.0, 2.0, 1.0), T)
     ones = jnp.ones((1, 3), x.joint_pos.dtype)
     diag = jnp.concatenate(
-        [lin[:, None] * ones, jnp.zeros((T, 3), lin.dtype), lin[:, None] * jnp.ones((1, N))],
+        [lin[:, None] * ones, jnp.zeros((T, 3), lin.dtype), joints[:, None] * jnp.ones((1, N))],
         axis=-1,
     )
     blocks = _diagonal_blocks(diag)
