@@ -296,7 +296,7 @@ def slip_residual(
 
 
 #: Weight of the joints' acceleration rows at a foot's touchdown (see :func:`touchdown_relief`).
-TOUCHDOWN_ACCEL_WEIGHT = 0.1
+TOUCHDOWN_ACCEL_WEIGHT = 0.3
 #: Reach (s) of the relief either side of a touchdown frame (one frame at 30 fps).
 TOUCHDOWN_RELIEF_S = 1.0 / 30.0
 #: Most frames either side of a touchdown that the relief can reach (at 120 fps: 4).
