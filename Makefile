@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed-stamp
 # four devices (tests/conftest.py sets both before jax is imported; the flags here say so).
 export MPLBACKEND ?= Agg
 # Two pytest processes (pytest-xdist), whole test files to each (a file's compiled fixtures
-# stay shared): most of the suite's time is XLA compiling, one core per program, so a 2-core
-# machine runs it in about three quarters of the time (27-29 min against 36 on ours).
+# stay shared): most of the suite's time is XLA compiling, one core per program. The run's
+# processes share one persistent compilation cache (tests/conftest.py), so a program that
+# several files or spawned app processes compile alike compiles once: about 16 min on our
+# 2-core machine (33-36 without the cache).
 # TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
 TEST_ENV := XLA_FLAGS="$${XLA_FLAGS:---xla_force_host_platform_device_count=4}" JAX_PLATFORMS="$${JAX_PLATFORMS:-cpu}"
