@@ -116,6 +116,11 @@ def test_user_mistakes_are_one_error_line(tmp_path, short_clip):
     assert "expected one of booster_t1" in one_error_line(
         cli("retarget", "motion.path=x.bvh", "robot=nao")
     )
+    # a robot file given to the group instead of robot.path: the line says how
+    line = one_error_line(cli("retarget", "motion.path=x.bvh", "robot=my/nao.urdf"))
+    assert line.endswith(
+        "expected one of booster_t1, unitree_g1, unitree_h1 (a file: robot.path=my/nao.urdf)"
+    )
     assert "input_dir is not set" in one_error_line(cli("batch"))
     line = one_error_line(cli("batch", "-m", "hydra/launcher=submitit_slurm_gpu", "input_dir=."))
     assert "SLURM is not available" in line and "hydra/launcher=submitit_local" in line

@@ -24,6 +24,7 @@ import time
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -161,12 +162,23 @@ def precheck_overrides(config_name: str, argv: list[str] | None = None) -> None:
         text = " ".join(str(exc).split("\n\n")[0].split())
         if options:
             text += f"; expected one of {', '.join(options)}"
+            text += _file_hint(plain)
         elif "not in struct" in str(exc):
             text += " (no such setting; expected a key of configs/, or +KEY=VALUE to add one)"
         print(f"error: {text}", file=sys.stderr)
         raise SystemExit(1) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def _file_hint(overrides: list[str]) -> str:
+    """`` (a file: robot.path=...)`` when a config group (``robot=``, ``motion=``) was given a
+    file instead of one of its options: the mistake users make first."""
+    for line in overrides:
+        key, _, value = line.partition("=")
+        if key in ("robot", "motion") and ("/" in value or Path(value).suffix):
+            return f" (a file: {key}.path={value})"
+    return ""
 
 
 class ArgumentParser(argparse.ArgumentParser):
