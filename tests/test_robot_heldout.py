@@ -122,6 +122,26 @@ def test_a_mesh_only_foot_is_sized_by_its_mjcf_inertial(tmp_path):
     np.testing.assert_allclose(sole[:, 2], -0.06, atol=1e-5)  # 4 cm + 2 cm half height
     np.testing.assert_allclose(sole[0, :2], [0.18, 0.03], atol=1e-5)  # toe +y
     np.testing.assert_allclose(sole[3, :2], [-0.08, -0.03], atol=1e-5)  # heel −y
+    # Its only automatic shape, a 3 cm ball at the ankle, ends 3 cm above that sole: two
+    # rails along the sole join it, inside the sole rectangle, their bottoms on it.
+    for side in (0, 1):
+        fb = robot.foot_body[side]
+        names = [n for b, n in zip(robot.capsule_body, robot.capsule_names) if b == fb]
+        assert names.count(f"{_foot(robot, side)}/sole_rail") == 2, names
+    rails = [i for i, n in enumerate(robot.capsule_names) if n == f"{_foot(robot)}/sole_rail"]
+    p0, p1 = np.asarray(robot.capsule_p0)[rails], np.asarray(robot.capsule_p1)[rails]
+    r = np.asarray(robot.capsule_radius)[rails]
+    np.testing.assert_allclose(np.minimum(p0[:, 2], p1[:, 2]) - r, -0.06, atol=1e-5)
+    ends = np.concatenate([p0, p1])
+    assert np.all(ends[:, 0] - r.max() >= -0.08 - 1e-6) and np.all(
+        ends[:, 0] + r.max() <= 0.18 + 1e-6
+    )
+    assert np.all(np.abs(ends[:, 1]) + r.max() <= 0.03 + 1e-6)
+    assert sorted(np.sign(p0[:, 1])) == [-1.0, 1.0]  # one rail per long edge
+    # Rails are added only where needed: a foot whose own shapes reach its sole gets none.
+    assert not any(
+        n.endswith("sole_rail") for n in _load(tmp_path, _robot(_BOX_FOOT)).capsule_names
+    )
 
 
 def test_a_mesh_only_foot_is_sized_by_its_urdf_inertial(tmp_path):

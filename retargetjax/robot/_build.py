@@ -188,9 +188,6 @@ def build_model(
             cap_p1.append(p1)
             cap_r.append(r)
             cap_names.append(f"{body.name}/{gname}")
-    cap_p0_arr = np.asarray(cap_p0, dtype=np.float64).reshape(-1, 3)
-    cap_p1_arr = np.asarray(cap_p1, dtype=np.float64).reshape(-1, 3)
-    cap_r_arr = np.asarray(cap_r, dtype=np.float64)
 
     # --- feet and soles ------------------------------------------------------------------
     for foot in feet:
@@ -211,6 +208,24 @@ def build_model(
                 for fb in foot_body
             ]
         )
+
+    # A mesh-only foot's automatic bones (a sphere at the ankle) may end well above its sole:
+    # the foot would then have no collision shape near the floor (nothing to judge its ground
+    # contact or slide by, nothing to keep the feet apart). Two rails along the sole join it.
+    for side, fb in enumerate(foot_body):
+        if not _mesh_only_foot(fb, bodies):
+            continue
+        rails = _sole_rails(np.asarray(sole_points[side], np.float64), zero_poses[fb][0][2])
+        if _capsules_above_sole(fb, bodies, zero_poses, cap_body, cap_p0, cap_p1, cap_r, rails):
+            for p0, p1, r in rails:
+                cap_body.append(fb)
+                cap_p0.append(p0)
+                cap_p1.append(p1)
+                cap_r.append(r)
+                cap_names.append(f"{body_names[fb]}/sole_rail")
+    cap_p0_arr = np.asarray(cap_p0, dtype=np.float64).reshape(-1, 3)
+    cap_p1_arr = np.asarray(cap_p1, dtype=np.float64).reshape(-1, 3)
+    cap_r_arr = np.asarray(cap_r, dtype=np.float64)
 
     # --- keypoints and sites -------------------------------------------------------------
     keypoints = dict(keypoints)
@@ -362,6 +377,45 @@ def _sole_from_inertia(foot, bodies, poses) -> np.ndarray:
         y_hi, y_lo = 0.05 * leg, -0.05 * leg
     world = np.array([[x_hi, y_hi, z], [x_hi, y_lo, z], [x_lo, y_hi, z], [x_lo, y_lo, z]])
     return world @ Rf
+
+
+#: Reach (m) of a mesh-only foot's capsules above its sole past which the sole gets rails.
+SOLE_RAIL_GAP_M = 0.01
+
+
+def _sole_rails(sole: np.ndarray, up: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Two capsules ``(p0, p1, r)`` in the foot frame along the sole's long edges, inside
+    the sole rectangle (toe-left, toe-right, heel-left, heel-right rows of ``sole``) with
+    their bottoms on it: ``r = clip(width/4, 1 cm, 2.5 cm)``, each rail inset by ``r`` from
+    the toe, the heel and its side and lifted by ``r`` along ``up`` (the world's z in the
+    foot frame at the zero pose)."""
+    toe_l, toe_r, heel_l, heel_r = sole
+    width = float(np.linalg.norm(toe_l - toe_r))
+    radius = float(np.clip(0.25 * width, 0.01, 0.025))
+    forward = toe_l + toe_r - heel_l - heel_r
+    forward = forward / max(float(np.linalg.norm(forward)), 1e-9)
+    left = (toe_l - toe_r) / max(width, 1e-9)
+    up = np.asarray(up, np.float64)
+    rails = []
+    for toe, heel, inward in ((toe_l, heel_l, -left), (toe_r, heel_r, left)):
+        inset = radius * (inward + up)
+        rails.append((heel + radius * forward + inset, toe - radius * forward + inset, radius))
+    return rails
+
+
+def _capsules_above_sole(foot, bodies, poses, cap_body, cap_p0, cap_p1, cap_r, rails) -> bool:
+    """Whether every capsule of ``foot`` (and bodies welded to it) ends more than
+    :data:`SOLE_RAIL_GAP_M` above the bottom of the sole ``rails`` (zero pose, world z)."""
+    welded = _welded(foot, bodies)
+    Rf, tf = poses[foot]
+    sole_z = min(float((Rf @ p)[2]) - r for p0, p1, r in rails for p in (p0, p1))
+    lows = [
+        min(float((R @ p + t - tf)[2]) for p in (p0, p1)) - r
+        for b, p0, p1, r in zip(cap_body, cap_p0, cap_p1, cap_r)
+        if b in welded
+        for R, t in (poses[b],)
+    ]
+    return not lows or min(lows) > sole_z + SOLE_RAIL_GAP_M
 
 
 def _sole_from_capsules(foot, bodies, poses, cap_body, cap_p0, cap_p1, cap_r) -> np.ndarray:

@@ -11,7 +11,9 @@ Everything here runs once at load time, in numpy.
   bottom is the box bottom).
 * A body whose collision geometry is only meshes gets an automatic capsule along each bone
   (origin → child origin), radius ``clip(0.15·length, 0.02, 0.05)`` m, shortened by the
-  radius at the child end; a mesh-only leaf gets a 3 cm sphere at its origin. Bare frames
+  radius at the child end; a mesh-only leaf gets a 3 cm sphere at its origin (a mesh-only
+  foot whose shapes end over 1 cm above its sole also gets two rails along the sole,
+  ``_build._sole_rails``). Bare frames
   (sensor, skin and sole frames: no joint, shape or child) are bones only for a body that
   has no other child, and then only the farthest one.
 
