@@ -144,13 +144,15 @@ def test_a_mesh_only_foot_is_sized_by_its_mjcf_inertial(tmp_path):
     )
 
 
-def test_a_mesh_only_foot_is_sized_by_its_urdf_inertial(tmp_path):
+def _urdf_legs_robot(shape: str = "collision") -> str:
+    """A URDF biped whose feet are mesh-only links with a 22 × 8 × 3 cm inertia box; the
+    trunk, head and shins carry primitive ``shape`` elements (``visual``: drawn only)."""
     ixx, iyy, izz = _box_inertia(0.5, 0.22, 0.08, 0.03)
 
     def leg(s, y):
         return f"""
   <link name="{s}1"/><link name="{s}2"/>
-  <link name="{s}3"><collision><geometry><cylinder radius="0.03" length="0.4"/></geometry><origin xyz="0 0 -0.2"/></collision></link>
+  <link name="{s}3"><{shape}><geometry><cylinder radius="0.03" length="0.4"/></geometry><origin xyz="0 0 -0.2"/></{shape}></link>
   <link name="{s}4"><inertial><origin xyz="0.06 0 -0.035"/><mass value="0.5"/><inertia ixx="{ixx}" iyy="{iyy}" izz="{izz}" ixy="0" ixz="0" iyz="0"/></inertial>
     <collision><geometry><mesh filename="foot.stl"/></geometry></collision></link>
   <joint name="{s}a" type="revolute"><origin xyz="0 {y} -0.1"/><parent link="b"/><child link="{s}1"/><axis xyz="0 1 0"/><limit lower="-2" upper="2" effort="1" velocity="1"/></joint>
@@ -158,16 +160,38 @@ def test_a_mesh_only_foot_is_sized_by_its_urdf_inertial(tmp_path):
   <joint name="{s}c" type="revolute"><origin xyz="0 0 -0.4"/><parent link="{s}2"/><child link="{s}3"/><axis xyz="0 1 0"/><limit lower="0" upper="2" effort="1" velocity="1"/></joint>
   <joint name="{s}d" type="revolute"><origin xyz="0 0 -0.4"/><parent link="{s}3"/><child link="{s}4"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>"""
 
-    text = f"""<robot name="u"><link name="b"><collision><geometry><box size="0.2 0.3 0.1"/></geometry></collision></link>
+    return f"""<robot name="u"><link name="b"><{shape}><geometry><box size="0.2 0.3 0.1"/></geometry></{shape}></link>
   {leg("p", 0.1)}{leg("q", -0.1)}
-  <link name="t"><collision><origin xyz="0 0 0.2"/><geometry><box size="0.2 0.3 0.3"/></geometry></collision></link>
+  <link name="t"><{shape}><origin xyz="0 0 0.2"/><geometry><box size="0.2 0.3 0.3"/></geometry></{shape}></link>
   <joint name="tj" type="revolute"><origin xyz="0 0 0.1"/><parent link="b"/><child link="t"/><axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
 </robot>"""
+
+
+def test_a_mesh_only_foot_is_sized_by_its_urdf_inertial(tmp_path):
+    text = _urdf_legs_robot()
     robot = _load(tmp_path, text, "u.urdf")
     assert _foot(robot) == "p4"
     sole = np.asarray(robot.sole_points)[0]
     np.testing.assert_allclose(sole[:, 2], -0.05, atol=1e-5)
     np.testing.assert_allclose(sole[0, :2], [0.17, 0.04], atol=1e-5)
+
+
+def test_a_robot_with_collision_shapes_only_on_its_feet_gets_bones_elsewhere(tmp_path):
+    """Contact points under the soles and every other body drawn with visual-only geoms
+    (Atlas in MuJoCo Menagerie): the drawn bodies get bones, so knees, hands and trunk
+    have shapes to keep out of the floor and out of each other."""
+    visual = 'contype="0" conaffinity="0" group="2" '
+    text = _robot(_BOX_FOOT).replace('<geom type="capsule"', f'<geom {visual}type="capsule"')
+    text = text.replace('<geom type="box" size="0.08', f'<geom {visual}type="box" size="0.08')
+    drawn = _load(tmp_path, text)
+    names = set(drawn.capsule_names)
+    assert {"r0/bone", "q1b/bone", "q1c/bone", "q2c/bone", "t0/bone"} <= names, names
+    assert {"q1e/geom0", "q2e/geom0"} <= names  # the feet keep their own shapes
+    # A file with collision shapes beyond the feet keeps exactly those.
+    assert not any(n.endswith("/bone") for n in _load(tmp_path, _robot(_BOX_FOOT)).capsule_names)
+    # The same in URDF: links with a <visual> and no <collision>.
+    names = set(_load(tmp_path, _urdf_legs_robot("visual"), "u.urdf").capsule_names)
+    assert {"b/bone", "t/bone", "p3/bone", "q3/bone"} <= names, names
 
 
 def test_a_foot_box_pitched_in_its_body_keeps_its_toe(tmp_path):

@@ -176,11 +176,18 @@ def build_model(
         return out
 
     # --- capsules ------------------------------------------------------------------------
+    # A file whose only collision shapes are on the feet (contact points under the soles,
+    # everything else drawn with visual-only meshes: Atlas in MuJoCo Menagerie) would leave
+    # knees, hands and trunk with nothing to keep out of the floor or out of each other: its
+    # visually drawn bodies get bones as mesh-only bodies do.
+    on_feet = set().union(*(_welded(index_of[f], bodies) for f in feet if f in index_of))
+    feet_only = all(bi in on_feet for bi, body in enumerate(bodies) if body.geoms)
     cap_body, cap_p0, cap_p1, cap_r, cap_names = [], [], [], [], []
     for bi, body in enumerate(bodies):
         prims = [g for g in body.geoms if g.kind != "mesh"]
         caps = [(g.name, c) for g in prims for c in geom_capsules(g)]
-        if not prims and any(g.kind == "mesh" for g in body.geoms):
+        drawn_only = feet_only and not body.geoms and body.visual_shapes
+        if drawn_only or (not prims and any(g.kind == "mesh" for g in body.geoms)):
             caps = [("bone", c) for c in bone_capsules(bi, bodies)]
         for gname, (p0, p1, r) in caps:
             cap_body.append(bi)

@@ -89,6 +89,9 @@ class BodySpec:
     #: none (or a degenerate one). Meshes are never opened, so this is the only size a
     #: mesh-only foot has.
     inertia_box: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: Whether the file draws the body with visual-only geoms (left out of ``geoms``): a
+    #: robot whose collision shapes are only on its feet gets bones on such bodies.
+    visual_shapes: bool = False
 
 
 def inertia_box(

@@ -81,6 +81,8 @@ def _read_children(
                 geom.pos = frame_pos + frame_rot @ geom.pos
                 geom.rot = frame_rot @ geom.rot
                 body.geoms.append(geom)
+            elif (attrs.get("type") or "mesh") not in ("plane", "hfield", "sdf"):
+                body.visual_shapes = True
         elif tag == "inertial":
             body.inertia_box = _read_inertial(ctx, child, frame_pos, frame_rot)
         elif tag == "site":

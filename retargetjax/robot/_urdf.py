@@ -169,6 +169,7 @@ def parse_urdf(path: str | Path) -> RobotDescription:
             if spec is not None:
                 body.joints.append(spec)
         body.geoms = _collision_geoms(doc, link)
+        body.visual_shapes = bool(link.findall("visual"))
         body.inertia_box = _inertia_box(doc, link)
         index = len(bodies)
         bodies.append(body)
