@@ -131,7 +131,9 @@ def _baseline(path: str | None) -> dict[tuple[str, str], float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--robots", default=",".join(ROBOTS), help="comma-separated robot names")
+    ap.add_argument(
+        "--robots", default=",".join(ROBOTS), help="comma-separated robot names or files"
+    )
     ap.add_argument("--clips", default="", help="comma-separated substrings of clip file names")
     ap.add_argument("--quick", action="store_true", help=f"G1 only, clips {QUICK_CLIPS}")
     ap.add_argument("--iterations", type=int, default=None)
