@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 
 import jax
@@ -15,6 +14,13 @@ from ._collision import bone_capsules, capsule_pairs, geom_capsules
 from ._description import RobotDescription
 from ._fk import NodeTables, local_transforms, sweep_levels
 from ._model import RobotModel
+from ._soles import (
+    mesh_only_foot,
+    sole_from_capsules,
+    sole_from_inertia,
+    sole_rails,
+    welded_bodies,
+)
 
 __all__ = ["KeypointSpec", "build_model"]
 
@@ -180,7 +186,7 @@ def build_model(
     # everything else drawn with visual-only meshes: Atlas in MuJoCo Menagerie) would leave
     # knees, hands and trunk with nothing to keep out of the floor or out of each other: its
     # visually drawn bodies get bones as mesh-only bodies do.
-    on_feet = set().union(*(_welded(index_of[f], bodies) for f in feet if f in index_of))
+    on_feet = set().union(*(welded_bodies(index_of[f], bodies) for f in feet if f in index_of))
     feet_only = all(bi in on_feet for bi, body in enumerate(bodies) if body.geoms)
     cap_body, cap_p0, cap_p1, cap_r, cap_names = [], [], [], [], []
     for bi, body in enumerate(bodies):
@@ -209,27 +215,22 @@ def build_model(
         facing_poses = [(turn @ R, turn @ t) for R, t in zero_poses]
         sole_points = np.stack(
             [
-                _sole_from_inertia(fb, bodies, facing_poses)
-                if _mesh_only_foot(fb, bodies)
-                else _sole_from_capsules(fb, bodies, facing_poses, cap_body, cap_p0, cap_p1, cap_r)
+                sole_from_inertia(fb, bodies, facing_poses)
+                if mesh_only_foot(fb, bodies)
+                else sole_from_capsules(fb, bodies, facing_poses, cap_body, cap_p0, cap_p1, cap_r)
                 for fb in foot_body
             ]
         )
 
-    # A mesh-only foot's automatic bones (a sphere at the ankle) may end well above its sole:
-    # the foot would then have no collision shape near the floor (nothing to judge its ground
-    # contact or slide by, nothing to keep the feet apart). Two rails along the sole join it.
-    for side, fb in enumerate(foot_body):
-        if not _mesh_only_foot(fb, bodies):
-            continue
-        rails = _sole_rails(np.asarray(sole_points[side], np.float64), zero_poses[fb][0][2])
-        if _capsules_above_sole(fb, bodies, zero_poses, cap_body, cap_p0, cap_p1, cap_r, rails):
-            for p0, p1, r in rails:
-                cap_body.append(fb)
-                cap_p0.append(p0)
-                cap_p1.append(p1)
-                cap_r.append(r)
-                cap_names.append(f"{body_names[fb]}/sole_rail")
+    for side, fb in enumerate(foot_body):  # mesh-only feet whose shapes end above the sole
+        for p0, p1, r in sole_rails(
+            fb, bodies, zero_poses, sole_points[side], cap_body, cap_p0, cap_p1, cap_r
+        ):
+            cap_body.append(fb)
+            cap_p0.append(p0)
+            cap_p1.append(p1)
+            cap_r.append(r)
+            cap_names.append(f"{body_names[fb]}/sole_rail")
     cap_p0_arr = np.asarray(cap_p0, dtype=np.float64).reshape(-1, 3)
     cap_p1_arr = np.asarray(cap_p1, dtype=np.float64).reshape(-1, 3)
     cap_r_arr = np.asarray(cap_r, dtype=np.float64)
@@ -336,155 +337,3 @@ def build_model(
             node_q_offset=f([nodes[i]["offset"] for i in order]),
         )
     return model
-
-
-def _welded(foot: int, bodies) -> set[int]:
-    """``foot`` and the bodies fixed to it (no joint between)."""
-    welded = {foot}
-    for bi, body in enumerate(bodies):
-        if body.parent in welded and not body.joints:
-            welded.add(bi)
-    return welded
-
-
-def _mesh_only_foot(foot: int, bodies) -> bool:
-    """A foot (with the bodies welded to it) whose collision shapes are all meshes."""
-    geoms = [g for b in _welded(foot, bodies) for g in bodies[b].geoms]
-    return bool(geoms) and all(g.kind == "mesh" for g in geoms)
-
-
-def _sole_from_inertia(foot, bodies, poses) -> np.ndarray:
-    """(4, 3) sole points of a mesh-only foot in the foot frame, from its inertia.
-
-    Meshes are never opened, but a foot's ``<inertial>`` (mass and inertia) is the inertia of
-    a solid box of about the foot's size: its bottom face, measured along the world axes at
-    the zero pose, is the sole. Without an inertial the sole is a human-proportioned box
-    below the ankle: 0.28 × 0.1 leg lengths, 0.07 leg lengths down (the leg length is the
-    ankle's depth below the root in the zero pose).
-    """
-    Rf, tf = poses[foot]
-    corners = []
-    for b in _welded(foot, bodies):
-        box = bodies[b].inertia_box
-        if box is None:
-            continue
-        centre, rot, half = box
-        R, t = poses[b]
-        signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)])
-        local = centre + (signs * half) @ rot.T
-        corners.append(local @ R.T + t - tf)
-    if corners:
-        pts = np.concatenate(corners)
-        z = pts[:, 2].min()
-        x_hi, x_lo = pts[:, 0].max(), pts[:, 0].min()
-        y_hi, y_lo = pts[:, 1].max(), pts[:, 1].min()
-    else:
-        leg = max(float(poses[0][1][2] - tf[2]), 0.1)
-        z, x_hi, x_lo = -0.07 * leg, 0.19 * leg, -0.09 * leg
-        y_hi, y_lo = 0.05 * leg, -0.05 * leg
-    world = np.array([[x_hi, y_hi, z], [x_hi, y_lo, z], [x_lo, y_hi, z], [x_lo, y_lo, z]])
-    return world @ Rf
-
-
-#: Reach (m) of a mesh-only foot's capsules above its sole past which the sole gets rails.
-SOLE_RAIL_GAP_M = 0.01
-
-
-def _sole_rails(sole: np.ndarray, up: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Two capsules ``(p0, p1, r)`` in the foot frame along the sole's long edges, inside
-    the sole rectangle (toe-left, toe-right, heel-left, heel-right rows of ``sole``) with
-    their bottoms on it: ``r = clip(width/4, 1 cm, 2.5 cm)``, each rail inset by ``r`` from
-    the toe, the heel and its side and lifted by ``r`` along ``up`` (the world's z in the
-    foot frame at the zero pose)."""
-    toe_l, toe_r, heel_l, heel_r = sole
-    width = float(np.linalg.norm(toe_l - toe_r))
-    radius = float(np.clip(0.25 * width, 0.01, 0.025))
-    forward = toe_l + toe_r - heel_l - heel_r
-    forward = forward / max(float(np.linalg.norm(forward)), 1e-9)
-    left = (toe_l - toe_r) / max(width, 1e-9)
-    up = np.asarray(up, np.float64)
-    rails = []
-    for toe, heel, inward in ((toe_l, heel_l, -left), (toe_r, heel_r, left)):
-        inset = radius * (inward + up)
-        rails.append((heel + radius * forward + inset, toe - radius * forward + inset, radius))
-    return rails
-
-
-def _capsules_above_sole(foot, bodies, poses, cap_body, cap_p0, cap_p1, cap_r, rails) -> bool:
-    """Whether every capsule of ``foot`` (and bodies welded to it) ends more than
-    :data:`SOLE_RAIL_GAP_M` above the bottom of the sole ``rails`` (zero pose, world z)."""
-    welded = _welded(foot, bodies)
-    Rf, tf = poses[foot]
-    sole_z = min(float((Rf @ p)[2]) - r for p0, p1, r in rails for p in (p0, p1))
-    lows = [
-        min(float((R @ p + t - tf)[2]) for p in (p0, p1)) - r
-        for b, p0, p1, r in zip(cap_body, cap_p0, cap_p1, cap_r)
-        if b in welded
-        for R, t in (poses[b],)
-    ]
-    return not lows or min(lows) > sole_z + SOLE_RAIL_GAP_M
-
-
-def _sole_from_capsules(foot, bodies, poses, cap_body, cap_p0, cap_p1, cap_r) -> np.ndarray:
-    """(4, 3) sole points in the foot frame: toe ±y, heel ±y at the lowest capsule surface.
-
-    Uses the capsules on the foot body and on bodies welded to it, measured along the world
-    axes at the zero pose (x forward, z up), so a foot frame with odd axes still works; a
-    sole that the zero pose pitches (toe up or down, up to 25°) is measured along its own
-    slope, so it keeps its toe. A foot without capsules gets a 20 × 8 cm sole 5 cm below
-    its origin.
-    """
-    welded = _welded(foot, bodies)
-    Rf, tf = poses[foot]
-    pts, radii = [], []
-    for b, p0, p1, r in zip(cap_body, cap_p0, cap_p1, cap_r):
-        if b in welded:
-            R, t = poses[b]
-            for p in (p0, p1):
-                pts.append(R @ p + t - tf)  # world-aligned, relative to the foot origin
-                radii.append(r)
-    if not pts:
-        world = np.array(
-            [[0.12, 0.04, -0.05], [0.12, -0.04, -0.05], [-0.08, 0.04, -0.05], [-0.08, -0.04, -0.05]]
-        )
-        return world @ Rf  # rows: R_f^T w
-    pts_a, r_a = np.array(pts), np.array(radii)
-    # A sole pitched against the foot frame (a box turned toe-up in its body): measure along
-    # the sole's own slope, the longest edge under the shapes seen from the side.
-    pitch = _sole_pitch(pts_a[:, 0], pts_a[:, 2] - r_a)
-    c, s = np.cos(pitch), np.sin(pitch)
-    Ry = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
-    pts_a = pts_a @ Ry  # rows: Ry^T p
-    bottom = pts_a[:, 2] - r_a
-    z = bottom.min()
-    low = bottom <= z + 0.02
-    x_hi = (pts_a[low, 0] + r_a[low]).max()
-    x_lo = (pts_a[low, 0] - r_a[low]).min()
-    y_hi = (pts_a[low, 1] + r_a[low]).max()
-    y_lo = (pts_a[low, 1] - r_a[low]).min()
-    measured = np.array([[x_hi, y_hi, z], [x_hi, y_lo, z], [x_lo, y_hi, z], [x_lo, y_lo, z]])
-    return measured @ Ry.T @ Rf  # rows: R_f^T Ry p
-
-
-def _sole_pitch(x: np.ndarray, z: np.ndarray, limit: float = np.radians(25.0)) -> float:
-    """Pitch (rad, about +y; positive turns +x down) of the longest lower-hull edge of the
-    side view ``(x, z)`` of a foot's shapes, within ±``limit``; 0 when none is longer than
-    half the foot."""
-    order = np.lexsort((z, x))
-    hull: list[tuple[float, float]] = []
-    for k in order:
-        p = (float(x[k]), float(z[k]))
-        while len(hull) >= 2:
-            (x1, z1), (x2, z2) = hull[-2], hull[-1]
-            if (x2 - x1) * (p[1] - z1) - (z2 - z1) * (p[0] - x1) <= 0:
-                hull.pop()
-            else:
-                break
-        hull.append(p)
-    span = float(x.max() - x.min())
-    best, best_len = 0.0, 0.5 * span
-    for (x1, z1), (x2, z2) in itertools.pairwise(hull):
-        angle = np.arctan2(z2 - z1, x2 - x1)
-        if x2 - x1 > best_len and abs(angle) <= limit:
-            best, best_len = float(angle), x2 - x1
-    return -best if abs(best) > np.radians(1.0) else 0.0

@@ -13,7 +13,7 @@ Everything here runs once at load time, in numpy.
   (origin → child origin), radius ``clip(0.15·length, 0.02, 0.05)`` m, shortened by the
   radius at the child end; a mesh-only leaf gets a 3 cm sphere at its origin (a mesh-only
   foot whose shapes end over 1 cm above its sole also gets two rails along the sole,
-  ``_build._sole_rails``). When a file's only collision shapes are on the feet, the bodies
+  ``_soles.sole_rails``). When a file's only collision shapes are on the feet, the bodies
   it draws with visual-only geoms get bones too. Bare frames
   (sensor, skin and sole frames: no joint, shape or child) are bones only for a body that
   has no other child, and then only the farthest one.

@@ -81,7 +81,7 @@ def _read_children(
                 geom.pos = frame_pos + frame_rot @ geom.pos
                 geom.rot = frame_rot @ geom.rot
                 body.geoms.append(geom)
-            elif (attrs.get("type") or "mesh") not in ("plane", "hfield", "sdf"):
+            elif attrs.get("type") not in ("plane", "hfield", "sdf"):  # a drawn shape
                 body.visual_shapes = True
         elif tag == "inertial":
             body.inertia_box = _read_inertial(ctx, child, frame_pos, frame_rot)
