@@ -11,7 +11,7 @@ export MPLBACKEND ?= Agg
 # Two pytest processes (pytest-xdist), whole test files to each (a file's compiled fixtures
 # stay shared): most of the suite's time is XLA compiling, one core per program. The run's
 # processes share one persistent compilation cache (tests/conftest.py), so a program that
-# several files or spawned app processes compile alike compiles once: 16-18 min on our
+# several files or spawned app processes compile alike compiles once: 16-21 min on our
 # 2-core machine (33-36 without the cache).
 # TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
