@@ -28,6 +28,28 @@ def test_slip_cost_known_speed():
     assert float(_cost(costs.slip_residual(soles, contact, mask))) == pytest.approx(1 * P * 0.01**2)
 
 
+def test_slip_weighs_sole_points_on_the_floor_more_than_labelled_points_in_the_air():
+    """A point touching the floor while the human's foot is down weighs SLIP_TOUCH_WEIGHT; a
+    point the labels hold but that is above the floor (a heel over planted toes) weighs 1;
+    a point off the floor without a label is free."""
+    T, P = 6, 3
+    soles = np.zeros((T, 2, P, 3))
+    soles[:, 0, :, 0] = 0.01 * np.arange(T)[:, None]  # left sole slides 1 cm per frame
+    soles[:, 0, 1, 2] = 0.10  # point 1 is 10 cm up (labelled down)
+    soles[:, 0, 2, 2] = 0.10  # point 2 is 10 cm up and not labelled
+    label = np.zeros((T, 2, P))
+    label[:, 0, :2] = 1.0
+    foot = np.zeros((T, 2))
+    foot[:, 0] = 1.0
+    gate = np.asarray(costs.slip_gate(soles, label, np.ones(T), foot))
+    np.testing.assert_allclose(gate[:, 0, 0], costs.SLIP_TOUCH_WEIGHT)
+    np.testing.assert_allclose(gate[:, 0, 1], 1.0)
+    np.testing.assert_allclose(gate[:, 0, 2], 0.0)
+    assert np.all(gate[:, 1] == 0.0)
+    cost = float(_cost(costs.slip_residual(soles, label, np.ones(T), foot)))
+    assert cost == pytest.approx((T - 1) * (costs.SLIP_TOUCH_WEIGHT + 1.0) * 0.01**2)
+
+
 def test_smoothness_constant_velocity_has_no_acceleration():
     T = 12
     q = np.linspace(0, 1.1, T)[:, None] * np.ones((1, 3))

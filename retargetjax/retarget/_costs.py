@@ -59,6 +59,9 @@ SELF_COLLISION_MARGIN = 0.005
 GROUND_MARGIN_M = 0.003
 #: A sole point lower than this (m) touches the floor.
 FLOOR_TOUCH_M = 0.015
+#: Factor on the slip gate of a sole point that touches the floor while the human's foot is
+#: down (see :func:`slip_gate`).
+SLIP_TOUCH_WEIGHT = 3.0
 #: Reference frame rate (Hz) at which temporal weights are defined.
 REFERENCE_FPS = 30.0
 #: Most consecutive frames one temporal residual row couples (second differences: 3).
@@ -263,18 +266,29 @@ def self_collision_residual(
 def slip_gate(
     sole_points: Array, sole_contact: Array, mask: Array, foot_contact: Array | None = None
 ) -> Array:
-    """(T−1, 2, P) gate ``g_tp ∈ [0, 1]`` of :func:`slip_residual`, held constant in gradients.
+    """(T−1, 2, P) gate ``g_tp ∈ [0, κ]`` of :func:`slip_residual`, held constant in gradients.
 
     A sole point may not move horizontally between two frames in which the human has that
-    part of the foot down (``c_tp c_{t+1,p}``), nor while the human's foot is in contact
-    (``foot_contact`` (T, 2)) and the point touches the floor (``z < FLOOR_TOUCH_M`` at both
-    frames) — a point that touches the floor and slides is skating whatever the labels say.
+    part of the foot down (label ``c_tp c_{t+1,p}``), nor while the human's foot is in
+    contact (``foot_contact`` (T, 2)) and the point touches the floor (``z < FLOOR_TOUCH_M``
+    at both frames, ``τ_tp = 1``) — a point that touches the floor and slides is skating
+    whatever the labels say:
+
+    ``g_tp = max(c_tp c_{t+1,p}, τ_tp) · (1 + (κ − 1) τ_tp)``, ``κ = SLIP_TOUCH_WEIGHT``.
+
+    The touching points weigh ``κ`` times more because a penalty on each step's motion lets
+    a planted point creep: ``N`` steps of ``d`` cost ``w N d²``, so a drift ``D`` over ``N``
+    frames costs only ``w D² / N``, and in a long contact (lying, kneeling, a get-up) a
+    steady pull of the tracking terms slides the foot a few millimetres every frame. The
+    points on the floor are the ones a tracker (and the skating metric) sees slide; a
+    labelled point held in the air (a heel above the toes of a foot the robot cannot lay
+    flat) keeps weight 1, so the foot can still pivot about the points on the floor.
     """
     gate = sole_contact[1:] * sole_contact[:-1]
     if foot_contact is not None:
         low = (sole_points[..., 2] < FLOOR_TOUCH_M).astype(sole_points.dtype)
         touch = low[1:] * low[:-1] * (foot_contact[1:] * foot_contact[:-1])[..., None]
-        gate = jnp.maximum(gate, touch)
+        gate = jnp.maximum(gate, touch) * (1.0 + (SLIP_TOUCH_WEIGHT - 1.0) * touch)
     both = gate * (mask[1:] * mask[:-1])[:, None, None]
     return jax.lax.stop_gradient(both)
 
@@ -287,8 +301,8 @@ def slip_residual(
     ``r_tp = √g_tp · xy(s_{t+1,p} − s_tp)``, cost ``Σ_t Σ_p g_tp |xy(s_{t+1,p} − s_tp)|²``,
 
     with ``sole_points`` (T, 2, P, 3), ``sole_contact`` (T, 2, P) and the gate ``g`` of
-    :func:`slip_gate` (masks included), held constant in the gradient, so lifting a foot is
-    never a way to avoid the cost.
+    :func:`slip_gate` (masks included; 0 to ``SLIP_TOUCH_WEIGHT``), held constant in the
+    gradient, so lifting a foot is never a way to avoid the cost.
     """
     both = jnp.sqrt(jnp.clip(slip_gate(sole_points, sole_contact, mask, foot_contact), 0.0))
     dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]
