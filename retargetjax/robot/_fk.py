@@ -9,9 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..geometry import mat_to_quat, quat_to_mat
+from ..geometry import mat_to_quat
 from ..types import Array
 from ._model import BodyTransforms, RobotModel
+from ._sweep import node_frames_last, sweep_batch_last, sweep_levels
 
 __all__ = [
     "NodeTables",
@@ -25,6 +26,7 @@ __all__ = [
     "node_frames",
     "points_on_bodies",
     "site_positions",
+    "sweep_batch_last",
     "sweep_levels",
 ]
 
@@ -89,77 +91,6 @@ def local_transforms(
     return rot, pos, cos_q[..., None] * S + sin_q[..., None] * C, cos_q * s_ + sin_q * c_ + lin
 
 
-def sweep_levels(
-    level_ranges: Sequence[tuple[int, int]],
-    level_parents: Sequence[Sequence[int]],
-    root_rot: Array,
-    root_pos: Array,
-    rot_local: Array,
-    pos_local: Array,
-) -> tuple[Array, Array]:
-    """World rotations (..., nodes, 3, 3) and positions (..., nodes, 3) of every node, in
-    level order (node 0 the root, with pose ``root_rot`` (..., 3, 3), ``root_pos`` (..., 3)).
-
-    The tree is swept level by level (depth), each level composing all of its nodes with
-    their parents at once: ``R_i = R_parent R_local``, ``t_i = t_parent + R_parent t_local``.
-    A 30-joint humanoid takes ~10 batched steps. The one FK sweep of the package: forward
-    kinematics, the point Jacobian and the host-side rest-pose geometry all call it (numpy
-    or JAX arrays alike).
-    """
-    return _sweep_batch_last(level_ranges, level_parents, root_rot, root_pos, rot_local, pos_local)
-
-
-def _sweep_batch_last(
-    level_ranges: Sequence[tuple[int, int]],
-    level_parents: Sequence[Sequence[int]],
-    root_rot: Array,
-    root_pos: Array,
-    rot_local: Array,
-    pos_local: Array,
-    *,
-    keep_last: bool = False,
-) -> tuple[Array, Array]:
-    """:func:`sweep_levels` (numpy or JAX arrays), swept with the frame (batch) axes *last*:
-    ``(nodes, 3, 3, ...)``, so a level's parent gather takes whole rows and its 3×3
-    products vectorise over frames (~8× faster on a CPU than the batch-first broadcast
-    products); the result is returned batch-first like :func:`sweep_levels`, or with
-    ``keep_last`` batch-last as swept (``(nodes, 3, 3, ...)``, ``(nodes, 3, ...)``)."""
-    xp = _xp(rot_local)
-    batch = np.broadcast_shapes(
-        root_rot.shape[:-2], root_pos.shape[:-1], rot_local.shape[:-3], pos_local.shape[:-2]
-    )
-    nb = len(batch)
-    nodes = rot_local.shape[-3]
-
-    def last(a: Array, core: tuple[int, ...]) -> Array:
-        a = xp.broadcast_to(a, (*batch, *core))
-        return xp.moveaxis(a, tuple(range(nb)), tuple(range(a.ndim - nb, a.ndim)))
-
-    rot_l = last(rot_local, (nodes, 3, 3))
-    pos_l = last(pos_local, (nodes, 3))
-    rot_prev = last(root_rot, (3, 3))[None]
-    pos_prev = last(root_pos, (3,))[None]
-    rots, poss = [rot_prev], [pos_prev]
-    for (start, stop), parents in zip(level_ranges, level_parents):
-        idx = np.asarray(parents, dtype=np.int32)
-        if np.all(idx == 0) and rot_prev.shape[0] == 1:
-            rot_parent, pos_parent = rot_prev, pos_prev  # broadcast, no gather
-        else:
-            rot_parent, pos_parent = rot_prev[idx], pos_prev[idx]
-        rot_prev = xp.einsum("nij...,njk...->nik...", rot_parent, rot_l[start:stop])
-        pos_prev = pos_parent + xp.einsum("nij...,nj...->ni...", rot_parent, pos_l[start:stop])
-        rots.append(rot_prev)
-        poss.append(pos_prev)
-    rot = xp.concatenate(rots, axis=0)
-    pos = xp.concatenate(poss, axis=0)
-    if keep_last:
-        return rot, pos
-    return (
-        xp.moveaxis(rot, tuple(range(3, 3 + nb)), tuple(range(nb))),
-        xp.moveaxis(pos, tuple(range(2, 2 + nb)), tuple(range(nb))),
-    )
-
-
 def pose_inputs(
     robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
 ) -> tuple[Array, Array, Array]:
@@ -185,23 +116,71 @@ def pose_inputs(
     )
 
 
+def _root_rot_last(quat: Array) -> Array:
+    """``(3, 3, B)`` rotation of ``(4, B)`` ``wxyz`` quaternions (normalised; zero is the
+    identity), computed with the frames last so that it and its gradient vectorise over them
+    (:func:`~retargetjax.geometry.quat_to_mat` of :func:`~retargetjax.geometry.quat_normalize`)."""
+    n2 = jnp.sum(quat * quat, axis=0)
+    safe = n2 > 1e-12  # as quat_normalize
+    inv = jnp.where(safe, 1.0 / jnp.sqrt(jnp.where(safe, n2, 1.0)), 0.0)
+    w = jnp.where(safe, quat[0] * inv, 1.0)
+    x, y, z = (quat[i] * inv for i in (1, 2, 3))
+    xx, yy, zz, xy, xz, yz = x * x, y * y, z * z, x * y, x * z, y * z
+    wx, wy, wz = w * x, w * y, w * z
+    rows = [
+        [1 - 2 * (yy + zz), 2 * (xy - wz), 2 * (xz + wy)],
+        [2 * (xy + wz), 1 - 2 * (xx + zz), 2 * (yz - wx)],
+        [2 * (xz - wy), 2 * (yz + wx), 1 - 2 * (xx + yy)],
+    ]
+    return jnp.stack([jnp.stack(r) for r in rows])
+
+
+def _frames_last(
+    robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
+) -> tuple[Array, Array, tuple[int, ...]]:
+    """``(R (nodes, 3, 3, B), t (nodes, 3, B), batch)``: :func:`node_frames` with the frames
+    flattened and last, as swept."""
+    root_pos, root_quat, joint_pos = pose_inputs(robot, root_pos, root_quat, joint_pos)
+    batch = joint_pos.shape[:-1]
+    flat = int(np.prod(batch, dtype=np.int64))
+    dtype = joint_pos.dtype
+    # Node angles with the frames last, q_n = s_n q_j(n) + o_n as one small matrix product
+    # (its gradient is the transposed product, not a scatter).
+    select = np.zeros((len(robot.node_joint), robot.num_joints), np.float32)
+    for n, j in enumerate(np.asarray(robot.node_joint)):
+        if j < robot.num_joints:
+            select[n, j] = 1.0
+    scale = jnp.asarray(robot.node_q_scale, dtype)[:, None] * jnp.asarray(select, dtype)
+    q_last = (
+        scale @ joint_pos.reshape(flat, -1).T + jnp.asarray(robot.node_q_offset, dtype)[:, None]
+    )
+    tables = tuple(jnp.asarray(getattr(robot, k), dtype) for k in NodeTables._fields)
+    rot, pos = node_frames_last(
+        (tuple(robot.level_ranges), tuple(robot.level_parents)),
+        tables,
+        _root_rot_last(root_quat.reshape(flat, 4).T),
+        root_pos.reshape(flat, 3).T,
+        q_last,
+    )
+    return rot, pos, batch
+
+
+def _batch_first(rot: Array, pos: Array, batch: tuple[int, ...]) -> tuple[Array, Array]:
+    nodes = rot.shape[0]
+    rot = jnp.moveaxis(rot, -1, 0).reshape(*batch, nodes, 3, 3)
+    return rot, jnp.moveaxis(pos, -1, 0).reshape(*batch, nodes, 3)
+
+
 def node_frames(
     robot: RobotModel, root_pos: Array, root_quat: Array, joint_pos: Array
 ) -> tuple[Array, Array, Array]:
     """``(q_node, R_world (..., nodes, 3, 3), t_world (..., nodes, 3))`` of every FK node,
-    inputs broadcast to one batch shape and cast to one floating dtype."""
-    root_pos, root_quat, joint_pos = pose_inputs(robot, root_pos, root_quat, joint_pos)
-    q_node = node_angles(robot, joint_pos)
-    rot_local, pos_local = local_transforms(robot, q_node)
-    rot, pos = sweep_levels(
-        robot.level_ranges,
-        robot.level_parents,
-        quat_to_mat(root_quat),
-        root_pos,
-        rot_local,
-        pos_local,
-    )
-    return q_node, rot, pos
+    inputs broadcast to one batch shape and cast to one floating dtype (the sweep of
+    :func:`~retargetjax.robot._sweep.node_frames_last`, frames last, with its twist
+    derivative)."""
+    rot, pos, batch = _frames_last(robot, root_pos, root_quat, joint_pos)
+    q_node = node_angles(robot, pose_inputs(robot, root_pos, root_quat, joint_pos)[2])
+    return (q_node, *_batch_first(rot, pos, batch))
 
 
 def forward_kinematics(
@@ -209,21 +188,29 @@ def forward_kinematics(
 ) -> BodyTransforms:
     """World transforms of every body.
 
-    ``root_pos`` (..., 3) m, ``root_quat`` (..., 4) unit ``wxyz``, ``joint_pos`` (..., N) rad/m,
-    with any broadcastable batch shapes. The floating root body takes the root pose; every
-    other body ``b`` with parent ``p`` is ``T_world_b = T_world_p · T_p_b(q)``.
+    ``root_pos`` (..., 3) m, ``root_quat`` (..., 4) ``wxyz``, ``joint_pos`` (..., N) rad/m,
+    with any broadcastable batch shapes. The floating root body takes the root pose (its
+    quaternion normalised, as MuJoCo does; a zero quaternion is the identity); every other
+    body ``b`` with parent ``p`` is ``T_world_b = T_world_p · T_p_b(q)``.
 
     Local transforms of all nodes come from one vectorised evaluation of
     ``R = A + sin q S + (1 − cos q) C``, ``t = a + sin q s + (1 − cos q) c + q l`` (see
     :class:`RobotModel`, :func:`local_transforms`); the tree is then swept level by level
-    (:func:`sweep_levels`). Pure, jittable, vmappable and differentiable; dtype follows the
-    inputs and the model.
+    (:func:`sweep_levels`). Pure, jittable, vmappable and differentiable, forward and reverse,
+    through the joints' twists (:mod:`retargetjax.robot._sweep`); dtype follows the inputs
+    and the model.
     """
-    _, rot_all, pos_all = node_frames(robot, root_pos, root_quat, joint_pos)
+    rot, pos, batch = _frames_last(robot, root_pos, root_quat, joint_pos)
     body_node = np.asarray(robot.body_node, dtype=np.int32)
-    if np.array_equal(body_node, np.arange(rot_all.shape[-3])):
-        return BodyTransforms(pos=pos_all, rot=rot_all)
-    return BodyTransforms(pos=pos_all[..., body_node, :], rot=rot_all[..., body_node, :, :])
+    nodes = rot.shape[0]
+    if not np.array_equal(body_node, np.arange(nodes)):
+        # Bodies from nodes by a one-hot matrix product: its gradient is the transposed
+        # product (a gather's would be a scatter, element by element on a CPU).
+        pick = jnp.asarray(np.eye(nodes, dtype=np.float32)[body_node], rot.dtype)
+        rot = (pick @ rot.reshape(nodes, -1)).reshape(len(body_node), *rot.shape[1:])
+        pos = (pick @ pos.reshape(nodes, -1)).reshape(len(body_node), *pos.shape[1:])
+    rot, pos = _batch_first(rot, pos, batch)
+    return BodyTransforms(pos=pos, rot=rot)
 
 
 CLIP_CHUNK = 256

@@ -29,10 +29,11 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from ..geometry import quat_to_mat
+from ..geometry import quat_normalize, quat_to_mat
 from ..types import Array
-from ._fk import NodeTables, _sweep_batch_last, node_angles, pose_inputs
+from ._fk import NodeTables, node_angles, pose_inputs
 from ._model import RobotModel
+from ._sweep import sweep_batch_last
 
 __all__ = ["node_parents", "point_jacobian", "point_tangents"]
 
@@ -116,10 +117,10 @@ def point_tangents(
     drot = rot_term("node_rot_sin", cos_q) + rot_term("node_rot_cos", sin_q)
     dpos = pos_term("node_pos_sin", cos_q) + pos_term("node_pos_cos", sin_q)
     dpos = dpos + tab["node_pos_lin"][..., None]
-    rot_w, pos_w = _sweep_batch_last(
+    rot_w, pos_w = sweep_batch_last(
         robot.level_ranges,
         robot.level_parents,
-        quat_to_mat(root_quat),
+        quat_to_mat(quat_normalize(root_quat)),
         root_pos,
         jnp.moveaxis(rot_local, -1, 0),
         jnp.moveaxis(pos_local, -1, 0),
