@@ -50,6 +50,28 @@ def test_slip_weighs_sole_points_on_the_floor_more_than_labelled_points_in_the_a
     assert cost == pytest.approx((T - 1) * (costs.SLIP_TOUCH_WEIGHT + 1.0) * 0.01**2)
 
 
+def test_slip_weight_on_the_floor_spares_a_contacts_first_and_last_frames():
+    """Within SLIP_TOUCH_EDGE_S of a touchdown or a lift-off a touching point weighs 1; in
+    the contact's interior (and where the contact runs past the window) it weighs more."""
+    T, P, fps = 30, 1, 30.0
+    soles = np.zeros((T, 2, P, 3))
+    foot = np.zeros((T, 2))
+    foot[:, 0] = 1.0  # left foot down all window long
+    foot[8:24, 1] = 1.0  # right foot down over frames 8..23
+    gate = np.asarray(costs.slip_gate(soles, np.zeros((T, 2, P)), np.ones(T), foot, fps))
+    np.testing.assert_allclose(gate[:, 0, 0], costs.SLIP_TOUCH_WEIGHT)
+    edge = costs.SLIP_TOUCH_EDGE_S * fps  # frames
+    right = gate[:, 1, 0]
+    for t in range(T - 1):  # step t couples frames t, t + 1
+        if not (foot[t, 1] and foot[t + 1, 1]):
+            assert right[t] == 0.0
+        elif t - 7 > edge and 24 - (t + 1) > edge:
+            assert right[t] == pytest.approx(costs.SLIP_TOUCH_WEIGHT), t
+        else:
+            assert right[t] == 1.0, t
+    assert np.sum(right == costs.SLIP_TOUCH_WEIGHT) > 0
+
+
 def test_smoothness_constant_velocity_has_no_acceleration():
     T = 12
     q = np.linspace(0, 1.1, T)[:, None] * np.ones((1, 3))

@@ -138,8 +138,10 @@ TEMPORAL_TERMS: tuple[TemporalTerm, ...] = (
     ),
     TemporalTerm(
         "slip",
-        lambda robot, soles, x, fr, fps: slip_residual(soles, fr.sole_contact, fr.mask, fr.contact),
-        lambda robot, soles, tangents, x, fr, fps: slip_blocks(soles, tangents, fr),
+        lambda robot, soles, x, fr, fps: slip_residual(
+            soles, fr.sole_contact, fr.mask, fr.contact, fps
+        ),
+        lambda robot, soles, tangents, x, fr, fps: slip_blocks(soles, tangents, fr, fps),
     ),
     TemporalTerm(
         "velocity_limit",

@@ -115,11 +115,13 @@ def velocity_limit_blocks(
     return _diagonal_blocks(jnp.concatenate([jnp.zeros((T, 6), diag.dtype), diag], axis=-1))
 
 
-def slip_blocks(soles: Array, sole_tangents: Array, frames: FrameData) -> Array:
+def slip_blocks(
+    soles: Array, sole_tangents: Array, frames: FrameData, fps: Array | float = REFERENCE_FPS
+) -> Array:
     """(T, D, D) blocks of :func:`~retargetjax.retarget._costs.slip_residual` (weight 1):
     a row ``√g_tp xy(s_{t+1,p} − s_tp)`` has Jacobian ``∓√g_tp S_{·,p}`` (``S`` the sole
     point's horizontal tangents), so frame ``t`` gets ``Σ_p (g_tp + g_{t−1,p}) S_tpᵀ S_tp``."""
-    gate = slip_gate(soles, frames.sole_contact, frames.mask, frames.contact)  # (T−1, 2, P)
+    gate = slip_gate(soles, frames.sole_contact, frames.mask, frames.contact, fps)  # (T−1, 2, P)
     weight = _spread(gate, (1.0, 1.0), soles.shape[0])  # (T, 2, P)
     S = sole_tangents[..., :2]  # (T, D, 2, P, 2)
     return jnp.einsum("tfp,tdfpa,tefpa->tde", weight, S, S)
