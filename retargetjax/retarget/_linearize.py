@@ -236,17 +236,36 @@ def _temporal_model(
     terms: tuple,
 ) -> tuple[Array, Callable[[Array], Array]]:
     """``Tᵀe`` (W, D) and ``v ↦ TᵀT v`` of the temporal residual of ``terms`` around ``x``,
-    the sole points moved to first order by their tangents (``jax.linearize``)."""
-    W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
+    the sole points moved to first order by their tangents.
 
-    def temporal(d):
-        moved = soles + jnp.einsum("td...,td->t...", sole_tangents, d)
+    The residual is linearised (``jax.linearize``) in the sole points' displacement ``u``
+    and the step ``δ`` separately, ``T v = L(S v, v)`` with ``S = ∂soles/∂δ``, and ``S`` is
+    applied by hand: ``S v`` from a (W, K, D) copy and ``Sᵀ`` from the (W, D, K) tangents,
+    each a product over its last axis. (Pushing ``δ`` through ``S`` inside the linearised
+    function contracts the middle axis of the tangents in its transpose, which XLA's CPU
+    backend runs ~5x slower; the conjugate-gradient loop applies this map at every step.)
+    """
+    W, D = x.joint_pos.shape[0], 6 + x.joint_pos.shape[-1]
+    S = sole_tangents.reshape(W, D, -1)  # (W, D, K)
+    S_rows = jnp.swapaxes(S, 1, 2)  # (W, K, D)
+
+    def temporal(u, d):
+        moved = soles + u.reshape(soles.shape)
         return temporal_residual(robot, moved, retract(x, d), frames, weights, fps, terms)
 
+    zero_u = jnp.zeros(S_rows.shape[:2], x.joint_pos.dtype)
     zero = jnp.zeros((W, D), x.joint_pos.dtype)
-    e0, t_jvp = jax.linearize(temporal, zero)
-    t_vjp = jax.linear_transpose(t_jvp, zero)
-    return t_vjp(e0)[0], lambda v: t_vjp(t_jvp(v))[0]
+    e0, lin = jax.linearize(temporal, zero_u, zero)
+    lin_t = jax.linear_transpose(lin, zero_u, zero)
+
+    def t_jvp(v: Array) -> tuple[Array, ...]:
+        return lin(jnp.einsum("tkd,td->tk", S_rows, v), v)
+
+    def t_vjp(e: tuple[Array, ...]) -> Array:
+        gu, gd = lin_t(e)
+        return jnp.einsum("tdk,tk->td", S, gu) + gd
+
+    return t_vjp(e0), lambda v: t_vjp(t_jvp(v))
 
 
 def linearize_temporal(
