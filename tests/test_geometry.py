@@ -105,6 +105,17 @@ def test_segment_distance_matches_brute_force():
     assert cross == pytest.approx(0.5, abs=1e-5)
 
 
+def test_segment_distance_with_coordinates_on_another_axis():
+    """``axis=-2`` (pairs, 3, frames) gives the distances of the last-axis layout."""
+    rng = np.random.default_rng(8)
+    p0, p1, q0, q1 = rng.normal(size=(4, 5, 6, 3))
+    p1[0] = p0[0]  # a sphere
+    q1[1] = q0[1] + 2.0 * (p1[1] - p0[1])  # parallel
+    want = g.segment_segment_distance(p0, p1, q0, q1)
+    got = g.segment_segment_distance(*(np.swapaxes(a, -1, -2) for a in (p0, p1, q0, q1)), axis=-2)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_segment_distance_gradient_finite_for_degenerate():
     z = jnp.zeros(3)
     grad = jax.grad(lambda p: g.segment_segment_distance(p, p, z + 1.0, z + 1.0))(z)

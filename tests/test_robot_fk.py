@@ -17,6 +17,7 @@ from retargetjax.robot import (
     robot_asset_path,
     site_positions,
 )
+from retargetjax.robot._fk import body_point_positions, points_on_bodies
 
 mujoco = pytest.importorskip("mujoco")
 
@@ -247,6 +248,35 @@ def test_vmap_equals_loop_and_batch_shapes():
     # Broadcasting: one root pose for a batch of joint configurations.
     shared_root = jax.jit(forward_kinematics)(robot, root_pos[0, 0], root_quat[0, 0], q[0])
     np.testing.assert_allclose(shared_root.pos[0], batched.pos[0, 0], atol=1e-6)
+
+
+def test_frames_last_points_match_points_on_bodies_with_gradients(x64):
+    """``body_point_positions`` (frames last) is ``points_on_bodies`` of the FK, values and
+    reverse-mode gradients, for a robot whose bodies are not its FK nodes one to one."""
+    robot = load_robot("unitree_h1")
+    root_pos, root_quat, q = _random_config(robot, np.random.default_rng(9), batch=(2, 3))
+    root_quat = root_quat * 1.3  # not unit: both normalise
+    rng = np.random.default_rng(10)
+    bodies = [int(b) for b in rng.integers(0, robot.num_bodies, size=7)]
+    offsets = rng.normal(size=(7, 3))
+    weights = rng.normal(size=(2, 3, 7, 3))
+
+    def reference(rp, rq, jq):
+        return points_on_bodies(forward_kinematics(robot, rp, rq, jq), bodies, offsets)
+
+    def ours(rp, rq, jq):
+        return body_point_positions(robot, rp, rq, jq, bodies, offsets)
+
+    np.testing.assert_allclose(
+        ours(root_pos, root_quat, q), reference(root_pos, root_quat, q), atol=1e-12
+    )
+
+    def grads(fn):
+        loss = lambda *a: jnp.sum(weights * fn(*a))  # noqa: E731
+        return jax.grad(loss, argnums=(0, 1, 2))(root_pos, root_quat, q)
+
+    for a, b in zip(grads(ours), grads(reference)):
+        np.testing.assert_allclose(a, b, atol=1e-10)
 
 
 def test_second_call_does_not_recompile():

@@ -252,12 +252,12 @@ def points_and_tangents(robot: RobotModel, x: FrameState) -> tuple[BodyPoints, B
 
 def body_points(robot: RobotModel, x: FrameState) -> BodyPoints:
     """The points of frames of any batch shape (the FK sweep without the Jacobian)."""
-    from ..robot import forward_kinematics
-    from ..robot._fk import points_on_bodies
+    from ..robot._fk import body_point_positions
 
     bodies, offsets = _point_layout(robot)
-    fk = forward_kinematics(robot, x.root_pos, x.root_quat, x.joint_pos)
-    return _split(robot, points_on_bodies(fk, bodies, offsets))
+    return _split(
+        robot, body_point_positions(robot, x.root_pos, x.root_quat, x.joint_pos, bodies, offsets)
+    )
 
 
 def moved_points(points: BodyPoints, tangents: BodyPoints, delta: Array) -> BodyPoints:

@@ -170,11 +170,14 @@ def active_pairs(robot: RobotModel, x: FrameState, mask: Array, max_pairs: int) 
     if pairs.shape[0] <= max_pairs:
         return pairs
     points = body_points(robot, x)
-    cap_a, cap_b = points.capsule_a, points.capsule_b
+    # Frames last, (capsules, 3, W): a pair's gather copies rows and the distance runs as
+    # long vector loops over frames (frames first: ~4x slower on the CPU).
+    cap_a = jnp.moveaxis(points.capsule_a, 0, -1)
+    cap_b = jnp.moveaxis(points.capsule_b, 0, -1)
     i, j = pairs[:, 0], pairs[:, 1]
-    d = segment_segment_distance(cap_a[:, i], cap_b[:, i], cap_a[:, j], cap_b[:, j])
-    clearance = d - robot.capsule_radius[i] - robot.capsule_radius[j]
-    clearance = jnp.min(jnp.where(mask[:, None] > 0, clearance, jnp.inf), axis=0)
+    d = segment_segment_distance(cap_a[i], cap_b[i], cap_a[j], cap_b[j], axis=-2)  # (P, W)
+    clearance = d - (robot.capsule_radius[i] + robot.capsule_radius[j])[:, None]
+    clearance = jnp.min(jnp.where(mask[None, :] > 0, clearance, jnp.inf), axis=1)
     _, top = jax.lax.top_k(-jax.lax.stop_gradient(clearance), max_pairs)
     return pairs[top]
 

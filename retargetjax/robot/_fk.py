@@ -16,6 +16,7 @@ from ._sweep import node_frames_last, sweep_batch_last, sweep_levels
 
 __all__ = [
     "NodeTables",
+    "body_point_positions",
     "body_quat",
     "clip_forward_kinematics",
     "collision_capsules_world",
@@ -266,6 +267,27 @@ def points_on_bodies(fk: BodyTransforms, bodies: Sequence[int], offsets: Array) 
     idx = np.asarray(bodies, dtype=np.int32)
     offsets = jnp.asarray(offsets, dtype=fk.pos.dtype)
     return fk.pos[..., idx, :] + _matvec3(fk.rot[..., idx, :, :], offsets)
+
+
+def body_point_positions(
+    robot: RobotModel,
+    root_pos: Array,
+    root_quat: Array,
+    joint_pos: Array,
+    bodies: Sequence[int],
+    offsets: Array,
+) -> Array:
+    """(..., M, 3) world positions ``p_b + R_b o`` of points ``offsets`` (M, 3) on ``bodies``
+    at the given poses: :func:`points_on_bodies` of :func:`forward_kinematics`, computed
+    with the frames last (each point's node picked as a row, ``R o`` three multiply-adds
+    over frames) and transposed once at the end; on the CPU ~2x faster than picking from
+    the batch-first transforms."""
+    rot, pos, batch = _frames_last(robot, root_pos, root_quat, joint_pos)
+    node = np.asarray(robot.body_node, dtype=np.int32)[np.asarray(bodies, dtype=np.int32)]
+    o = jnp.asarray(offsets, dtype=pos.dtype)[:, :, None, None]  # (M, 3, 1, 1)
+    r = rot[node]  # (M, 3, 3, B)
+    p = pos[node] + r[:, :, 0] * o[:, 0] + r[:, :, 1] * o[:, 1] + r[:, :, 2] * o[:, 2]
+    return jnp.moveaxis(p, -1, 0).reshape(*batch, len(node), 3)
 
 
 def keypoint_positions(robot: RobotModel, fk: BodyTransforms) -> Array:
