@@ -33,21 +33,17 @@ from ..geometry import quat_normalize, quat_to_mat
 from ..types import Array
 from ._fk import NodeTables, node_angles, pose_inputs
 from ._model import RobotModel
-from ._sweep import sweep_batch_last
+from ._sweep import level_parent_nodes, sweep_batch_last
 
 __all__ = ["node_parents", "point_jacobian", "point_tangents"]
 
 
 def node_parents(robot: RobotModel) -> np.ndarray:
     """Global parent node index of every FK node (``-1`` for the root node 0)."""
-    parents = [-1]
-    prev_start = 0
-    for (start, stop), level in zip(robot.level_ranges, robot.level_parents):
-        if len(parents) != start or stop - start != len(level):
-            raise ValueError(f"robot {robot.name!r}: FK levels are not contiguous")
-        parents.extend(prev_start + int(p) for p in level)
-        prev_start = start
-    return np.asarray(parents, dtype=np.int64)
+    try:
+        return level_parent_nodes(robot.level_ranges, robot.level_parents)
+    except ValueError as e:
+        raise ValueError(f"robot {robot.name!r}: {e}") from None
 
 
 def _ancestry(robot: RobotModel, bodies: Sequence[int]) -> np.ndarray:

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..types import Array
 
-__all__ = ["node_frames_last", "sweep_batch_last", "sweep_levels"]
+__all__ = ["level_parent_nodes", "node_frames_last", "sweep_batch_last", "sweep_levels"]
 
 Levels = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, ...], ...]]
 
@@ -190,20 +190,31 @@ def node_frames_last(
     return _frames(levels, tables, root_rot, root_pos, q)
 
 
-def _ancestry(levels: Levels) -> np.ndarray:
-    """(n, n − 1): 1 where non-root node ``k + 1`` is node ``d``'s ancestor or ``d`` itself."""
+def level_parent_nodes(
+    level_ranges: Sequence[tuple[int, int]], level_parents: Sequence[Sequence[int]]
+) -> np.ndarray:
+    """Global parent node index of every node of a level sweep (``-1`` for the root node
+    0): level ``ℓ``'s ``level_parents`` index the nodes of level ``ℓ − 1``."""
     parents = [-1]
     prev_start = 0
-    for (start, _), level in zip(*levels):
+    for (start, stop), level in zip(level_ranges, level_parents):
+        if len(parents) != start or stop - start != len(level):
+            raise ValueError("FK levels are not contiguous")
         parents.extend(prev_start + int(p) for p in level)
         prev_start = start
+    return np.asarray(parents, dtype=np.int64)
+
+
+def _ancestry(levels: Levels) -> np.ndarray:
+    """(n, n − 1): 1 where non-root node ``k + 1`` is node ``d``'s ancestor or ``d`` itself."""
+    parents = level_parent_nodes(*levels)
     n = len(parents)
     out = np.zeros((n, n - 1), np.float32)
     for d in range(n):
         k = d
         while k >= 1:
             out[d, k - 1] = 1.0
-            k = parents[k]
+            k = int(parents[k])
     return out
 
 
