@@ -290,3 +290,74 @@ def test_a_standing_pose_on_its_joint_limits_starts_inside_them(robot):
     kp = np.zeros((3, len(robot.keypoint_names), 3), np.float32)
     rows = start_joint_pos(straight, kp, np.zeros(len(robot.keypoint_names), np.float32))
     np.testing.assert_allclose(rows, np.broadcast_to(start, rows.shape), atol=1e-6)
+
+
+#: A deep crouch, far from the standing pose (as in a kneel or a get-up).
+CROUCH = {
+    "left_hip_pitch_joint": (-1.3, 0.1),
+    "right_hip_pitch_joint": (-1.2, 0.1),
+    "left_knee_joint": (1.9, 0.1),
+    "right_knee_joint": (1.8, 0.1),
+    "left_ankle_pitch_joint": (-0.5, 0.05),
+    "right_ankle_pitch_joint": (-0.5, 0.05),
+}
+
+
+def test_a_warm_started_stage_reaches_a_crouch_the_standing_start_does_not(synthetic, robot):
+    """From the standing pose, two per-frame steps leave a crouch far off its targets; with
+    ``warm_start`` only the first chunk of 8 frames starts there (with
+    ``COLD_START_ITERATIONS`` steps) and the next starts from its solution, so the same two
+    steps reach it."""
+    base, truth = synthetic
+    t = np.arange(FRAMES) / 30.0
+    q = truth["joint_pos"].astype(np.float64).copy()
+    for k, (name, (centre, amp)) in enumerate(CROUCH.items()):
+        q[:, robot.joint_names.index(name)] = centre + amp * np.sin(2 * np.pi * 0.5 * t + k)
+    kp = np.asarray(_kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], q)), np.float64)
+    idx = np.asarray(base.frame_keypoints)
+    frames = built_frame(kp[:, idx[:, 0]], kp[:, idx[:, 1]], kp[:, idx[:, 2]], kp[:, idx[:, 3]], np)
+    problem = dataclasses.replace(
+        base, target_keypoints=kp.astype(np.float32), target_frames=frames.astype(np.float32)
+    )
+    errors = {}
+    for warm in (False, True):
+        config = RetargetConfig.model_validate(
+            {
+                **UNBIASED,
+                "solver": {"init_iterations": 2, "iterations": 0, "warm_start": warm},
+            }
+        )
+        solution = solve_problems([problem], robot, config)[0]
+        second_chunk = dataclasses.replace(problem, target_keypoints=problem.target_keypoints[8:])
+        later = {k: v[8:] for k, v in solution.items() if k in truth}
+        errors[warm] = _keypoint_error(robot, second_chunk, later)
+    assert errors[True] < 0.01, errors
+    assert errors[False] > 3 * errors[True], errors
+
+
+def test_warm_starts_move_the_root_as_the_starts_move_and_link_within_a_segment():
+    """A warm start is the earlier solution shifted by how the frame's own start differs
+    from the earlier frame's; only frames after the first chunk of their segment link."""
+    import jax.numpy as jnp
+
+    from retargetjax.geometry import quat_exp, quat_mul
+    from retargetjax.retarget._problem import FrameState
+    from retargetjax.retarget._solver import init_links, warm_starts
+
+    turn = quat_exp(jnp.asarray([0.0, 0.0, 0.4]))
+    prev_cold = FrameState(jnp.zeros(3), jnp.asarray([1.0, 0, 0, 0]), jnp.zeros(2))
+    prev = FrameState(jnp.asarray([0.1, 0.0, -0.2]), turn, jnp.asarray([0.5, -0.3]))
+    cold = FrameState(
+        jnp.asarray([[1.0, 2.0, 0.0]]), quat_exp(jnp.asarray([[0.3, 0.0, 0.0]])), jnp.zeros((1, 2))
+    )
+    warm = warm_starts(cold, prev_cold, prev)
+    np.testing.assert_allclose(warm.root_pos[0], [1.1, 2.0, -0.2], atol=1e-6)
+    np.testing.assert_allclose(warm.joint_pos[0], [0.5, -0.3])
+    np.testing.assert_allclose(warm.root_quat[0], quat_mul(cold.root_quat[0], turn), atol=1e-6)
+
+    mask = jnp.asarray([[1.0] * 6 + [0.0] + [1.0] * 9, [1.0] * 16])  # two windows of 16
+    links = np.asarray(init_links(mask, 4))
+    # Window 0: clip A 0-5, gap 6, clip B 7-15. Chunk 1 (4-7): 4, 5 link to frame 3 (clip A),
+    # 7 is clip B's first frame (frame 3 is A's). Chunk 2 (8-11) links to 7, chunk 3 to 11.
+    assert links[0].tolist() == [False] * 4 + [True, True, False, False] + [True] * 8
+    assert links[1].tolist() == [False] * 4 + [True] * 12

@@ -169,6 +169,7 @@ class SolverStatic:
     max_pairs: int = 32
     cg_iterations: int = 16
     init_stride: int = 1
+    warm_start: bool = False
     part_capsules: tuple[tuple[int, ...], ...] = ()
     """Collision capsules of each of :data:`CONTACT_PARTS` (empty: the robot lacks it)."""
 
