@@ -260,6 +260,8 @@ def test_clips_with_a_knee_down_run_apart_with_more_iterations(tmp_path):
     rec = manifest.records_by_id()
     for job_id, down in floor.items():
         assert rec[job_id].provenance["iterations"] == (6 if down else 3)
+        # Recorded, and off: these settings have no per-frame stage to warm-start.
+        assert rec[job_id].provenance["warm_start"] is False
     assert len({r.provenance["group"] for r in manifest.records}) == 2
 
 

@@ -200,6 +200,8 @@ def test_a_clip_with_a_part_on_the_floor_runs_more_iterations(robot):
     assert (hard.init_iterations, hard.iterations) == (4, 15)
     # Floor-contact clips solve every frame in the per-frame stage (no interpolated poses).
     assert solver.init_stride == 2 and hard.init_stride == 1
+    # ... each from its neighbour's solution (warm-started stage 1).
+    assert not solver.warm_start and hard.warm_start
     assert SolverConfig(iterations=5, floor_contact_effort=1).for_clips(True).iterations == 5
     # Nothing to change (effort 1, no per-frame stage): the same settings, the same program.
     flat = SolverConfig(init_iterations=0, floor_contact_effort=1)

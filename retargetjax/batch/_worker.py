@@ -343,6 +343,7 @@ class RetargetWorker:
             "batch_windows": solution["batch_windows"],
             "init_iterations": ran.init_iterations,
             "init_stride": ran.init_stride,
+            "warm_start": ran.warm_start,
             "iterations": ran.iterations,
             "final_loss": float(solution["final_loss"]),
             "timings": {**prepared.timings, "solve_s": solution["solve_s"], "write_s": write_s},

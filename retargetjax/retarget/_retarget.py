@@ -102,6 +102,7 @@ def robot_motion_from_solution(
         "solver": {
             "init_iterations": ran.init_iterations,
             "init_stride": ran.init_stride,
+            "warm_start": ran.warm_start,
             "iterations": ran.iterations,
             "optimizer": config.solver.optimizer,
             "final_loss": solution["final_loss"],
