@@ -103,6 +103,19 @@ def _keypoint_error(robot, problem, solution) -> float:
     return float(np.linalg.norm(kp - problem.target_keypoints, axis=-1)[:, w].mean())
 
 
+def _with_joints(robot, base, truth, joints: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints (T, K, 3) and built frames of the synthetic clip with ``joints`` moved as
+    ``centre + amp sin(π t + k)`` (the k-th joint), the rest of ``truth`` kept."""
+    t = np.arange(FRAMES) / 30.0
+    q = truth["joint_pos"].astype(np.float64).copy()
+    for k, (name, (centre, amp)) in enumerate(joints.items()):
+        q[:, robot.joint_names.index(name)] = centre + amp * np.sin(2 * np.pi * 0.5 * t + k)
+    kp = np.asarray(_kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], q)), np.float64)
+    idx = np.asarray(base.frame_keypoints)
+    frames = built_frame(kp[:, idx[:, 0]], kp[:, idx[:, 1]], kp[:, idx[:, 2]], kp[:, idx[:, 3]], np)
+    return kp, frames
+
+
 #: The default cost weights but for the pull towards the standing pose: that prior is a bias
 #: by design (0.02 rad⁻² against 1 m⁻²: 0.16 rad off on this clip's knees), not a solver error.
 UNBIASED = {"costs": {"default_pose": 0.0}}
@@ -236,13 +249,7 @@ def test_arms_far_from_the_standing_pose_start_near_their_targets(synthetic, rob
     from retargetjax.retarget._start_pose import seed_arm_joints
 
     base, truth = synthetic
-    t = np.arange(FRAMES) / 30.0
-    q = truth["joint_pos"].astype(np.float64).copy()
-    for k, (name, (centre, amp)) in enumerate(RAISED.items()):
-        q[:, robot.joint_names.index(name)] = centre + amp * np.sin(2 * np.pi * 0.5 * t + k)
-    kp = np.asarray(_kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], q)), np.float64)
-    idx = np.asarray(base.frame_keypoints)
-    frames = built_frame(kp[:, idx[:, 0]], kp[:, idx[:, 1]], kp[:, idx[:, 2]], kp[:, idx[:, 3]], np)
+    kp, frames = _with_joints(robot, base, truth, RAISED)
     start = seed_arm_joints(robot, kp, base.keypoint_weight)
     assert start is not None
     # The overhead arm starts near already: its elbow within 10 cm (the table is coarse;
@@ -309,13 +316,7 @@ def test_a_warm_started_stage_reaches_a_crouch_the_standing_start_does_not(synth
     ``COLD_START_ITERATIONS`` steps) and the next starts from its solution, so the same two
     steps reach it."""
     base, truth = synthetic
-    t = np.arange(FRAMES) / 30.0
-    q = truth["joint_pos"].astype(np.float64).copy()
-    for k, (name, (centre, amp)) in enumerate(CROUCH.items()):
-        q[:, robot.joint_names.index(name)] = centre + amp * np.sin(2 * np.pi * 0.5 * t + k)
-    kp = np.asarray(_kp(robot, _fk(robot, truth["root_pos"], truth["root_quat"], q)), np.float64)
-    idx = np.asarray(base.frame_keypoints)
-    frames = built_frame(kp[:, idx[:, 0]], kp[:, idx[:, 1]], kp[:, idx[:, 2]], kp[:, idx[:, 3]], np)
+    kp, frames = _with_joints(robot, base, truth, CROUCH)
     problem = dataclasses.replace(
         base, target_keypoints=kp.astype(np.float32), target_frames=frames.astype(np.float32)
     )
