@@ -262,6 +262,7 @@ def test_clips_with_a_knee_down_run_apart_with_more_iterations(tmp_path):
         assert rec[job_id].provenance["iterations"] == (6 if down else 3)
         # Recorded, and off: these settings have no per-frame stage to warm-start.
         assert rec[job_id].provenance["warm_start"] is False
+        assert rec[job_id].provenance["init_tolerance"] >= 0
     assert len({r.provenance["group"] for r in manifest.records}) == 2
 
 

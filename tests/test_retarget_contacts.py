@@ -202,6 +202,8 @@ def test_a_clip_with_a_part_on_the_floor_runs_more_iterations(robot):
     assert solver.init_stride == 2 and hard.init_stride == 1
     # ... each from its neighbour's solution (warm-started stage 1).
     assert not solver.warm_start and hard.warm_start
+    # ... whose cold-started chunks run their 30 steps: no early stop by tolerance.
+    assert SolverConfig(init_tolerance=0.05).for_clips(True).init_tolerance == 0
     assert SolverConfig(iterations=5, floor_contact_effort=1).for_clips(True).iterations == 5
     # Nothing to change (effort 1, no per-frame stage): the same settings, the same program.
     flat = SolverConfig(init_iterations=0, floor_contact_effort=1)

@@ -17,8 +17,10 @@ from retargetjax.retarget import (
     RetargetConfig,
     RetargetError,
     build_problem,
+    plan_clip_rows,
     prepare_problem,
     retarget,
+    row_alignment,
     solve_problems,
 )
 from retargetjax.retarget._solver import solve_windows
@@ -148,6 +150,25 @@ def test_short_clips_share_a_window_and_are_solved_exactly_as_alone(clip, robot,
     assert [s["batch_windows"] for s in packed] == [1, 1]
     # Every scalar of the refinement is per segment, so the neighbour changes nothing but
     # float rounding.
+    for one, two in zip(alone, packed):
+        for key in ("root_pos", "root_quat", "joint_pos"):
+            np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)
+
+
+def test_a_converging_per_frame_stage_keeps_packed_clips_exact(clip, robot):
+    """With ``init_tolerance`` each chunk of 8 frames of the per-frame stage stops on its own
+    convergence, so pieces sharing a row start on multiples of 8 (``row_alignment``): a
+    chunk then holds one clip's frames, and each clip is solved as when alone."""
+    solver = {**TINY["solver"], "init_stride": 1, "init_tolerance": 0.05}
+    config = RetargetConfig.model_validate({"solver": solver})
+    assert row_alignment(config.solver) == 8
+    a = prepare_problem(clip.trim(0, 6), robot, config)
+    b = prepare_problem(clip.trim(20, 26), robot, config)
+    slots, _ = plan_clip_rows([6, 6], 16, config.solver.overlap, row_alignment(config.solver))
+    assert sorted(offset for slot in slots for _row, offset in slot.places) == [0, 8]
+    alone = [solve_problems([p], robot, config)[0] for p in (a, b)]
+    packed = solve_problems([a, b], robot, config)
+    assert [s["batch_windows"] for s in packed] == [1, 1]  # one shared row of 16 frames
     for one, two in zip(alone, packed):
         for key in ("root_pos", "root_quat", "joint_pos"):
             np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)

@@ -108,8 +108,9 @@ def plan_rows(
     align: int = 1,
 ) -> RowPlan:
     """Lay clips (by frame count) on rows, longest first, shared-row pieces starting at
-    multiples of ``align`` (the solver's ``init_stride``); ``G = min(next_pow2(max_windows),
-    next_pow2(rows))`` unless ``group_windows`` is given (it is fixed once per run).
+    multiples of ``align`` (:func:`~retargetjax.retarget.row_alignment`);
+    ``G = min(next_pow2(max_windows), next_pow2(rows))`` unless ``group_windows`` is given
+    (it is fixed once per run).
 
     Longest first makes the shared rows of short clips first-fit decreasing, which uses at
     most ``11/9·OPT + 1`` rows.
@@ -285,6 +286,8 @@ def run_grouped(
                     key += "|floor" if has_floor_contact(prepared.problem) else "|feet"
                 by_key.setdefault(key, []).append((prepared, started_at))
             for key, items in by_key.items():
+                from ..retarget import row_alignment
+
                 sc = items[0][0].settings.config.solver
                 plan = plan_rows(
                     [p.num_frames for p, _ in items],
@@ -292,7 +295,7 @@ def run_grouped(
                     sc.overlap,
                     max_windows,
                     group_windows.get(key),
-                    sc.init_stride,
+                    row_alignment(sc),
                 )
                 first_use = key not in group_windows
                 group_windows.setdefault(key, plan.group_windows)

@@ -344,6 +344,7 @@ class RetargetWorker:
             "init_iterations": ran.init_iterations,
             "init_stride": ran.init_stride,
             "warm_start": ran.warm_start,
+            "init_tolerance": ran.init_tolerance,
             "iterations": ran.iterations,
             "final_loss": float(solution["final_loss"]),
             "timings": {**prepared.timings, "solve_s": solution["solve_s"], "write_s": write_s},

@@ -2,6 +2,7 @@
 
 from ._clip_rows import clip_solution as clip_solution
 from ._clip_rows import plan_clip_rows as plan_clip_rows
+from ._clip_rows import row_alignment as row_alignment
 from ._clip_rows import stack_windows as stack_windows
 from ._config import CostWeights as CostWeights
 from ._config import RetargetConfig as RetargetConfig
@@ -47,6 +48,7 @@ __all__ = [
     "retarget",
     "retarget_many",
     "robot_motion_from_solution",
+    "row_alignment",
     "software_versions",
     "solve_problems",
     "solve_rows",

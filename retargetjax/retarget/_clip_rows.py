@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 
 from ..robot import RobotModel
-from ._config import RetargetConfig
+from ._config import RetargetConfig, SolverConfig
 from ._errors import RetargetError
+from ._linearize import CHUNK_FRAMES
 from ._problem import FrameData, FrameState, WindowData
 from ._targets import RetargetProblem
 from ._windows import ClipSlot, blend_windows, next_pow2, pack_clips, window_bucket
 
-__all__ = ["clip_solution", "plan_clip_rows", "stack_windows"]
+__all__ = ["clip_solution", "plan_clip_rows", "row_alignment", "stack_windows"]
 
 
 def _part_field(name: str) -> Any:
@@ -131,6 +132,15 @@ def clip_solution(
     }
 
 
+def row_alignment(solver: SolverConfig) -> int:
+    """Where a clip may start in a shared row: on multiples of ``init_stride`` (the per-frame
+    stage solves every ``init_stride``-th frame of a row), times
+    :data:`~retargetjax.retarget._linearize.CHUNK_FRAMES` with ``init_tolerance`` (that stage
+    then stops each chunk of frames on the chunk's own convergence), so a packed clip's
+    frames are solved as when it is alone."""
+    return solver.init_stride * (CHUNK_FRAMES if solver.init_tolerance > 0 else 1)
+
+
 def plan_clip_rows(
     num_frames: Sequence[int], window: int, overlap: int, align: int = 1
 ) -> tuple[list[ClipSlot], int]:
@@ -155,6 +165,6 @@ def _layout(
     # Clips all shorter than the window get a smaller power-of-two window (fewer wasted frames).
     window = min(sc.window, max(16, next_pow2(longest)))
     slots, rows = plan_clip_rows(
-        [p.num_frames for p in problems], window, sc.overlap, sc.init_stride
+        [p.num_frames for p in problems], window, sc.overlap, row_alignment(sc)
     )
     return window, slots, window_bucket(rows)

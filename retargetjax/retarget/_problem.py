@@ -170,6 +170,7 @@ class SolverStatic:
     cg_iterations: int = 16
     init_stride: int = 1
     warm_start: bool = False
+    init_tolerance: float = 0.0
     part_capsules: tuple[tuple[int, ...], ...] = ()
     """Collision capsules of each of :data:`CONTACT_PARTS` (empty: the robot lacks it)."""
 

@@ -103,6 +103,7 @@ def robot_motion_from_solution(
             "init_iterations": ran.init_iterations,
             "init_stride": ran.init_stride,
             "warm_start": ran.warm_start,
+            "init_tolerance": ran.init_tolerance,
             "iterations": ran.iterations,
             "optimizer": config.solver.optimizer,
             "final_loss": solution["final_loss"],

@@ -122,6 +122,8 @@ def run_continued(
     iterations: int,
     state_x: Callable[[object], FrameState] = lambda state: state.x,
     repeat: Array | None = None,
+    tolerance: float | None = None,
+    settle: Array | None = None,
 ) -> FrameState:
     """Levenberg-Marquardt under penalty continuation on the floor.
 
@@ -134,7 +136,11 @@ def run_continued(
     every step, :func:`~retargetjax.retarget._problem.project_to_floor`, makes the floor
     itself exact), while the first steps, soft, let the pose find its way around it. One
     ``lax.scan`` runs the phases (one compiled body). ``repeat`` (traced, ≥ 1) multiplies
-    every phase's steps at run time (one compiled loop body, a dynamic trip count).
+    every phase's steps at run time (one compiled loop body, a dynamic trip count). With a
+    ``tolerance`` ``ε`` as well, ``repeat`` only bounds them: a phase runs its own steps,
+    then goes on while its last step lowered the cost ``Σ_g s_g c_g`` by more than
+    ``ε Σ_g s_g |c_g|`` (``s`` = ``settle``, e.g. the valid frames; 1 by default), in a
+    ``lax.while_loop``.
     """
     phases = min(len(GROUND_CONTINUATION), iterations)
     if phases <= 0:
@@ -146,7 +152,24 @@ def run_continued(
         if repeat is None:
             return state_x(run(optimizer, x, count))
         trips = jnp.round(count * repeat).astype(jnp.int32)
-        state = jax.lax.fori_loop(0, trips, lambda _, s: optimizer.update(s), optimizer.init(x))
+        if tolerance is None:
+            state = jax.lax.fori_loop(0, trips, lambda _, s: optimizer.update(s), optimizer.init(x))
+            return state_x(state)
+
+        weight = 1.0 if settle is None else settle
+
+        def going(carry: tuple) -> Array:
+            i, state, before = carry
+            drop = jnp.sum(weight * (before - state.cost))
+            settled = drop <= tolerance * jnp.sum(weight * jnp.abs(before))
+            return (i < trips) & ((i < count) | ~settled)
+
+        def step(carry: tuple) -> tuple:
+            i, state, _ = carry
+            return i + 1, optimizer.update(state), state.cost
+
+        first = optimizer.init(x)
+        _, state, _ = jax.lax.while_loop(going, step, (0, first, first.cost))
         return state_x(state)
 
     def phase(x: FrameState, factor: Array) -> tuple[FrameState, None]:
@@ -221,12 +244,27 @@ def init_frames(
     ``max(init_iterations,`` :data:`COLD_START_ITERATIONS` ``)`` steps, the others
     ``init_iterations``: neighbouring windows, blended where they overlap, then start from
     converged poses, not from a half-way pose each of its own.
+
+    Without the warm start, ``static.init_tolerance`` ``ε > 0`` lets a chunk that is still
+    converging go on: it runs ``init_iterations`` steps, then more while a step lowers the
+    summed cost of the chunk's valid frames by more than the fraction ``ε``, up to
+    ``max(init_iterations,`` :data:`COLD_START_ITERATIONS` ``)`` (:func:`run_continued`;
+    each chunk of ``lax.map`` stops on its own). Clips then start on multiples of
+    :data:`~retargetjax.retarget._linearize.CHUNK_FRAMES` (:func:`~retargetjax.retarget.
+    _clip_rows.row_alignment`), so a chunk holds one clip's frames, the same as when the
+    clip is solved alone (rows of a multiple of 8 frames; others run ``init_iterations``).
+    Six steps from standing left a legs-only robot with a 45° hip (the Berkeley Humanoid)
+    walking on its toes, the foot pointing down, which the refinement could not undo.
+    (Programs traced for XLA's cost analysis, :func:`~retargetjax.retarget._linearize.
+    flat_loops`, run ``init_iterations``.)
     """
     n, W = frames.mask.shape
     c = init_chunk_frames(W)
     cold_iterations = max(static.init_iterations, COLD_START_ITERATIONS)
 
-    def solve(x: FrameState, frames: FrameData, repeat: Array) -> FrameState:
+    def solve(
+        x: FrameState, frames: FrameData, repeat: Array, tolerance: float | None = None
+    ) -> FrameState:
         ones = jnp.ones((x.root_pos.shape[0],), x.root_pos.dtype)
 
         def make(w: Weights, _: FrameState) -> Optimizer:
@@ -242,14 +280,27 @@ def init_frames(
             )
             return levenberg_marquardt(problem, robot, static.damping, cg_iterations=0)
 
-        return run_continued(make, x, weights, static.init_iterations, repeat=repeat)
+        settle = None if tolerance is None else frames.mask
+        return run_continued(
+            make,
+            x,
+            weights,
+            static.init_iterations,
+            repeat=repeat,
+            tolerance=tolerance,
+            settle=settle,
+        )
 
     def flat(a: Array) -> Array:  # (n, c, ...) -> (n c, ...)
         return a.reshape((n * c, *a.shape[2:]))
 
     if not static.warm_start or c == W or loops_flat():
         xs, frs = jax.tree_util.tree_map(lambda a: a.reshape((n * W, *a.shape[2:])), (x, frames))
-        out = in_chunks(lambda x, f: solve(x, f, None), xs, frs)
+        if static.init_tolerance > 0 and W % CHUNK_FRAMES == 0 and not loops_flat():
+            ratio = jnp.asarray(cold_iterations / max(static.init_iterations, 1), jnp.float32)
+            out = in_chunks(lambda x, f: solve(x, f, ratio, static.init_tolerance), xs, frs)
+        else:
+            out = in_chunks(lambda x, f: solve(x, f, None), xs, frs)
         return jax.tree_util.tree_map(lambda a: a.reshape((n, W, *a.shape[1:])), out)
 
     links = init_links(frames.mask, c)
