@@ -53,8 +53,8 @@ class SolverConfig(BaseModel):
             " runs at least init_iterations steps and keeps stepping (to 30) while a step"
             " still lowers its cost by more than this fraction; 0: exactly init_iterations."
             " 0.05: a held-out legs-only robot (the Berkeley Humanoid) that walked on its"
-            " toes after 6 steps walks flat (foot slide max 10.5 -> 1.6 mm), the walk"
-            " onto G1 about 7 % slower"
+            " toes after 6 steps walks flat (foot slide max 10.5 -> 1.6 mm); clips"
+            " sharing a batch row then start on multiples of 8 frames"
         ),
     )
     init_stride: int = Field(
