@@ -59,6 +59,7 @@ from ..geometry import (
 )
 from ..robot import RobotModel
 from ..types import Array
+from ._continuation import GROUND_CONTINUATION, continued, run_continued
 from ._linearize import (
     CHUNK_FRAMES,
     Linearization,
@@ -100,85 +101,10 @@ __all__ = [
 ]
 
 
-#: Factors on the ``ground`` weight over the phases of each Gauss-Newton stage (penalty
-#: continuation): the floor is a soft penalty while the pose settles, then near-hard.
-GROUND_CONTINUATION = (1.0, 10.0, 100.0)
-
 #: Per-frame Levenberg-Marquardt steps of a frame solved from its own start (the standing
 #: pose) rather than from a neighbour: the H1's kneel tracks 21.5 cm from the standing pose
 #: after 6 steps, 15.0 after 12, 13.9 after 30, 13.6 after 60.
 COLD_START_ITERATIONS = 30
-
-
-def continued(weights: Weights, factor: Array) -> Weights:
-    """``weights`` with the ground weight multiplied by ``factor`` (one continuation phase)."""
-    return weights._replace(ground=weights.ground * factor)
-
-
-def run_continued(
-    make: Callable[[Weights, FrameState], Optimizer],
-    params: FrameState,
-    weights: Weights,
-    iterations: int,
-    state_x: Callable[[object], FrameState] = lambda state: state.x,
-    repeat: Array | None = None,
-    tolerance: float | None = None,
-    settle: Array | None = None,
-) -> FrameState:
-    """Levenberg-Marquardt under penalty continuation on the floor.
-
-    The ``iterations`` are split over the phases of :data:`GROUND_CONTINUATION`; phase ``k``
-    minimises the cost with ``w_ground · γ_k`` (``γ = 1, 10, 100``), starting from the last
-    phase's iterate with a fresh damping and a cost (so the accept test) at the current
-    weight. The floor residual ``min(0, z_low − m)`` thus ends up weighted 100× its
-    configured weight: a centimetre below the margin costs as much as a metre of keypoint
-    error at ``w_ground = 100``, so the pose bends out of the floor (the projection after
-    every step, :func:`~retargetjax.retarget._problem.project_to_floor`, makes the floor
-    itself exact), while the first steps, soft, let the pose find its way around it. One
-    ``lax.scan`` runs the phases (one compiled body). ``repeat`` (traced, ≥ 1) multiplies
-    every phase's steps at run time (one compiled loop body, a dynamic trip count). With a
-    ``tolerance`` ``ε`` as well, ``repeat`` only bounds them: a phase runs its own steps,
-    then goes on while its last step lowered the cost ``Σ_g s_g c_g`` by more than
-    ``ε Σ_g s_g |c_g|`` (``s`` = ``settle``, e.g. the valid frames; 1 by default), in a
-    ``lax.while_loop``.
-    """
-    phases = min(len(GROUND_CONTINUATION), iterations)
-    if phases <= 0:
-        return params
-    per, extra = divmod(iterations, phases)
-    factors = jnp.asarray(GROUND_CONTINUATION[-phases:], jnp.float32)
-
-    def steps(optimizer: Optimizer, x: FrameState, count: int) -> FrameState:
-        if repeat is None:
-            return state_x(run(optimizer, x, count))
-        trips = jnp.round(count * repeat).astype(jnp.int32)
-        if tolerance is None:
-            state = jax.lax.fori_loop(0, trips, lambda _, s: optimizer.update(s), optimizer.init(x))
-            return state_x(state)
-
-        weight = 1.0 if settle is None else settle
-
-        def going(carry: tuple) -> Array:
-            i, state, before = carry
-            drop = jnp.sum(weight * (before - state.cost))
-            settled = drop <= tolerance * jnp.sum(weight * jnp.abs(before))
-            return (i < trips) & ((i < count) | ~settled)
-
-        def step(carry: tuple) -> tuple:
-            i, state, _ = carry
-            return i + 1, optimizer.update(state), state.cost
-
-        first = optimizer.init(x)
-        _, state, _ = jax.lax.while_loop(going, step, (0, first, first.cost))
-        return state_x(state)
-
-    def phase(x: FrameState, factor: Array) -> tuple[FrameState, None]:
-        return steps(make(continued(weights, factor), x), x, per), None
-
-    x, _ = jax.lax.scan(phase, params, factors)
-    if extra:
-        x = steps(make(continued(weights, factors[-1]), x), x, extra)
-    return x
 
 
 def warm_starts(cold: FrameState, prev_cold: FrameState, prev: FrameState) -> FrameState:
@@ -261,6 +187,8 @@ def init_frames(
     n, W = frames.mask.shape
     c = init_chunk_frames(W)
     cold_iterations = max(static.init_iterations, COLD_START_ITERATIONS)
+    # Steps of a chunk solved from its own start, as a multiple of init_iterations.
+    ratio = jnp.asarray(cold_iterations / max(static.init_iterations, 1), jnp.float32)
 
     def solve(
         x: FrameState, frames: FrameData, repeat: Array, tolerance: float | None = None
@@ -297,14 +225,12 @@ def init_frames(
     if not static.warm_start or c == W or loops_flat():
         xs, frs = jax.tree_util.tree_map(lambda a: a.reshape((n * W, *a.shape[2:])), (x, frames))
         if static.init_tolerance > 0 and W % CHUNK_FRAMES == 0 and not loops_flat():
-            ratio = jnp.asarray(cold_iterations / max(static.init_iterations, 1), jnp.float32)
             out = in_chunks(lambda x, f: solve(x, f, ratio, static.init_tolerance), xs, frs)
         else:
             out = in_chunks(lambda x, f: solve(x, f, None), xs, frs)
         return jax.tree_util.tree_map(lambda a: a.reshape((n, W, *a.shape[1:])), out)
 
     links = init_links(frames.mask, c)
-    ratio = jnp.asarray(cold_iterations / max(static.init_iterations, 1), jnp.float32)
 
     def step(prev: tuple[FrameState, FrameState], args) -> tuple[tuple, FrameState]:
         cold, frs, link = jax.tree_util.tree_map(flat, args)  # n c frames
