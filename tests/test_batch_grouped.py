@@ -243,8 +243,8 @@ def test_four_devices_spread_and_match_one_device(four_device_run, dataset, work
 
 def test_clips_with_a_knee_down_run_apart_with_more_iterations(tmp_path):
     """The squat's clip with the knee on the floor (frames 150-170) is solved in a call of
-    its own with ``floor_contact_effort`` times the iterations; a standing clip beside it
-    keeps the configured count."""
+    its own with ``floor_contact_effort`` (2) times the iterations; a standing clip beside
+    it keeps the configured count."""
     from retargetjax.retarget import has_floor_contact
 
     paths = write_clips(tmp_path / "in", [(100, 140), (150, 170)])
@@ -260,6 +260,8 @@ def test_clips_with_a_knee_down_run_apart_with_more_iterations(tmp_path):
     rec = manifest.records_by_id()
     for job_id, down in floor.items():
         assert rec[job_id].provenance["iterations"] == (6 if down else 3)
+        # effort 2: twice the steps, and no more (the bound is 2 x 3)
+        assert rec[job_id].provenance["still_feet_effort"] == 1
         # Recorded, and off: these settings have no per-frame stage to warm-start.
         assert rec[job_id].provenance["warm_start"] is False
         assert rec[job_id].provenance["init_tolerance"] >= 0

@@ -178,8 +178,9 @@ def test_project_to_floor_lifts_only_the_frames_in_the_floor(name):
 
 
 def test_a_clip_with_a_part_on_the_floor_runs_more_iterations(robot):
-    """A planted hand makes a clip a floor-contact clip (``floor_contact_effort`` times the
-    refinement's iterations); the same clip on its feet keeps the configured counts."""
+    """A planted hand makes a clip a floor-contact clip (its refinement may run up to
+    ``floor_contact_effort`` times its iterations until its feet are still); the same clip
+    on its feet keeps the configured counts."""
     from retargetjax.retarget import SolverConfig
     from retargetjax.retarget._retarget import has_floor_contact
 
@@ -197,7 +198,12 @@ def test_a_clip_with_a_part_on_the_floor_runs_more_iterations(robot):
     solver = SolverConfig(init_iterations=4, init_stride=2, iterations=5, floor_contact_effort=3)
     assert solver.for_clips(False) == solver
     hard = solver.for_clips(True)
-    assert (hard.init_iterations, hard.iterations) == (4, 15)
+    # Twice the refinement's steps, then on until the feet are still, to 3 x 5 in all.
+    assert (hard.init_iterations, hard.iterations, hard.still_feet_effort) == (4, 10, 1.5)
+    assert solver.still_feet_effort == 1
+    # optax's optimisers have no per-clip stop: they run the multiplied count.
+    adam = SolverConfig(optimizer="adam", iterations=5, floor_contact_effort=3)
+    assert (adam.for_clips(True).iterations, adam.for_clips(True).still_feet_effort) == (15, 1)
     # Floor-contact clips solve every frame in the per-frame stage (no interpolated poses).
     assert solver.init_stride == 2 and hard.init_stride == 1
     # ... each from its neighbour's solution (warm-started stage 1).
@@ -205,6 +211,61 @@ def test_a_clip_with_a_part_on_the_floor_runs_more_iterations(robot):
     # ... whose cold-started chunks run their 30 steps: no early stop by tolerance.
     assert SolverConfig(init_tolerance=0.05).for_clips(True).init_tolerance == 0
     assert SolverConfig(iterations=5, floor_contact_effort=1).for_clips(True).iterations == 5
+    # A walk's own still_feet_effort above the clip's is kept.
+    assert (
+        SolverConfig(still_feet_effort=4, floor_contact_effort=2).for_clips(True).still_feet_effort
+        == 4
+    )
     # Nothing to change (effort 1, no per-frame stage): the same settings, the same program.
     flat = SolverConfig(init_iterations=0, floor_contact_effort=1)
     assert flat.for_clips(True) is flat
+
+
+def test_feet_still_is_judged_per_clip_on_the_soles_touching_the_floor(robot):
+    """``feet_still`` (the refinement's stop with ``still_feet_effort``): per segment, no
+    sole point touching the floor under a planted foot moves more than 5 mm per 30 fps
+    frame. The robot stands on the floor and glides: 8 mm per frame in the first clip, 3 mm
+    in the second, 8 mm again in a third lifted 5 cm (no point touches) and in a fourth whose
+    human feet are up; at 120 fps the same 3 mm per frame is 12 mm per 30 fps frame."""
+    from retargetjax.retarget import SolverConfig
+    from retargetjax.retarget._problem import FrameData
+    from retargetjax.retarget._solver import feet_still
+
+    assert SolverConfig().still_step_mm == 5.0
+    n = 6
+    speeds = [0.008, 0.003, 0.008, 0.008]
+    lifts = [0.0, 0.0, 0.05, 0.0]
+    down = [1.0, 1.0, 1.0, 0.0]
+    root, contact, mask = [], [], []
+    for v, lift, c in zip(speeds, lifts, down):
+        p = np.tile(np.asarray(robot.default_root_pos, np.float32), (n, 1))
+        p[:, 0] += v * np.arange(n)
+        p[:, 2] += lift
+        root += [p, p[-1:]]
+        contact += [np.full((n, 2), c), np.zeros((1, 2))]
+        mask += [np.ones(n), np.zeros(1)]  # a masked frame between clips
+    root = np.concatenate(root)
+    W = root.shape[0]
+    x = FrameState(
+        jnp.asarray(root),
+        jnp.tile(jnp.asarray([1.0, 0.0, 0.0, 0.0]), (W, 1)),
+        jnp.tile(jnp.asarray(robot.default_joint_pos, jnp.float32), (W, 1)),
+    )
+    soles = np.asarray(body_points(robot, x).soles)
+    x = x._replace(root_pos=x.root_pos.at[:, 2].add(-float(soles[:n, ..., 2].min())))
+    frames = FrameData(
+        None,
+        None,
+        None,
+        None,
+        None,
+        jnp.asarray(np.concatenate(contact)),
+        jnp.asarray(np.concatenate(mask)),
+    )
+    still = np.asarray(feet_still(robot, frames, jnp.asarray(30.0), x))
+    np.testing.assert_array_equal(still[:4], [False, True, True, True])
+    assert still[4:].all()  # ids of no segment
+    fast = np.asarray(feet_still(robot, frames, jnp.asarray(120.0), x))
+    np.testing.assert_array_equal(fast[:4], [False, False, True, True])
+    no_labels = frames._replace(contact=None)
+    assert np.asarray(feet_still(robot, no_labels, jnp.asarray(30.0), x)).all()

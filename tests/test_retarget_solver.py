@@ -174,6 +174,48 @@ def test_a_converging_per_frame_stage_keeps_packed_clips_exact(clip, robot):
             np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)
 
 
+def test_clips_refined_until_their_feet_are_still_stay_exact_when_packed(clip, robot):
+    """With ``still_feet_effort`` each clip (segment) of a row steps on until no touching
+    sole point under a planted foot moves more than ``still_step_mm``, then is frozen: two
+    clips sharing a row are solved as when alone, and their feet end stiller than after
+    the fixed count. The human's left leg glides 3 cm per frame while its foot is down, so
+    the tracking pulls the planted foot along (one refinement step leaves 1-2 mm)."""
+    from retargetjax.retarget._costs import planted_steps
+    from retargetjax.retarget._problem import FrameState, body_points
+
+    def gliding(lo, hi, config):
+        p = prepare_problem(clip.trim(lo, hi), robot, config)
+        names = p.keypoint_names
+        leg = [i for i, n in enumerate(names) if n.startswith("left_") and "shoulder" not in n]
+        leg = [i for i in leg if any(k in names[i] for k in ("knee", "ankle", "toe"))]
+        targets = np.array(p.target_keypoints)
+        targets[:, leg, 0] += 0.03 * np.arange(hi - lo)[:, None]
+        return dataclasses.replace(p, target_keypoints=targets)
+
+    def worst_step(problem, s):
+        x = FrameState(*(np.asarray(s[k]) for k in ("root_pos", "root_quat", "joint_pos")))
+        soles = body_points(robot, x).soles
+        contact = np.asarray(problem.contact, np.float32)
+        return float(planted_steps(soles, np.ones(len(contact)), contact, 30.0).max())
+
+    solver = {**TINY["solver"], "iterations": 1}
+    fixed = RetargetConfig.model_validate({"solver": solver})
+    still = RetargetConfig.model_validate(
+        {"solver": {**solver, "still_feet_effort": 6, "still_step_mm": 0.2}}
+    )
+    a, b = gliding(0, 8, still), gliding(20, 26, still)
+    alone = [solve_problems([p], robot, still)[0] for p in (a, b)]
+    packed = solve_problems([a, b], robot, still)
+    assert [s["batch_windows"] for s in packed] == [1, 1]  # one shared row of 16 frames
+    for one, two in zip(alone, packed):
+        for key in ("root_pos", "root_quat", "joint_pos"):
+            np.testing.assert_allclose(two[key], one[key], atol=1e-4, err_msg=key)
+    once = solve_problems([a, b], robot, fixed)
+    for p, s, f in zip((a, b), packed, once):
+        before, after = worst_step(p, f), worst_step(p, s)
+        assert before > 1e-3 and after < 0.7 * before, (before, after)
+
+
 def test_shared_rows_start_pieces_on_the_init_stride():
     """Pieces sharing a row start at multiples of ``align`` (the per-frame stage's stride)
     behind a gap of at least one frame, so each has the same frames solved as alone."""

@@ -345,6 +345,7 @@ class RetargetWorker:
             "init_stride": ran.init_stride,
             "warm_start": ran.warm_start,
             "init_tolerance": ran.init_tolerance,
+            "still_feet_effort": ran.still_feet_effort,
             "iterations": ran.iterations,
             "final_loss": float(solution["final_loss"]),
             "timings": {**prepared.timings, "solve_s": solution["solve_s"], "write_s": write_s},

@@ -34,6 +34,8 @@ def run_continued(
     repeat: Array | None = None,
     tolerance: float | None = None,
     settle: Array | None = None,
+    done: Callable[[FrameState], Array] | None = None,
+    groups: Array | None = None,
 ) -> FrameState:
     """Levenberg-Marquardt under penalty continuation on the floor.
 
@@ -51,6 +53,13 @@ def run_continued(
     then goes on while its last step lowered the cost ``Σ_g s_g c_g`` by more than
     ``ε Σ_g s_g |c_g|`` (``s`` = ``settle``, e.g. the valid frames; 1 by default), in a
     ``lax.while_loop``.
+
+    With ``done`` instead (``x ↦`` (T,) bool per group id, the groups ``groups`` (T,) of
+    the optimiser's frames), every phase runs its own steps and the last one (the floor
+    near-hard) goes on, each group on its own, until ``done`` holds for the group, to at
+    most ``round(repeat · iterations)`` steps in all phases: a group that is done is
+    frozen (its frames, damping and cost kept) while the others step, so a group's
+    iterates depend on its own frames only, as when it is solved alone.
     """
     phases = min(len(GROUND_CONTINUATION), iterations)
     if phases <= 0:
@@ -82,6 +91,21 @@ def run_continued(
         _, state, _ = jax.lax.while_loop(going, step, (0, first, first.cost))
         return state_x(state)
 
+    if done is not None:
+        # Every phase takes its own steps; the last (the floor near-hard) goes on to the
+        # bound, per group, until the group is done.
+        counts = jnp.asarray([per] * (phases - 1) + [per + extra], jnp.int32)
+        total = jnp.round(iterations * jnp.maximum(repeat, 1.0)).astype(jnp.int32)
+        bounds = counts.at[-1].set(jnp.maximum(total - (phases - 1) * per, per + extra))
+
+        def last_phase(x: FrameState, xs: tuple) -> tuple[FrameState, None]:
+            factor, count, bound = xs
+            optimizer = make(continued(weights, factor), x)
+            return state_x(_until_done(optimizer, x, count, bound, done, groups)), None
+
+        x, _ = jax.lax.scan(last_phase, params, (factors, counts, bounds))
+        return x
+
     def phase(x: FrameState, factor: Array) -> tuple[FrameState, None]:
         return steps(make(continued(weights, factor), x), x, per), None
 
@@ -89,3 +113,39 @@ def run_continued(
     if extra:
         x = steps(make(continued(weights, factors[-1]), x), x, extra)
     return x
+
+
+def _until_done(
+    optimizer: Optimizer,
+    x: FrameState,
+    count: int,
+    trips: Array,
+    done: Callable[[FrameState], Array],
+    groups: Array,
+):
+    """Levenberg-Marquardt state after ``count`` steps of every group, then more steps (to
+    ``trips`` in all) of the groups not yet ``done`` (:func:`run_continued`)."""
+
+    def going(carry: tuple) -> Array:
+        i, _, finished = carry
+        return (i < trips) & ((i < count) | ~jnp.all(finished))
+
+    def step(carry: tuple) -> tuple:
+        i, state, finished = carry
+        new = optimizer.update(state)
+        moving = (i < count) | ~finished  # per group id
+        per_frame = moving[groups]
+
+        def keep(a: Array, b: Array, where: Array) -> Array:
+            return jnp.where(where.reshape(where.shape + (1,) * (a.ndim - 1)), a, b)
+
+        state = new._replace(
+            x=jax.tree_util.tree_map(lambda a, b: keep(a, b, per_frame), new.x, state.x),
+            damping=keep(new.damping, state.damping, moving),
+            cost=keep(new.cost, state.cost, moving),
+        )
+        return i + 1, state, done(state.x)
+
+    first = optimizer.init(x)
+    _, state, _ = jax.lax.while_loop(going, step, (0, first, done(first.x)))
+    return state

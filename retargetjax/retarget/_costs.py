@@ -41,6 +41,8 @@ __all__ = [
     "orientation_residual",
     "pair_closest_points",
     "part_contact_residual",
+    "planted_steps",
+    "planted_touch",
     "self_collision_residual",
     "slip_gate",
     "slip_residual",
@@ -307,14 +309,34 @@ def slip_gate(
     """
     gate = sole_contact[1:] * sole_contact[:-1]
     if foot_contact is not None:
-        low = (sole_points[..., 2] < FLOOR_TOUCH_M).astype(sole_points.dtype)
-        touch = low[1:] * low[:-1] * (foot_contact[1:] * foot_contact[:-1])[..., None]
+        touch = planted_touch(sole_points, foot_contact)
         reach = jnp.asarray(fps, sole_points.dtype) * SLIP_TOUCH_EDGE_S
         inner = _contact_interior(foot_contact, reach)
         inner = (inner[1:] * inner[:-1])[..., None]
         gate = jnp.maximum(gate, touch) * (1.0 + (SLIP_TOUCH_WEIGHT - 1.0) * touch * inner)
     both = gate * (mask[1:] * mask[:-1])[:, None, None]
     return jax.lax.stop_gradient(both)
+
+
+def planted_touch(sole_points: Array, foot_contact: Array) -> Array:
+    """(T−1, 2, P) 1 where sole point ``p`` touches the floor (``z < FLOOR_TOUCH_M``) at
+    frames ``t`` and ``t+1`` while the human's foot is down at both (``foot_contact`` (T, 2)):
+    the points whose horizontal motion is skating (:func:`slip_gate`, :func:`planted_steps`)."""
+    low = (sole_points[..., 2] < FLOOR_TOUCH_M).astype(sole_points.dtype)
+    return low[1:] * low[:-1] * (foot_contact[1:] * foot_contact[:-1])[..., None]
+
+
+def planted_steps(
+    sole_points: Array, mask: Array, foot_contact: Array, fps: Array | float = REFERENCE_FPS
+) -> Array:
+    """(T−1, 2, P) horizontal step of each touching sole point under a planted foot, in m
+    per 30 fps frame (0 elsewhere): ``|xy(s_{t+1,p} − s_tp)| · fps/30`` where
+    :func:`planted_touch` and both frames are valid (the skating the quality metric counts).
+    """
+    touch = planted_touch(sole_points, foot_contact) * (mask[1:] * mask[:-1])[:, None, None]
+    dxy = sole_points[1:, ..., :2] - sole_points[:-1, ..., :2]
+    step = jnp.sqrt(jnp.sum(dxy * dxy, axis=-1) + 1e-18)
+    return jax.lax.stop_gradient(touch * step * (jnp.asarray(fps) / REFERENCE_FPS))
 
 
 def slip_residual(

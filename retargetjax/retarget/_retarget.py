@@ -104,6 +104,7 @@ def robot_motion_from_solution(
             "init_stride": ran.init_stride,
             "warm_start": ran.warm_start,
             "init_tolerance": ran.init_tolerance,
+            "still_feet_effort": ran.still_feet_effort,
             "iterations": ran.iterations,
             "optimizer": config.solver.optimizer,
             "final_loss": solution["final_loss"],

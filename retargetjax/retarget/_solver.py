@@ -24,8 +24,11 @@ joint angles), with the optimisers of :mod:`._optimizers` driven by one ``lax.sc
    ``α``, ``β``, the step size, the accept test and ``λ``) is kept per segment: each clip
    is solved exactly as if alone.
 
-A solve whose clips put hands, elbows, knees, pelvis, back or head on the floor runs
-``floor_contact_effort`` times the refinement's iterations and starts stage 1's frames from
+With ``still_feet_effort`` ``e > 1`` the refinement's last continuation phase goes on, each
+clip (segment) on its own, until its feet are still (:func:`feet_still`), to at most ``e``
+times its iterations in all. A solve whose clips put hands, elbows, knees, pelvis, back or
+head on the floor runs twice the iterations, up to ``floor_contact_effort`` times the
+configured ones (``e`` half the effort), and starts stage 1's frames from
 their neighbours' solutions (``warm_start``, :func:`init_frames`; the caller sets both,
 :meth:`~retargetjax.retarget.SolverConfig.for_clips`): from the standing pose such poses
 take five times the per-frame steps, and their feet more refinement steps to stop sliding.
@@ -60,6 +63,7 @@ from ..geometry import (
 from ..robot import RobotModel
 from ..types import Array
 from ._continuation import GROUND_CONTINUATION, continued, run_continued
+from ._costs import planted_steps
 from ._linearize import (
     CHUNK_FRAMES,
     Linearization,
@@ -89,6 +93,7 @@ __all__ = [
     "WindowParams",
     "active_pairs",
     "continued",
+    "feet_still",
     "fill_between",
     "init_chunk_frames",
     "init_frames",
@@ -343,6 +348,21 @@ def _refinement(
     return opt, z0, lambda state: state.params.state(x0.root_quat)
 
 
+def feet_still(
+    robot: RobotModel, frames: FrameData, fps: Array, x: FrameState, limit: float = 0.005
+) -> Array:
+    """(W,) per segment id: whether no sole point that touches the floor under the human's
+    planted foot moves more than ``limit`` (m per 30 fps frame; ``still_step_mm``) in that
+    segment (:func:`~retargetjax.retarget._costs.planted_steps`; ids of no segment: true)."""
+    W = frames.mask.shape[0]
+    if frames.contact is None:
+        return jnp.ones((W,), bool)
+    soles = body_points(robot, x).soles
+    steps = jnp.max(planted_steps(soles, frames.mask, frames.contact, fps), axis=(1, 2))
+    worst = jax.ops.segment_max(steps, segment_ids(frames.mask)[:-1], num_segments=W)
+    return worst <= limit
+
+
 def refine_window(
     robot: RobotModel,
     x0: FrameState,
@@ -362,7 +382,19 @@ def refine_window(
             phase_pairs = active_pairs(robot, x, frames.mask, static.max_pairs)
             return _window_lm(robot, window._replace(weights=w, pairs=phase_pairs))
 
-        x = run_continued(make, x0, weights, static.iterations)
+        if static.still_feet_effort > 1:
+            groups = segment_ids(frames.mask)
+            x = run_continued(
+                make,
+                x0,
+                weights,
+                static.iterations,
+                repeat=jnp.asarray(static.still_feet_effort, jnp.float32),
+                done=lambda x: feet_still(robot, frames, fps, x, static.still_step_mm / 1000),
+                groups=groups,
+            )
+        else:
+            x = run_continued(make, x0, weights, static.iterations)
     else:
         optimizer, params, solution = _refinement(robot, x0, window)
         x, _ = project_to_floor(robot, solution(run(optimizer, params, static.iterations)))
