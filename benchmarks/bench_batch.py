@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -37,6 +39,13 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--process-clips", type=int, default=4)
     parser.add_argument("--modes", default="grouped,one_at_a_time,process_per_clip")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--solver",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a solver setting for every mode (repeatable), e.g. init_tolerance=0.05",
+    )
     return parser.parse_args()
 
 
@@ -101,6 +110,11 @@ def main() -> None:
     from retargetjax.retarget import RetargetConfig
 
     solver = {"init_iterations": 4, "iterations": 20} if ARGS.quick else {}
+    for item in ARGS.solver:
+        key, sep, value = item.partition("=")
+        if not sep:
+            sys.exit(f"error: --solver {item}: no '='; expected KEY=VALUE")
+        solver[key] = yaml.safe_load(value)
     config = RetargetConfig.model_validate({"solver": solver})
     worker = RetargetWorker(JobSettings(robot="unitree_g1", config=config))
     results = []
