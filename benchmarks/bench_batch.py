@@ -115,7 +115,12 @@ def main() -> None:
         if not sep:
             sys.exit(f"error: --solver {item}: no '='; expected KEY=VALUE")
         solver[key] = yaml.safe_load(value)
-    config = RetargetConfig.model_validate({"solver": solver})
+    try:
+        config = RetargetConfig.model_validate({"solver": solver})
+    except ValueError as err:  # pydantic's ValidationError: one line per wrong field
+        first = err.errors()[0] if hasattr(err, "errors") else {"loc": (), "msg": str(err)}
+        field = ".".join(str(p) for p in first["loc"])
+        sys.exit(f"error: --solver {field}: {first['msg']}; expected a SolverConfig field")
     worker = RetargetWorker(JobSettings(robot="unitree_g1", config=config))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
