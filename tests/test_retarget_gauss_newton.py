@@ -288,3 +288,73 @@ def test_levenberg_marquardt_converges_on_a_small_least_squares_problem(x64):
     np.testing.assert_allclose(state.x.joint_pos, goal, atol=1e-6)
     np.testing.assert_allclose(state.x.root_pos, goal_root, atol=1e-6)
     assert np.all(np.asarray(state.cost) < 1e-10)
+
+
+def test_frame_linearization_matches_the_dense_jacobian(x64):
+    """``H_t``, ``g_t`` of :func:`linearize_frames` (forward-mode rows, closed-form
+    self-collision and standing-pose shares) equal ``JᵀJ``, ``Jᵀr`` of the whole per-frame
+    residual differentiated densely through ``retract`` and forward kinematics, with every
+    term on: keypoints, built frames, planted soles, a robot partly under the floor, body
+    parts planted, capsules in contact and joints away from the standing pose."""
+    from retargetjax.retarget._problem import (
+        CONTACT_PARTS,
+        SolverStatic,
+        body_points,
+        contact_part_capsules,
+    )
+
+    robot = load_robot("unitree_g1", verbose=False).astype(jnp.float64)
+    robot = dataclasses.replace(robot, capsule_radius=robot.capsule_radius * 2.0)
+    T, N, K, B = 3, robot.num_joints, len(robot.keypoint_names), len(CONTACT_PARTS)
+    rng = np.random.default_rng(7)
+    q = jnp.asarray(robot.default_joint_pos) + jnp.asarray(rng.normal(size=(T, N)) * 0.4)
+    q = jnp.clip(q, robot.joint_lower, robot.joint_upper)
+    root = jnp.asarray([0.0, 0.0, 0.45]) + jnp.asarray(rng.normal(size=(T, 3)) * 0.05)
+    quat = rng.normal(size=(T, 4)) * 0.3 + np.array([1.0, 0, 0, 0])
+    quat = jnp.asarray(quat / np.linalg.norm(quat, axis=-1, keepdims=True))
+    x = FrameState(root, quat, q)
+    frame_keypoints = ((3, 4, 0, 1), (11, 12, 0, 2))
+    frames = FrameData(
+        target_keypoints=jnp.asarray(rng.normal(size=(T, K, 3)) * 0.3),
+        keypoint_weight=jnp.asarray(rng.uniform(0.5, 2.0, size=(T, K))),
+        target_frames=jnp.asarray(rng.normal(size=(T, 2, 3, 3))),
+        frame_weight=jnp.asarray(rng.uniform(0.5, 2.0, size=(T, 2))),
+        sole_contact=jnp.asarray(rng.uniform(size=(T, 2, 4)) > 0.4, jnp.float64),
+        contact=jnp.ones((T, 2)),
+        mask=jnp.ones(T),
+        part_contact=jnp.asarray(rng.uniform(size=(T, B))),
+        part_support=jnp.zeros((T, B)),
+    )
+    static = SolverStatic(
+        frame_keypoints, 1, 1, "gauss_newton", 0.1, 1e-3,
+        part_capsules=contact_part_capsules(robot),
+    )  # fmt: skip
+    w = _weights(
+        keypoint=3.0, orientation=0.5, contact=20.0, ground=40.0, self_collision=5.0,
+        default_pose=0.7, part_contact=9.0,
+    )  # fmt: skip
+    pairs = jnp.asarray(robot.collision_pairs)
+    frame_weight = jnp.asarray([1.0, 0.5, 2.0])
+
+    H, g, _, _ = lin.linearize_frames(robot, x, frames, frame_weight, w, static, pairs)
+
+    def residual(t, d):
+        xt = jax.tree_util.tree_map(lambda a: a[t], x)
+        ft = jax.tree_util.tree_map(lambda a: a[t], frames)
+        xd = retract(xt, d)
+        p = body_points(robot, xd)
+        r = jnp.concatenate(
+            [
+                residuals.frame_residual(robot, p, xd.joint_pos, ft, w, static),
+                residuals.self_collision(robot, p, pairs, w),
+            ]
+        )
+        return jnp.sqrt(frame_weight[t]) * r
+
+    D = 6 + N
+    for t in range(T):
+        r0 = residual(t, jnp.zeros(D))
+        J = jax.jacfwd(partial(residual, t))(jnp.zeros(D))
+        assert np.count_nonzero(np.asarray(r0)) > 0
+        np.testing.assert_allclose(H[t], J.T @ J, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(g[t], J.T @ r0, rtol=1e-6, atol=1e-6)

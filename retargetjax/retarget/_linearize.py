@@ -37,7 +37,13 @@ from ._problem import (
     points_and_tangents,
     retract,
 )
-from ._residuals import TEMPORAL_TERMS, frame_residual, self_collision, temporal_residual
+from ._residuals import (
+    FRAME_TERMS,
+    TEMPORAL_TERMS,
+    frame_residual,
+    self_collision,
+    temporal_residual,
+)
 
 __all__ = [
     "CHUNK_FRAMES",
@@ -153,15 +159,20 @@ def linearize_frames(
 
     ``J_t`` is built one tangent ``∂p/∂δ_k`` at a time (a forward-mode pass through the
     point → residual map per degree of freedom); self-collision rows over ``pairs`` (none if
-    ``None``) come from :func:`self_collision_rows`.
+    ``None``) come from :func:`self_collision_rows`. Terms of the form ``r = q − c``
+    (``FrameTerm.joint_offset``) add ``m_t w [0 | I_N]`` to ``H_t`` and ``m_t w (0, r)`` to
+    ``g_t`` in closed form: no rows of ``J_t`` for them.
     """
     points, tangents = points_and_tangents(robot, x)
-    D = 6 + x.joint_pos.shape[-1]
+    N = x.joint_pos.shape[-1]
+    D = 6 + N
     joint_tangents = jnp.eye(D, dtype=x.joint_pos.dtype)[:, 6:]  # ∂q/∂δ_k
+    differentiated = tuple(term for term in FRAME_TERMS if not term.joint_offset)
+    closed_form = tuple(term for term in FRAME_TERMS if term.joint_offset)
 
     def one(p, tan, q, fr, m):
         def f(p, q):
-            return frame_residual(robot, p, q, fr, weights, static)
+            return frame_residual(robot, p, q, fr, weights, static, differentiated)
 
         r = f(p, q)
         Jr = jax.vmap(lambda tp, tq: jax.jvp(f, (p, q), (tp, tq))[1])(tan, joint_tangents)
@@ -169,11 +180,21 @@ def linearize_frames(
             r_sc, J_sc = self_collision_rows(robot, p, tan, pairs, weights)
             r, Jr = jnp.concatenate([r, r_sc]), jnp.concatenate([Jr, J_sc], axis=-1)
         k = jnp.sqrt(m)
-        return k * r, k * Jr  # (R,), (D, R)
+        # Σ over the closed-form terms of w (q − c): their share of g_t on the joints.
+        offset = sum(
+            (getattr(weights, t.weight) * t.residual(robot, p, q, fr, static) for t in closed_form),
+            jnp.zeros((N,), q.dtype),
+        )
+        return k * r, k * Jr, m * offset  # (R,), (D, R), (N,)
 
-    r, Jr = jax.vmap(one)(points, tangents, x.joint_pos, frames, frame_weight)
+    r, Jr, offset = jax.vmap(one)(points, tangents, x.joint_pos, frames, frame_weight)
     H = jnp.einsum("tdr,ter->tde", Jr, Jr)
     g = jnp.einsum("tdr,tr->td", Jr, r)
+    if closed_form:
+        w = sum(getattr(weights, t.weight) for t in closed_form)
+        joints = jnp.diag(jnp.concatenate([jnp.zeros((6,), H.dtype), jnp.ones((N,), H.dtype)]))
+        H = H + (frame_weight * w)[:, None, None] * joints
+        g = g.at[:, 6:].add(offset)
     return H, g, points, tangents
 
 

@@ -65,6 +65,12 @@ class FrameTerm(NamedTuple):
     weight: str
     residual: Callable[[RobotModel, BodyPoints, Array, FrameData, SolverStatic], Array]
     """``(robot, points, joint_pos (N,), frame, static) -> r (R,)``."""
+    joint_offset: bool = False
+    """``True`` for a residual ``r = q − c`` (N,) with ``c`` independent of the pose: its
+    Jacobian is the constant ``[0 | I_N]``, so the Gauss-Newton stages add its share
+    ``w [0 | I_N]`` to ``JᵀJ`` and ``w r`` to ``Jᵀr`` in closed form
+    (:func:`~retargetjax.retarget._linearize.linearize_frames`) instead of
+    differentiating it."""
 
 
 class TemporalTerm(NamedTuple):
@@ -123,6 +129,7 @@ FRAME_TERMS: tuple[FrameTerm, ...] = (
     FrameTerm(
         "default_pose",
         lambda robot, pts, q, fr, st: default_pose_residual(q, robot.default_joint_pos),
+        joint_offset=True,
     ),
 )
 
@@ -162,13 +169,15 @@ def frame_residual(
     frame: FrameData,
     weights: Weights,
     static: SolverStatic,
+    terms: tuple[FrameTerm, ...] = FRAME_TERMS,
 ) -> Array:
-    """``[√w_term r_term]`` over :data:`FRAME_TERMS` for one frame, (R,)."""
+    """``[√w_term r_term]`` over ``terms`` (by default every :data:`FRAME_TERMS` entry) for
+    one frame, (R,)."""
     return jnp.concatenate(
         [
             jnp.sqrt(getattr(weights, term.weight))
             * term.residual(robot, points, joint_pos, frame, static)
-            for term in FRAME_TERMS
+            for term in terms
         ]
     )
 
