@@ -203,8 +203,8 @@ def test_strided_initialisation_fills_frames_within_their_own_clip():
     import jax.numpy as jnp
 
     from retargetjax.geometry import quat_exp
+    from retargetjax.retarget._init_stage import fill_between
     from retargetjax.retarget._problem import FrameState
-    from retargetjax.retarget._solver import fill_between
 
     W, N, k = 12, 3, 2
     mask = jnp.asarray([1.0] * 6 + [0.0] + [1.0] * 5)  # clip A: 0-5, gap 6, clip B: 7-11
@@ -341,8 +341,8 @@ def test_warm_starts_move_the_root_as_the_starts_move_and_link_within_a_segment(
     import jax.numpy as jnp
 
     from retargetjax.geometry import quat_exp, quat_mul
+    from retargetjax.retarget._init_stage import init_links, warm_starts
     from retargetjax.retarget._problem import FrameState
-    from retargetjax.retarget._solver import init_links, warm_starts
 
     turn = quat_exp(jnp.asarray([0.0, 0.0, 0.4]))
     prev_cold = FrameState(jnp.zeros(3), jnp.asarray([1.0, 0, 0, 0]), jnp.zeros(2))
