@@ -172,7 +172,7 @@ class SolverStatic:
     warm_start: bool = False
     init_tolerance: float = 0.0
     still_feet_effort: float = 1.0
-    still_step_mm: float = 5.0
+    still_step_mm: float = 6.0
     part_capsules: tuple[tuple[int, ...], ...] = ()
     """Collision capsules of each of :data:`CONTACT_PARTS` (empty: the robot lacks it)."""
 

@@ -179,7 +179,7 @@ def _refinement(
 
 
 def feet_still(
-    robot: RobotModel, frames: FrameData, fps: Array, x: FrameState, limit: float = 0.005
+    robot: RobotModel, frames: FrameData, fps: Array, x: FrameState, limit: float = 0.006
 ) -> Array:
     """(W,) per segment id: whether no sole point that touches the floor under the human's
     planted foot moves more than ``limit`` (m per 30 fps frame; ``still_step_mm``) in that
