@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,3 +41,25 @@ def table(rows: list[dict], columns: list[str]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |")
     return "\n".join(lines)
+
+
+def solver_config(items: list[str], base: dict | None = None):
+    """A :class:`~retargetjax.retarget.RetargetConfig` whose solver takes ``base`` and then
+    every ``KEY=VALUE`` of ``items`` (values parsed as YAML: ``0.05``, ``true``); a wrong
+    item or field exits with one line naming it (``--solver`` of the benchmark scripts)."""
+    import yaml
+
+    from retargetjax.retarget import RetargetConfig
+
+    solver = dict(base or {})
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            sys.exit(f"error: --solver {item}: no '='; expected KEY=VALUE")
+        solver[key] = yaml.safe_load(value)
+    try:
+        return RetargetConfig.model_validate({"solver": solver})
+    except ValueError as err:  # pydantic's ValidationError: one line per wrong field
+        first = err.errors()[0] if hasattr(err, "errors") else {"loc": (), "msg": str(err)}
+        field = ".".join(str(p) for p in first["loc"])
+        sys.exit(f"error: --solver {field}: {first['msg']}; expected a SolverConfig field")

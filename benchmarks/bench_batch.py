@@ -29,8 +29,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -57,7 +55,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table, write_result  # noqa: E402
+from _common import solver_config, table, write_result  # noqa: E402
 
 
 def build_dataset(folder: Path, n_clips: int, seed: int = 0) -> list[int]:
@@ -107,20 +105,11 @@ def main() -> None:
         discover_jobs,
         run_grouped,
     )
-    from retargetjax.retarget import RetargetConfig
 
-    solver = {"init_iterations": 4, "iterations": 20} if ARGS.quick else {}
-    for item in ARGS.solver:
-        key, sep, value = item.partition("=")
-        if not sep:
-            sys.exit(f"error: --solver {item}: no '='; expected KEY=VALUE")
-        solver[key] = yaml.safe_load(value)
-    try:
-        config = RetargetConfig.model_validate({"solver": solver})
-    except ValueError as err:  # pydantic's ValidationError: one line per wrong field
-        first = err.errors()[0] if hasattr(err, "errors") else {"loc": (), "msg": str(err)}
-        field = ".".join(str(p) for p in first["loc"])
-        sys.exit(f"error: --solver {field}: {first['msg']}; expected a SolverConfig field")
+    base = {"init_iterations": 4, "iterations": 20} if ARGS.quick else {}
+    config = solver_config(ARGS.solver, base)
+    keys = set(base) | {item.partition("=")[0] for item in ARGS.solver}
+    solver = config.solver.model_dump(include=keys)
     worker = RetargetWorker(JobSettings(robot="unitree_g1", config=config))
     results = []
     with tempfile.TemporaryDirectory() as tmp:

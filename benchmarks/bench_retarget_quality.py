@@ -2,6 +2,7 @@
 
     python benchmarks/bench_retarget_quality.py [--robots unitree_g1,...] [--clips roll,walk]
         [--quick] [--iterations N] [--baseline benchmarks/results/quality.json]
+        [--solver KEY=VALUE ...] [--tag NAME]
 
 Every clip under ``../shared/data/motions`` (BVH walks, the squat/kneel, OMOMO box carrying,
 the climb, the five DeepMimic clips) is retargeted with the default configuration and graded
@@ -31,10 +32,10 @@ from pathlib import Path
 from retargetjax.compile_cache import release_compiled_programs
 from retargetjax.evaluation import compute_metrics, human_reference
 from retargetjax.motion import load_motion
-from retargetjax.retarget import RetargetConfig, retarget
+from retargetjax.retarget import retarget
 from retargetjax.robot import load_robot
 
-from _common import RESULTS, sample_clips, write_result
+from _common import RESULTS, sample_clips, solver_config, write_result
 
 ROBOTS = ("unitree_g1", "unitree_h1", "booster_t1")
 #: Clips of ``--quick``: a walk and a get-up from the floor (hands, knees, trunk down).
@@ -138,8 +139,16 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help=f"G1 only, clips {QUICK_CLIPS}")
     ap.add_argument("--iterations", type=int, default=None)
     ap.add_argument("--baseline", default=None, help="an earlier quality JSON (keypoint error)")
+    ap.add_argument(
+        "--solver",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a solver setting (repeatable), e.g. still_step_mm=8",
+    )
+    ap.add_argument("--tag", default="", help="suffix of the result files (quality_<tag>)")
     args = ap.parse_args()
-    config = RetargetConfig()
+    config = solver_config(args.solver)
     if args.iterations is not None:
         config.solver.iterations = args.iterations
     robots = ["unitree_g1"] if args.quick else [r for r in args.robots.split(",") if r]
@@ -149,6 +158,7 @@ def main() -> None:
         raise SystemExit(f"no sample clip matches {wanted}")
     baseline = _baseline(args.baseline)
     tag = "_quick" if args.quick else ("_subset" if wanted or len(robots) < len(ROBOTS) else "")
+    tag += f"_{args.tag}" if args.tag else ""
 
     rows = []
     print("| " + " | ".join(HEADER) + " |", flush=True)
