@@ -56,7 +56,10 @@ def solver_config(items: list[str], base: dict | None = None):
         key, sep, value = item.partition("=")
         if not sep:
             sys.exit(f"error: --solver {item}: no '='; expected KEY=VALUE")
-        solver[key] = yaml.safe_load(value)
+        try:
+            solver[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            sys.exit(f"error: --solver {item}: the value is not YAML; expected KEY=VALUE")
     try:
         return RetargetConfig.model_validate({"solver": solver})
     except ValueError as err:  # pydantic's ValidationError: one line per wrong field

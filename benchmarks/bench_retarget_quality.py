@@ -146,7 +146,7 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="a solver setting (repeatable), e.g. still_step_mm=8",
     )
-    ap.add_argument("--tag", default="", help="suffix of the result files (quality_<tag>)")
+    ap.add_argument("--tag", default="", help="suffix of the result files (quality[_subset]_<tag>)")
     args = ap.parse_args()
     config = solver_config(args.solver)
     if args.iterations is not None:

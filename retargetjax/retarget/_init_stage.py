@@ -103,7 +103,8 @@ def init_frames(
     Without the warm start, ``static.init_tolerance`` ``ε > 0`` lets a chunk that is still
     converging go on: it runs ``init_iterations`` steps, then more while a step lowers the
     summed cost of the chunk's valid frames by more than the fraction ``ε``, up to
-    ``max(init_iterations,`` :data:`COLD_START_ITERATIONS` ``)`` (:func:`run_continued`;
+    ``max(init_iterations,`` :data:`COLD_START_ITERATIONS` ``)``
+    (:func:`~._continuation.run_continued`;
     each chunk of ``lax.map`` stops on its own). Clips then start on multiples of
     :data:`~retargetjax.retarget._linearize.CHUNK_FRAMES` (:func:`~retargetjax.retarget.
     _clip_rows.row_alignment`), so a chunk holds one clip's frames, the same as when the

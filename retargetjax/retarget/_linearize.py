@@ -160,7 +160,7 @@ def linearize_frames(
     ``J_t`` is built one tangent ``∂p/∂δ_k`` at a time (a forward-mode pass through the
     point → residual map per degree of freedom); self-collision rows over ``pairs`` (none if
     ``None``) come from :func:`self_collision_rows`. Terms of the form ``r = q − c``
-    (``FrameTerm.joint_offset``) add ``m_t w [0 | I_N]`` to ``H_t`` and ``m_t w (0, r)`` to
+    (``FrameTerm.joint_offset``) add ``m_t w diag(0₆, I_N)`` to ``H_t`` and ``m_t w (0, r)`` to
     ``g_t`` in closed form: no rows of ``J_t`` for them.
     """
     points, tangents = points_and_tangents(robot, x)

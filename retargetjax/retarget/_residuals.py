@@ -68,7 +68,7 @@ class FrameTerm(NamedTuple):
     joint_offset: bool = False
     """``True`` for a residual ``r = q − c`` (N,) with ``c`` independent of the pose: its
     Jacobian is the constant ``[0 | I_N]``, so the Gauss-Newton stages add its share
-    ``w [0 | I_N]`` to ``JᵀJ`` and ``w r`` to ``Jᵀr`` in closed form
+    ``w diag(0₆, I_N)`` to ``JᵀJ`` and ``w r`` to ``Jᵀr`` in closed form
     (:func:`~retargetjax.retarget._linearize.linearize_frames`) instead of
     differentiating it."""
 

@@ -6,7 +6,8 @@ joint angles), with the optimisers of :mod:`._optimizers` driven by one ``lax.sc
 
 1. **Initialisation** (every ``init_stride``-th frame of every window, in chunks of
    :data:`~retargetjax.retarget._linearize.CHUNK_FRAMES`; the frames between are
-   interpolated, :func:`fill_between`, and left to the refinement): Levenberg-Marquardt on the
+   interpolated, :func:`~._init_stage.fill_between`, and left to the refinement):
+   Levenberg-Marquardt on the
    per-frame residuals ``r_t`` (keypoints, built frames, sole height in contact, floor,
    standing-pose pull), every frame its own group; its normal equations are block
    diagonal and solved exactly.
@@ -29,7 +30,8 @@ clip (segment) on its own, until its feet are still (:func:`feet_still`), to at 
 times its iterations in all. A solve whose clips put hands, elbows, knees, pelvis, back or
 head on the floor runs twice the iterations, up to ``floor_contact_effort`` times the
 configured ones (``e`` half the effort), and starts stage 1's frames from
-their neighbours' solutions (``warm_start``, :func:`init_frames`; the caller sets both,
+their neighbours' solutions (``warm_start``, :func:`~._init_stage.init_frames`; the caller
+sets both,
 :meth:`~retargetjax.retarget.SolverConfig.for_clips`): from the standing pose such poses
 take five times the per-frame steps, and their feet more refinement steps to stop sliding.
 
@@ -183,7 +185,8 @@ def feet_still(
 ) -> Array:
     """(W,) per segment id: whether no sole point that touches the floor under the human's
     planted foot moves more than ``limit`` (m per 30 fps frame; ``still_step_mm``) in that
-    segment (:func:`~retargetjax.retarget._costs.planted_steps`; ids of no segment: true)."""
+    segment (:func:`~retargetjax.retarget._temporal_costs.planted_steps`; ids of no segment:
+    true)."""
     W = frames.mask.shape[0]
     if frames.contact is None:
         return jnp.ones((W,), bool)

@@ -22,8 +22,8 @@ import jax.numpy as jnp
 
 from ..geometry import quat_conj, quat_exp, quat_log, quat_mul
 from ..types import Array
-from ._costs import REFERENCE_FPS, slip_gate, touchdown_relief
 from ._problem import FrameData, FrameState
+from ._temporal_costs import REFERENCE_FPS, slip_gate, touchdown_relief
 
 __all__ = ["slip_blocks", "smoothness_blocks", "velocity_limit_blocks"]
 
@@ -65,12 +65,12 @@ def smoothness_blocks(
     contact: Array | None = None,
     part_contact: Array | None = None,
 ) -> Array:
-    """(T, D, D) blocks of :func:`~retargetjax.retarget._costs.smoothness_residual` (weight 1).
+    """(T, D, D) blocks of :func:`~._temporal_costs.smoothness_residual` (weight 1).
 
     With ``k = 30/fps``: the velocity rows ``√0.1 k (x_{t+1} − x_t)`` give ``0.1 k²`` to both
     frames, the acceleration rows ``k² (x_{t+2} − 2x_{t+1} + x_t)`` give ``k⁴ (1, 4, 1)``, on
     the joint and root-position coordinates (diagonal; the joints' acceleration rows times
-    their :func:`~retargetjax.retarget._costs.touchdown_relief`). The root rotation's rows
+    their :func:`~retargetjax.retarget._temporal_costs.touchdown_relief`). The root rotation's rows
     ``Δω_t = k² (ω_{t+1} − ω_t)`` have Jacobians ``−k² A_t``, ``k² (A_{t+1} − B_t)`` and
     ``k² B_{t+1}`` at frames ``t, t+1, t+2`` (:func:`_rotation_step_jacobians`).
     """
@@ -104,7 +104,7 @@ def smoothness_blocks(
 def velocity_limit_blocks(
     joint_pos: Array, velocity_limit: Array, mask: Array, fps: Array
 ) -> Array:
-    """(T, D, D) blocks of :func:`~retargetjax.retarget._costs.velocity_limit_residual`
+    """(T, D, D) blocks of :func:`~retargetjax.retarget._temporal_costs.velocity_limit_residual`
     (weight 1): a row ``max(0, |q̇_tj| − v̄_j)/fps`` over its limit has Jacobian ``±1`` at
     frames ``t`` and ``t+1`` on joint ``j``, so it adds 1 to both frames' diagonal there."""
     T = joint_pos.shape[0]
@@ -118,7 +118,7 @@ def velocity_limit_blocks(
 def slip_blocks(
     soles: Array, sole_tangents: Array, frames: FrameData, fps: Array | float = REFERENCE_FPS
 ) -> Array:
-    """(T, D, D) blocks of :func:`~retargetjax.retarget._costs.slip_residual` (weight 1):
+    """(T, D, D) blocks of :func:`~retargetjax.retarget._temporal_costs.slip_residual` (weight 1):
     a row ``√g_tp xy(s_{t+1,p} − s_tp)`` has Jacobian ``∓√g_tp S_{·,p}`` (``S`` the sole
     point's horizontal tangents), so frame ``t`` gets ``Σ_p (g_tp + g_{t−1,p}) S_tpᵀ S_tp``."""
     gate = slip_gate(soles, frames.sole_contact, frames.mask, frames.contact, fps)  # (T−1, 2, P)
