@@ -84,19 +84,35 @@ def test_free_mask_holds_joints_pushed_into_their_limits():
     assert free[9:].min() == 1.0
 
 
+def _random_states(
+    robot,
+    n: int,
+    rng: np.random.Generator,
+    height: float,
+    joint_sd: float,
+    root_sd: float,
+    tilt_sd: float,
+) -> FrameState:
+    """``n`` frames scattered about the standing pose at ``height``: joints off the standing
+    angles (clipped into their limits), the root moved and tilted at random."""
+    q = jnp.asarray(robot.default_joint_pos) + jnp.asarray(
+        rng.normal(size=(n, robot.num_joints)) * joint_sd
+    )
+    q = jnp.clip(q, robot.joint_lower, robot.joint_upper)
+    root = jnp.asarray([0.0, 0.0, height]) + jnp.asarray(rng.normal(size=(n, 3)) * root_sd)
+    quat = rng.normal(size=(n, 4)) * tilt_sd + np.array([1.0, 0, 0, 0])
+    quat = jnp.asarray(quat / np.linalg.norm(quat, axis=-1, keepdims=True))
+    return FrameState(root, quat, q)
+
+
 def _temporal_case():
     """A 10-frame G1 window with the root turning, joints over their speed limits, random
     sole contacts and a masked gap: every temporal term on."""
     robot = load_robot("unitree_g1", verbose=False).astype(jnp.float64)
     robot = dataclasses.replace(robot, velocity_limit=jnp.full((robot.num_joints,), 5.0))
-    W, N = 10, robot.num_joints
+    W = 10
     rng = np.random.default_rng(1)
-    q = jnp.asarray(robot.default_joint_pos) + jnp.asarray(rng.normal(size=(W, N)) * 0.3)
-    q = jnp.clip(q, robot.joint_lower, robot.joint_upper)
-    root = jnp.asarray([0.0, 0.0, 0.75]) + jnp.asarray(rng.normal(size=(W, 3)) * 0.01)
-    quat = rng.normal(size=(W, 4)) * 0.1 + np.array([1.0, 0, 0, 0])
-    quat = jnp.asarray(quat / np.linalg.norm(quat, axis=-1, keepdims=True))
-    x = FrameState(root, quat, q)
+    x = _random_states(robot, W, rng, height=0.75, joint_sd=0.3, root_sd=0.01, tilt_sd=0.1)
     mask = jnp.asarray(np.r_[np.ones(4), 0.0, np.ones(3), np.zeros(2)])
     frames = FrameData(
         target_keypoints=None,
@@ -307,12 +323,7 @@ def test_frame_linearization_matches_the_dense_jacobian(x64):
     robot = dataclasses.replace(robot, capsule_radius=robot.capsule_radius * 2.0)
     T, N, K, B = 3, robot.num_joints, len(robot.keypoint_names), len(CONTACT_PARTS)
     rng = np.random.default_rng(7)
-    q = jnp.asarray(robot.default_joint_pos) + jnp.asarray(rng.normal(size=(T, N)) * 0.4)
-    q = jnp.clip(q, robot.joint_lower, robot.joint_upper)
-    root = jnp.asarray([0.0, 0.0, 0.45]) + jnp.asarray(rng.normal(size=(T, 3)) * 0.05)
-    quat = rng.normal(size=(T, 4)) * 0.3 + np.array([1.0, 0, 0, 0])
-    quat = jnp.asarray(quat / np.linalg.norm(quat, axis=-1, keepdims=True))
-    x = FrameState(root, quat, q)
+    x = _random_states(robot, T, rng, height=0.45, joint_sd=0.4, root_sd=0.05, tilt_sd=0.3)
     frame_keypoints = ((3, 4, 0, 1), (11, 12, 0, 2))
     frames = FrameData(
         target_keypoints=jnp.asarray(rng.normal(size=(T, K, 3)) * 0.3),
