@@ -9,7 +9,10 @@ the cost analysis of the lowered programs, not the compiled ones: bytes about tw
 compiled count); compile time; peak device memory (from the device's memory statistics where
 it has them, else the process's peak RSS); the hours that 4 million frames (about AMASS)
 take at the best rate; and, from XLA's cost analysis of the solve, the FLOPs and bytes per
-frame and the on-paper ceiling of this machine and of one H200 (``benchmarks/_cost.py``).
+frame and the on-paper ceiling of this machine and of one H200 (``benchmarks/_cost.py``);
+and one refinement iteration split into its pieces (linearisation, chunked and not; the CG
+step; the candidate costs; pair selection) over 64 windows (``--pieces``;
+``benchmarks/_iteration.py``).
 
 Timings exclude compilation (each shape is solved once to compile, then timed); the
 default solver settings are used (``RetargetConfig()``), so the numbers are at default
@@ -46,6 +49,13 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--blocks", default=None, help="comma-separated windows per block")
     p.add_argument("--clip-seconds", type=float, default=None)
     p.add_argument("--no-cost", action="store_true", help="skip XLA's cost analysis")
+    p.add_argument(
+        "--pieces",
+        type=int,
+        default=None,
+        help="windows for the split of one iteration into its pieces (default: 64; "
+        "--quick: none; 0: none)",
+    )
     return p.parse_args(argv)
 
 
@@ -168,6 +178,15 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     result["best_frames_per_s"] = best
     result["hours_for_4M_frames"] = round(AMASS_FRAMES / best / 3600.0, 2)
     result["memory"] = _peak_memory(device)
+
+    pieces_windows = args.pieces if args.pieces is not None else (0 if args.quick else 64)
+    if pieces_windows > 0:
+        from _iteration import iteration_split, report
+
+        _progress(f"one iteration piece by piece over {pieces_windows} windows …")
+        problems = [pieces[i % 2] for i in range(pieces_windows)]
+        result["iteration"] = iteration_split(problems, robot, config, device)
+        _progress(report(result["iteration"]))
 
     if not args.no_cost:
         from _cost import H200_PEAK, ceiling_frames_per_s, measured_peaks, solver_cost
