@@ -139,7 +139,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "robot": robot.name,
         "solver": config.solver.model_dump(),
         "quick": args.quick,
+        "complete": False,
     }
+    out = args.out or Path(__file__).resolve().parent / "results" / "device.json"
     _progress(f"device: {len(devices)} × {result['device']['kind']} ({device.platform})")
 
     _progress(f"one clip of {clip_seconds:.0f} s: compiling, then solving …")
@@ -152,6 +154,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "frames_per_s": round(clip.num_frames / steady, 1),
     }
     _progress(f"  {result['one_clip']}")
+    _save(result, out)
 
     # Blocks of G windows: G clips of exactly one window each fill G rows (G a power of two,
     # so no padding rows), the shape a grouped batch solves per call and device.
@@ -172,6 +175,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         }
         result["blocks"].append(row)
         _progress(f"  {row}")
+        _save(result, out)
 
     rates = [result["one_clip"]["frames_per_s"]] + [b["frames_per_s"] for b in result["blocks"]]
     best = max(rates)
@@ -187,6 +191,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         problems = [pieces[i % 2] for i in range(pieces_windows)]
         result["iteration"] = iteration_split(problems, robot, config, device)
         _progress(report(result["iteration"]))
+        _save(result, out)
 
     if not args.no_cost:
         from _cost import H200_PEAK, ceiling_frames_per_s, measured_peaks, solver_cost
@@ -204,14 +209,21 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         result["fraction_of_this_device_ceiling"] = round(
             best / max(result["ceiling_frames_per_s"]["this_device"], 1e-9), 4
         )
+    result["complete"] = True
+    _save(result, out)
     _report(result)
-    out = args.out or Path(__file__).resolve().parent / "results" / "device.json"
+    print(f"written to {out}")
+    return result
+
+
+def _save(result: dict[str, Any], out: Path) -> None:
+    """Write ``result`` to ``out`` atomically (a temporary file, then a rename). Called after
+    every stage, so a run stopped part-way (a time limit on a borrowed GPU) keeps what it
+    measured; ``complete`` is true only in the last write."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(json.dumps(result, indent=2, default=str))
     os.replace(tmp, out)
-    print(f"written to {out}")
-    return result
 
 
 def _report(r: dict[str, Any]) -> None:

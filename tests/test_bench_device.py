@@ -26,6 +26,7 @@ def test_bench_device_quick_writes_its_json(tmp_path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
+    assert result["complete"] is True  # the last of the writes after every stage
     assert result["device"]["platform"] == "cpu" and result["device"]["count"] == 1
     assert result["one_clip"]["frames"] > 0 and result["one_clip"]["frames_per_s"] > 0
     assert [b["windows"] for b in result["blocks"]] == [2]
