@@ -12,10 +12,13 @@ One Gauss-Newton (Levenberg-Marquardt) update of the refinement
     candidates  the cost at the three step sizes α ∈ STEP_SIZES (retract, joint limits,
                 floor projection, every cost term);
 
-plus ``pairs``, the closest self-collision pairs picked at the start of each continuation
-phase (``active_pairs``), and ``linearize_unchunked``, the same linearisation in one call
-over all frames (no ``lax.map``), to tell whether the chunking that keeps a CPU's caches
-warm costs a GPU its parallelism.
+plus ``factor``, the part of ``solve`` that factors the preconditioner's blocks
+(``H_t + (TᵀT)_tt`` damped: Cholesky, then its inverse through a triangular solve, each a
+batched small-matrix routine of the device's linear-algebra library); ``pairs``, the
+closest self-collision pairs picked at the start of each continuation phase
+(``active_pairs``); and ``linearize_unchunked``, the same linearisation in one call over
+all frames (no ``lax.map``), to tell whether the chunking that keeps a CPU's caches warm
+costs a GPU its parallelism.
 
 Each piece is jitted alone, vmapped over the windows, run once to compile and then timed
 (best of ``repeats``). ``update`` is one whole iteration; the pieces add up to about it (the
@@ -49,7 +52,14 @@ def iteration_split(
     windows of ``problems`` laid out as :func:`~retargetjax.retarget.solve_problems` lays
     them, and the frames those windows hold (padding included)."""
     from retargetjax.retarget._linearize import flat_loops, linearize_window
-    from retargetjax.retarget._linsolve import free_mask, segment_sum, solve_step
+    from retargetjax.retarget._linsolve import (
+        block_cholesky,
+        block_cholesky_inverse,
+        free_mask,
+        restrict,
+        segment_sum,
+        solve_step,
+    )
     from retargetjax.retarget._optimizers import MAX_STEP, STEP_SIZES
     from retargetjax.retarget._problem import (
         Window,
@@ -94,6 +104,15 @@ def iteration_split(
         return solve_step(ln, free, lam[groups], groups, static.cg_iterations)
 
     step_fn = per_window(step)
+    _, hessian, coupling_blocks = lin_fn(x0, frames, pairs)
+
+    def factor(H, Cb):
+        eye = jnp.eye(H.shape[-1], dtype=H.dtype)
+        damped = H + Cb + static.damping * jnp.diagonal(H, axis1=-2, axis2=-1)[..., None] * eye
+        free = jnp.ones(H.shape[:-1], H.dtype)
+        return block_cholesky_inverse(block_cholesky(restrict(damped + 1e-6 * eye, free)))
+
+    factor_fn = per_window(factor)
     delta = step_fn(x0, frames, pairs)
 
     def candidates(x, fr, p, d):
@@ -120,6 +139,7 @@ def iteration_split(
         "linearize": _best_ms(lambda: lin_fn(x0, frames, pairs), repeats),
         "linearize_unchunked": _best_ms(lambda: lin_flat_fn(x0, frames, pairs), repeats),
         "linearize_and_solve": _best_ms(lambda: step_fn(x0, frames, pairs), repeats),
+        "factor": _best_ms(lambda: factor_fn(hessian, coupling_blocks), repeats),
         "candidates": _best_ms(lambda: cand_fn(x0, frames, pairs, delta), repeats),
         "update": _best_ms(lambda: update_fn(x0, frames, pairs), repeats),
     }

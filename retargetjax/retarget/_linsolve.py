@@ -22,6 +22,7 @@ from ._linearize import Linearization, loops_flat
 __all__ = [
     "DAMPING_FLOOR",
     "block_cholesky",
+    "block_cholesky_inverse",
     "block_cholesky_solve",
     "free_mask",
     "restrict",
@@ -63,6 +64,13 @@ def segment_sum(values: Array, segments: Array) -> Array:
 def block_cholesky(blocks: Array) -> Array:
     """Lower Cholesky factors (T, D, D) of symmetric positive-definite blocks."""
     return jnp.linalg.cholesky(blocks)
+
+
+def block_cholesky_inverse(chol: Array) -> Array:
+    """``(L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹`` (T, D, D) per frame from the lower factors ``L`` (T, D, D)."""
+    eye = jnp.broadcast_to(jnp.eye(chol.shape[-1], dtype=chol.dtype), chol.shape)
+    inv_l = jax.lax.linalg.triangular_solve(chol, eye, left_side=True, lower=True)
+    return jnp.einsum("tki,tkj->tij", inv_l, inv_l)
 
 
 def block_cholesky_solve(chol: Array, rhs: Array) -> Array:
@@ -131,12 +139,9 @@ def solve_step(
         Av = jnp.einsum("tde,te->td", lin.hessian, v) + coupling(v) + damp * v
         return free * Av + (1.0 - free) * v
 
-    # The preconditioner's blocks inverted once, ``(L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹``, so that each
-    # conjugate-gradient step applies it as one batched matrix-vector product.
-    inv_l = jax.lax.linalg.triangular_solve(
-        chol, jnp.broadcast_to(eye, chol.shape), left_side=True, lower=True
-    )
-    inverse = jnp.einsum("tki,tkj->tij", inv_l, inv_l)
+    # The preconditioner's blocks inverted once, so that each conjugate-gradient step
+    # applies it as one batched matrix-vector product.
+    inverse = block_cholesky_inverse(chol)
     return segmented_cg(
         apply, lambda r: jnp.einsum("tde,te->td", inverse, r), rhs, segments, cg_iterations
     )
