@@ -14,7 +14,10 @@ One Gauss-Newton (Levenberg-Marquardt) update of the refinement
 
 plus ``factor``, the part of ``solve`` that factors the preconditioner's blocks
 (``H_t + (TᵀT)_tt`` damped: Cholesky, then its inverse through a triangular solve, each a
-batched small-matrix routine of the device's linear-algebra library); ``pairs``, the
+batched small-matrix routine of the device's linear-algebra library) and
+``factor_substituted``, the same inverse as ``D`` steps of element-wise arithmetic over
+all frames (:func:`~retargetjax.retarget._linsolve.substituted_cholesky_inverse`, not used
+by the solver: the alternative if a GPU runs the batched routines poorly); ``pairs``, the
 closest self-collision pairs picked at the start of each continuation phase
 (``active_pairs``); and ``linearize_unchunked``, the same linearisation in one call over
 all frames (no ``lax.map``), to tell whether the chunking that keeps a CPU's caches warm
@@ -59,6 +62,7 @@ def iteration_split(
         restrict,
         segment_sum,
         solve_step,
+        substituted_cholesky_inverse,
     )
     from retargetjax.retarget._optimizers import MAX_STEP, STEP_SIZES
     from retargetjax.retarget._problem import (
@@ -113,6 +117,14 @@ def iteration_split(
         return block_cholesky_inverse(block_cholesky(restrict(damped + 1e-6 * eye, free)))
 
     factor_fn = per_window(factor)
+
+    def factor_substituted(H, Cb):
+        eye = jnp.eye(H.shape[-1], dtype=H.dtype)
+        damped = H + Cb + static.damping * jnp.diagonal(H, axis1=-2, axis2=-1)[..., None] * eye
+        free = jnp.ones(H.shape[:-1], H.dtype)
+        return substituted_cholesky_inverse(restrict(damped + 1e-6 * eye, free))
+
+    factor_sub_fn = per_window(factor_substituted)
     delta = step_fn(x0, frames, pairs)
 
     def candidates(x, fr, p, d):
@@ -140,6 +152,7 @@ def iteration_split(
         "linearize_unchunked": _best_ms(lambda: lin_flat_fn(x0, frames, pairs), repeats),
         "linearize_and_solve": _best_ms(lambda: step_fn(x0, frames, pairs), repeats),
         "factor": _best_ms(lambda: factor_fn(hessian, coupling_blocks), repeats),
+        "factor_substituted": _best_ms(lambda: factor_sub_fn(hessian, coupling_blocks), repeats),
         "candidates": _best_ms(lambda: cand_fn(x0, frames, pairs, delta), repeats),
         "update": _best_ms(lambda: update_fn(x0, frames, pairs), repeats),
     }

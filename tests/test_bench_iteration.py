@@ -26,7 +26,8 @@ def test_iteration_split_times_every_piece_of_two_windows() -> None:
     problem = prepare_problem(load_motion(sample_motion_path()).trim(0, 40), robot, config)
     split = iteration_split([problem], robot, config, repeats=1)
     assert split["windows"] == 2 and split["frames"] == 64
-    pieces = {"pairs", "linearize", "linearize_unchunked", "linearize_and_solve", "solve", "factor"}
+    pieces = {"pairs", "linearize", "linearize_unchunked", "linearize_and_solve", "solve"}
+    pieces |= {"factor", "factor_substituted"}
     assert pieces | {"candidates", "update"} == set(split["ms"])
     for name, ms in split["ms"].items():
         assert math.isfinite(ms), name

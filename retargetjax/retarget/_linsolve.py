@@ -29,6 +29,7 @@ __all__ = [
     "segment_sum",
     "segmented_cg",
     "solve_step",
+    "substituted_cholesky_inverse",
 ]
 
 #: ``μ``: added to every diagonal entry, so a coordinate no residual sees stays put.
@@ -71,6 +72,40 @@ def block_cholesky_inverse(chol: Array) -> Array:
     eye = jnp.broadcast_to(jnp.eye(chol.shape[-1], dtype=chol.dtype), chol.shape)
     inv_l = jax.lax.linalg.triangular_solve(chol, eye, left_side=True, lower=True)
     return jnp.einsum("tki,tkj->tij", inv_l, inv_l)
+
+
+def substituted_cholesky_inverse(blocks: Array) -> Array:
+    """``A⁻¹`` (T, D, D) of symmetric positive-definite blocks ``A`` (T, D, D), the same as
+    ``block_cholesky_inverse(block_cholesky(A))``, written as ``D`` steps of element-wise
+    arithmetic over all frames at once instead of calls to the batched small-matrix
+    routines (``potrf``, ``trsm``) of the device's linear-algebra library:
+
+    ``L_jj = √(A_jj − Σ_{k<j} L_jk²)``, ``L_ij = (A_ij − Σ_{k<j} L_ik L_jk) / L_jj`` (i > j),
+    then ``X = L⁻¹`` row by row, ``X_i = (e_i − Σ_{k<i} L_ik X_k) / L_ii``, and
+    ``A⁻¹ = XᵀX``.
+
+    Not used by the solver: an alternative for accelerators whose batched routines run
+    35×35 blocks poorly, timed by ``benchmarks/_iteration.py`` (``factor_substituted``).
+    On a CPU it is slower than XLA's routines."""
+    D = blocks.shape[-1]
+    cols: list[Array] = []  # column j of L: (T, D), zero above the diagonal
+    for j in range(D):
+        Lj = jnp.stack(cols, axis=-1) if cols else jnp.zeros((*blocks.shape[:-1], 0), blocks.dtype)
+        row_j = Lj[..., j, :]  # (T, j): L_jk, k < j
+        a = blocks[..., :, j] - jnp.einsum("tik,tk->ti", Lj, row_j)
+        d = jnp.sqrt(jnp.maximum(a[..., j], 1e-30))
+        below = (jnp.arange(D) >= j).astype(blocks.dtype)
+        cols.append(a * below / d[..., None])
+    L = jnp.stack(cols, axis=-1)  # (T, D, D)
+    eye = jnp.eye(D, dtype=blocks.dtype)
+    rows: list[Array] = []  # row i of X = L⁻¹: (T, D)
+    for i in range(D):
+        acc = eye[i] - (
+            jnp.einsum("tk,tkd->td", L[..., i, :i], jnp.stack(rows, axis=-2)) if rows else 0.0
+        )
+        rows.append(acc / L[..., i, i][..., None])
+    X = jnp.stack(rows, axis=-2)
+    return jnp.einsum("tki,tkj->tij", X, X)
 
 
 def block_cholesky_solve(chol: Array, rhs: Array) -> Array:
