@@ -56,6 +56,7 @@ def iteration_split(
     them, and the frames those windows hold (padding included)."""
     from retargetjax.retarget._linearize import flat_loops, linearize_window
     from retargetjax.retarget._linsolve import (
+        DAMPING_FLOOR,
         block_cholesky,
         block_cholesky_inverse,
         free_mask,
@@ -103,28 +104,22 @@ def iteration_split(
     def step(x, fr, p):
         ln = linearize_window(robot, x, with_pairs(x, fr, p))
         groups = jnp.zeros(fr.mask.shape, jnp.int32)
-        lam = jnp.full((1,), static.damping, x.root_pos.dtype)
+        lam = jnp.full(fr.mask.shape, static.damping, x.root_pos.dtype)
         free = free_mask(robot, x.joint_pos, ln.gradient)
-        return solve_step(ln, free, lam[groups], groups, static.cg_iterations)
+        return solve_step(ln, free, lam, groups, static.cg_iterations)
 
     step_fn = per_window(step)
     _, hessian, coupling_blocks = lin_fn(x0, frames, pairs)
 
-    def factor(H, Cb):
+    def damped(H, Cb):
+        """The preconditioner's blocks as ``solve_step`` forms them (every coordinate free)."""
         eye = jnp.eye(H.shape[-1], dtype=H.dtype)
-        damped = H + Cb + static.damping * jnp.diagonal(H, axis1=-2, axis2=-1)[..., None] * eye
-        free = jnp.ones(H.shape[:-1], H.dtype)
-        return block_cholesky_inverse(block_cholesky(restrict(damped + 1e-6 * eye, free)))
+        diag = jnp.diagonal(H, axis1=-2, axis2=-1)
+        blocks = H + Cb + (static.damping * diag + DAMPING_FLOOR)[..., None] * eye
+        return restrict(blocks, jnp.ones(H.shape[:-1], H.dtype))
 
-    factor_fn = per_window(factor)
-
-    def factor_substituted(H, Cb):
-        eye = jnp.eye(H.shape[-1], dtype=H.dtype)
-        damped = H + Cb + static.damping * jnp.diagonal(H, axis1=-2, axis2=-1)[..., None] * eye
-        free = jnp.ones(H.shape[:-1], H.dtype)
-        return substituted_cholesky_inverse(restrict(damped + 1e-6 * eye, free))
-
-    factor_sub_fn = per_window(factor_substituted)
+    factor_fn = per_window(lambda H, Cb: block_cholesky_inverse(block_cholesky(damped(H, Cb))))
+    factor_sub_fn = per_window(lambda H, Cb: substituted_cholesky_inverse(damped(H, Cb)))
     delta = step_fn(x0, frames, pairs)
 
     def candidates(x, fr, p, d):
