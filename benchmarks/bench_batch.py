@@ -1,5 +1,4 @@
-"""Dataset throughput: the grouped path (one process, or one per core) vs one clip at a time
-vs one process per clip.
+"""Dataset throughput: the grouped path vs one clip at a time vs one process per clip.
 
 .venv/bin/python benchmarks/bench_batch.py [--clips 64] [--devices 1] [--quick]
 
@@ -8,8 +7,6 @@ lengths (2 s to 2 min at 30 fps), then retargets it onto the G1:
 
 * ``grouped``: :func:`retargetjax.batch.run_grouped` (many clips per solve, one group per
   device), with the number of solver compilations and peak memory;
-* ``grouped_processes``: the same over one process per core
-  (:func:`retargetjax.batch.run_grouped_processes`, the batch app's ``processes=auto``);
 * ``one_at_a_time``: ``BatchRunner.run(..., max_workers=1)`` with ``RetargetWorker`` (one
   clip per solve, one process; each distinct window count is a new compile);
 * ``process_per_clip``: ``retargetjax-retarget`` once per clip (how peers run datasets),
@@ -38,9 +35,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--clips", type=int, default=64)
     parser.add_argument("--devices", type=int, default=1)
     parser.add_argument("--process-clips", type=int, default=4)
-    parser.add_argument(
-        "--modes", default="grouped,grouped_processes,one_at_a_time,process_per_clip"
-    )
+    parser.add_argument("--modes", default="grouped,one_at_a_time,process_per_clip")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
         "--solver",
@@ -107,10 +102,8 @@ def main() -> None:
         JobSettings,
         RetargetWorker,
         compile_count,
-        cpu_process_count,
         discover_jobs,
         run_grouped,
-        run_grouped_processes,
     )
 
     base = {"init_iterations": 4, "iterations": 20} if ARGS.quick else {}
@@ -155,17 +148,6 @@ def main() -> None:
                 compiles=compile_count() - before,
                 peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             )
-        if "grouped_processes" in modes:
-            # The same, one process per core of this machine, each on its own core.
-            processes = cpu_process_count("auto")
-            jobs = discover_jobs(data, "**/*.bvh", Path(tmp) / "grouped_processes")
-            t0 = time.perf_counter()
-            manifest = run_grouped_processes(
-                jobs, worker, processes=processes, manifest_path=Path(tmp) / "gp.json"
-            )
-            seconds = time.perf_counter() - t0
-            assert manifest.success_count == len(jobs), manifest.failed_count
-            row("grouped_processes", seconds, len(jobs), frames, processes=processes)
         if "one_at_a_time" in modes:
             jobs = discover_jobs(data, "**/*.bvh", Path(tmp) / "single")
             before = compile_count()

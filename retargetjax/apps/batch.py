@@ -128,7 +128,7 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
     elif cfg.get("mode", "grouped") == "grouped":
         import jax
 
-        from ..batch import cpu_process_count, default_max_windows, run_grouped_processes
+        from ..batch import default_max_windows
 
         devices = jax.devices()
         if cfg.get("num_devices"):
@@ -141,40 +141,14 @@ def run_batch(cfg: DictConfig, *, overrides: Sequence[str] | None = None) -> dic
             file=sys.stderr,
             flush=True,
         )
-        processes = cpu_process_count(cfg.get("processes"))
-        on_cpu = all(d.platform == "cpu" for d in devices)
-        if processes > 1 and on_cpu:
-            print(
-                f"{processes} processes, each on its own share of the jobs and of the cores"
-                f" (part manifests merged into {manifest_path.name})",
-                file=sys.stderr,
-                flush=True,
-            )
-            manifest = run_grouped_processes(
-                jobs,
-                worker,
-                processes=processes,
-                max_windows=int(cfg.max_windows) if cfg.get("max_windows") else None,
-                chunk_jobs=int(cfg.chunk_jobs),
-                **common,
-            )
-        else:
-            cores = cpu_process_count("auto")
-            if on_cpu and processes == 1 and cores > 1 and len(jobs) > 1:
-                print(
-                    f"note: one process solves on about one core; processes={cores} (or"
-                    " auto) runs one per core of this CPU, about that many times faster",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            manifest = run_grouped(
-                jobs,
-                worker,
-                devices=devices,
-                max_windows=int(cfg.max_windows) if cfg.get("max_windows") else None,
-                chunk_jobs=int(cfg.chunk_jobs),
-                **common,
-            )
+        manifest = run_grouped(
+            jobs,
+            worker,
+            devices=devices,
+            max_windows=int(cfg.max_windows) if cfg.get("max_windows") else None,
+            chunk_jobs=int(cfg.chunk_jobs),
+            **common,
+        )
     else:
         raise ValueError(f"mode={cfg.mode!r}: expected 'grouped' or 'pool'")
     summary = summarize_manifest(manifest, only={job.id for job in jobs})

@@ -23,9 +23,6 @@ from ._models import BatchJob as BatchJob
 from ._models import BatchManifest as BatchManifest
 from ._models import BatchRunRecord as BatchRunRecord
 from ._models import ManifestError as ManifestError
-from ._processes import cpu_process_count as cpu_process_count
-from ._processes import part_manifest_path as part_manifest_path
-from ._processes import run_grouped_processes as run_grouped_processes
 from ._runner import BatchRunner as BatchRunner
 from ._runner import BatchWorker as BatchWorker
 from ._shards import merge_manifests as merge_manifests
@@ -51,15 +48,12 @@ __all__ = [
     "RunStatus",
     "compile_count",
     "compose_config",
-    "cpu_process_count",
     "default_max_windows",
     "discover_jobs",
     "merge_manifests",
     "parse_shard",
-    "part_manifest_path",
     "plan_rows",
     "run_grouped",
-    "run_grouped_processes",
     "select_shard",
     "solve_rows",
     "write_json_atomic",
