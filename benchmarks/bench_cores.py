@@ -104,15 +104,10 @@ def _result(proc: subprocess.Popen) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _save(result: dict[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, out)
-
-
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark; returns (and writes) the result dictionary."""
+    from retargetjax.batch import write_json_atomic
+
     args = _args(argv)
     if args.child is not None:
         _child(json.loads(args.child))
@@ -155,7 +150,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                     "first_call_s": max(r["first_s"] for r in rows),
                 }
             )
-            _save(result, out)
+            write_json_atomic(out, result)
 
         case("one process", [{}])
         case("one process, one core", [{"cpu": cores[0]}])
@@ -168,7 +163,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     for c in result["cases"]:
         c["vs_one_process"] = round(c["frames_per_s_total"] / one, 2)
     result["complete"] = True
-    _save(result, out)
+    write_json_atomic(out, result)
     print(f"the walk tiled to {seconds:.0f} s onto G1, {len(cores)} cores:")
     print("| case | frames/s each | frames/s in all | vs one process |")
     print("|---|---|---|---|")

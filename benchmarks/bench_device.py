@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import sys
 import time
@@ -217,13 +216,12 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _save(result: dict[str, Any], out: Path) -> None:
-    """Write ``result`` to ``out`` atomically (a temporary file, then a rename). Called after
-    every stage, so a run stopped part-way (a time limit on a borrowed GPU) keeps what it
-    measured; ``complete`` is true only in the last write."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=2, default=str))
-    os.replace(tmp, out)
+    """Write ``result`` to ``out`` atomically (:func:`~retargetjax.batch.write_text_atomic`).
+    Called after every stage, so a run stopped part-way (a time limit on a borrowed GPU)
+    keeps what it measured; ``complete`` is true only in the last write."""
+    from retargetjax.batch import write_text_atomic
+
+    write_text_atomic(out, json.dumps(result, indent=2, default=str))
 
 
 def _report(r: dict[str, Any]) -> None:
